@@ -1,0 +1,277 @@
+/**
+ * `RedisClient` layers: a scoped ioredis connection to a server, or an in-memory stand-in
+ * (ioredis-mock) with the same commands for programs and tests that have no Redis.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { Redis } from "ioredis"
+import RedisMock from "ioredis-mock"
+import type { Backend } from "../errors.js"
+import { classify, ConnectionError, registerSecret } from "../errors.js"
+import type { RedisClientService } from "../services/RedisClient.js"
+import { RedisClient } from "../services/RedisClient.js"
+import type { CircuitBreaker } from "./Resilience.js"
+import { makeCircuitBreaker } from "./Resilience.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisOptions {
+  /** `redis://[user:password@]host:port/db`, or `rediss://` for TLS. Discrete options override its parts. */
+  readonly url?: Redacted.Redacted | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted | undefined
+  readonly db?: number | undefined
+  readonly tls?: boolean | undefined
+  /** Default 10 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** Every call is bounded by this; default 5 seconds. */
+  readonly commandTimeout?: Duration.DurationInput | undefined
+  /** When false the layer is built even if Redis cannot be reached yet; calls fail until it can. Default true. */
+  readonly requireConnection?: boolean | undefined
+  readonly breakerThreshold?: number | undefined
+  readonly breakerResetTimeout?: Duration.DurationInput | undefined
+}
+
+const parse = (options: RedisOptions) => {
+  let url: URL | undefined
+  try {
+    url = options.url ? new URL(Redacted.value(options.url)) : undefined
+  } catch {
+    url = undefined
+  }
+  const urlPassword = url?.password ? decodeURIComponent(url.password) : undefined
+  const password = options.password ?? (urlPassword !== undefined ? Redacted.make(urlPassword) : undefined)
+  if (password) registerSecret(Redacted.value(password))
+  const urlDb = url?.pathname && url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined
+  return {
+    host: options.host ?? (url?.hostname || "127.0.0.1"),
+    port: options.port ?? (url?.port ? Number(url.port) : 6379),
+    username: options.username ?? (url?.username ? decodeURIComponent(url.username) : undefined),
+    password,
+    db: options.db ?? (urlDb !== undefined && Number.isInteger(urlDb) ? urlDb : 0),
+    tls: options.tls ?? url?.protocol === "rediss:"
+  }
+}
+
+/** The parts of a client shared by the server and the in-memory stand-in. */
+const makeService = (
+  backend: "redis" | "memory",
+  target: string,
+  redis: Redis,
+  commandTimeout: Duration.Duration,
+  breaker: CircuitBreaker
+): RedisClientService => {
+  const use = <A>(operation: string, f: (redis: Redis) => Promise<A>) =>
+    Effect.tryPromise({
+      try: () => f(redis),
+      catch: classify({ backend: backend as Backend, operation, target })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: commandTimeout,
+        onTimeout: () =>
+          new ConnectionError({
+            backend,
+            operation,
+            target,
+            reason: "Timeout",
+            detail: `no answer within ${Duration.format(commandTimeout)}`
+          })
+      }),
+      breaker.protect,
+      Effect.withSpan(operation, { kind: "client", attributes: { "db.system.name": "redis" } })
+    )
+  return {
+    backend,
+    target,
+    use,
+    ping: Effect.map(Effect.timed(use("Redis.ping", (redis) => redis.ping())), ([duration]) => duration)
+  }
+}
+
+/**
+ * Connects to Redis, and quits when the scope closes. Commands issued while disconnected fail
+ * at once (no offline queue), and commands in flight when a connection drops are not re-sent
+ * (so a write is never applied twice behind the caller's back); ioredis reconnects in the
+ * background with capped exponential backoff.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: RedisOptions): Effect.Effect<RedisClientService, ConnectionError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const parsed = parse(options)
+    const target = `${parsed.host}:${parsed.port}/${parsed.db}`
+    const connectTimeout = Duration.decode(options.connectTimeout ?? "10 seconds")
+    const redis = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const client = new Redis({
+          host: parsed.host,
+          port: parsed.port,
+          db: parsed.db,
+          ...(parsed.username ? { username: parsed.username } : {}),
+          ...(parsed.password ? { password: Redacted.value(parsed.password) } : {}),
+          ...(parsed.tls ? { tls: {} } : {}),
+          connectTimeout: Duration.toMillis(connectTimeout),
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          autoResendUnfulfilledCommands: false,
+          maxRetriesPerRequest: 0,
+          retryStrategy: (times) => Math.min(50 * 2 ** times, 5_000)
+        })
+        return client
+      }),
+      (client) =>
+        Effect.promise(() => client.quit().catch(() => "OK")).pipe(
+          Effect.timeoutOption("2 seconds"),
+          Effect.ensuring(Effect.sync(() => client.disconnect()))
+        )
+    )
+    // Failures reach callers through their commands; the last one explains a failed connect.
+    let lastError: unknown = undefined
+    redis.on("error", (error: unknown) => {
+      lastError = error
+    })
+    const connect = Effect.tryPromise({
+      try: () => redis.connect(),
+      catch: (error) => classify({ backend: "redis", operation: "connect", target })(lastError ?? error)
+    }).pipe(
+      Effect.timeoutFail({
+        duration: connectTimeout,
+        onTimeout: () =>
+          new ConnectionError({
+            backend: "redis",
+            operation: "connect",
+            target,
+            reason: "Timeout",
+            detail: "no answer"
+          })
+      }),
+      Effect.mapError((error) =>
+        error instanceof ConnectionError ? error : new ConnectionError({
+          backend: "redis",
+          operation: "connect",
+          target,
+          reason: "Unknown",
+          code: error.code,
+          detail: error.detail
+        })
+      )
+    )
+    if (options.requireConnection === false) {
+      yield* Effect.forkDaemon(Effect.ignore(connect))
+    } else {
+      yield* connect
+    }
+    const breaker = yield* makeCircuitBreaker({
+      backend: "redis",
+      failureThreshold: options.breakerThreshold,
+      resetTimeout: options.breakerResetTimeout
+    })
+    return makeService("redis", target, redis, Duration.decode(options.commandTimeout ?? "5 seconds"), breaker)
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: RedisOptions): Layer.Layer<RedisClient, ConnectionError> =>
+  Layer.scoped(RedisClient, make(options))
+
+let memoryInstances = 0
+
+/**
+ * An in-memory stand-in for Redis (ioredis-mock): the same commands, no server. Each layer
+ * gets its own keyspace.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<RedisClient> = Layer.scoped(
+  RedisClient,
+  Effect.gen(function*() {
+    memoryInstances += 1
+    const target = `memory:${memoryInstances}`
+    // ioredis-mock shares data between instances with the same host and port.
+    const redis = yield* Effect.acquireRelease(
+      Effect.sync(() => new RedisMock({ host: "memory", port: memoryInstances }) as unknown as Redis),
+      (redis) => Effect.sync(() => redis.disconnect())
+    )
+    const breaker = yield* makeCircuitBreaker({ backend: "memory" })
+    return makeService("memory", target, redis, Duration.seconds(5), breaker)
+  })
+)
+
+/**
+ * Reads Redis options from `REDIS_URL` or `REDIS_HOST`, `REDIS_PORT`, `REDIS_USERNAME`,
+ * `REDIS_PASSWORD`, `REDIS_DB`, `REDIS_TLS`, `REDIS_CONNECT_TIMEOUT`, `REDIS_COMMAND_TIMEOUT`.
+ * `None` when neither the URL nor the host is set.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const redisConfig: Config.Config<Option.Option<RedisOptions>> = Config.all({
+  url: Config.redacted("REDIS_URL").pipe(Config.option),
+  host: Config.string("REDIS_HOST").pipe(Config.option),
+  port: Config.port("REDIS_PORT").pipe(Config.option),
+  username: Config.string("REDIS_USERNAME").pipe(Config.option),
+  password: Config.redacted("REDIS_PASSWORD").pipe(Config.option),
+  db: Config.integer("REDIS_DB").pipe(
+    Config.validate({ message: "must be between 0 and 15", validation: (n) => n >= 0 && n <= 15 }),
+    Config.option
+  ),
+  tls: Config.boolean("REDIS_TLS").pipe(Config.option),
+  connectTimeout: Config.duration("REDIS_CONNECT_TIMEOUT").pipe(Config.option),
+  commandTimeout: Config.duration("REDIS_COMMAND_TIMEOUT").pipe(Config.option)
+}).pipe(
+  Config.map((read) => {
+    if (Option.isNone(read.url) && Option.isNone(read.host)) return Option.none()
+    const options: RedisOptions = {
+      url: Option.getOrUndefined(read.url),
+      host: Option.getOrUndefined(read.host),
+      port: Option.getOrUndefined(read.port),
+      username: Option.getOrUndefined(read.username),
+      password: Option.getOrUndefined(read.password),
+      db: Option.getOrUndefined(read.db),
+      tls: Option.getOrUndefined(read.tls),
+      connectTimeout: Option.getOrUndefined(read.connectTimeout),
+      commandTimeout: Option.getOrUndefined(read.commandTimeout)
+    }
+    return Option.some(options)
+  })
+)
+
+/**
+ * Redis when configured, the in-memory stand-in otherwise; one log line says which.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<RedisClient, ConnectionError | ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(
+    redisConfig,
+    Option.match({
+      onNone: () =>
+        Layer.tap(
+          layerMemory,
+          () => Effect.logInfo("Redis: none configured (REDIS_URL / REDIS_HOST); using in-memory")
+        ),
+      onSome: (options) =>
+        Layer.tap(layer(options), () => {
+          const parsed = parse(options)
+          return Effect.logInfo(`Redis: server at ${parsed.host}:${parsed.port}/${parsed.db}`)
+        })
+    })
+  )
+)

@@ -1,0 +1,279 @@
+/**
+ * Retries and circuit breaking, in one place.
+ *
+ * `RetryPolicy` holds the retry options for each kind of backend (SQL: 2 retries, Redis: 3, with
+ * exponential backoff and jitter) and retries only transient failures. `CircuitBreaker` fails
+ * fast while a backend is known to be down. Both read time from `Clock`, so `TestClock` drives
+ * them in tests.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type { Backend, ErrorContext } from "../errors.js"
+import { classify, ConnectionError, DataAccessError, isTransient } from "../errors.js"
+
+// ---------------------------------------------------------------------------------------------
+// Retry
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How one kind of backend call is retried.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions {
+  /** Retries after the first attempt (0 disables retrying). */
+  readonly retries: number
+  /** Delay before the first retry; each next one is `factor` times longer. */
+  readonly baseDelay: Duration.DurationInput
+  readonly factor: number
+  /** No single delay is longer than this. */
+  readonly maxDelay: Duration.DurationInput
+  /** Spread each delay randomly over 80%..120% so that clients do not retry in step. */
+  readonly jitter: boolean
+}
+
+/**
+ * The retry options in force, per backend kind. A `Context.Reference`: it has defaults (those
+ * of the seeds) and a program overrides them with `RetryPolicy.layerConfig` or
+ * `Layer.succeed(RetryPolicy, ...)`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class RetryPolicy extends Context.Reference<RetryPolicy>()("effect-dao/RetryPolicy", {
+  defaultValue: (): { readonly sql: RetryOptions; readonly redis: RetryOptions } => ({
+    sql: { retries: 2, baseDelay: "100 millis", factor: 2, maxDelay: "5 seconds", jitter: true },
+    redis: { retries: 3, baseDelay: "50 millis", factor: 2, maxDelay: "2 seconds", jitter: true }
+  })
+}) {
+  /**
+   * Reads `SQL_RETRIES`, `SQL_RETRY_BASE_DELAY`, `REDIS_RETRIES`, `REDIS_RETRY_BASE_DELAY`
+   * (durations such as `100 millis`), keeping the defaults for what is not set.
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layerConfig: Layer.Layer<RetryPolicy, ConfigError.ConfigError> = Layer.effect(
+    RetryPolicy,
+    Effect.gen(function*() {
+      const defaults = RetryPolicy.defaultValue()
+      const read = (prefix: string, base: RetryOptions) =>
+        Config.all({
+          retries: Config.integer(`${prefix}_RETRIES`).pipe(
+            Config.validate({ message: "must be between 0 and 20", validation: (n) => n >= 0 && n <= 20 }),
+            Config.withDefault(base.retries)
+          ),
+          baseDelay: Config.duration(`${prefix}_RETRY_BASE_DELAY`).pipe(
+            Config.withDefault(Duration.decode(base.baseDelay))
+          )
+        }).pipe(Config.map((read): RetryOptions => ({ ...base, ...read })))
+      return {
+        sql: yield* read("SQL", defaults.sql),
+        redis: yield* read("REDIS", defaults.redis)
+      }
+    })
+  )
+}
+
+/**
+ * The schedule of a retry policy: exponential, capped, optionally jittered, bounded.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const schedule = (options: RetryOptions): Schedule.Schedule<unknown> => {
+  const maxDelay = Duration.decode(options.maxDelay)
+  const capped = Schedule.exponential(options.baseDelay, options.factor).pipe(
+    Schedule.modifyDelay((delay) => Duration.min(delay, maxDelay))
+  )
+  const spread = options.jitter ? Schedule.jittered(capped) : capped
+  return Schedule.intersect(spread, Schedule.recurs(options.retries))
+}
+
+/**
+ * Retries an effect per the policy for its backend kind, but only while the failure is
+ * transient (`isTransient`): a unique violation or bad credentials fail at once.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const retrying = (kind: "sql" | "redis") => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(RetryPolicy, (policy) =>
+    Effect.retry(self, {
+      schedule: schedule(policy[kind]),
+      while: isTransient
+    }))
+
+/**
+ * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it
+ * fails transiently: serialization failure, deadlock, lock timeout, lost connection. Inside an
+ * enclosing transaction it becomes a savepoint and is not retried on its own (the outer one is).
+ *
+ * A COMMIT that fails is not a defect here: a serialization failure reported at COMMIT means the
+ * transaction was rolled back and is retried; any other COMMIT failure (a connection lost
+ * mid-commit) is a `ConnectionError` with reason `CommitOutcomeUnknown`, because the write may
+ * or may not have been applied.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const transaction = (context: ErrorContext) =>
+<A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | ConnectionError | DataAccessError, R | SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const enclosing = yield* Effect.serviceOption(SqlClient.TransactionConnection)
+    const toTyped = classify({ ...context, operation: `${context.operation} (transaction)` })
+    const once = sql.withTransaction(effect).pipe(
+      Effect.catchTag("SqlError", (error) => Effect.fail(toTyped(error))),
+      Effect.catchAllDefect((defect): Effect.Effect<never, ConnectionError | DataAccessError> => {
+        const typed = toTyped(defect)
+        if (typed instanceof DataAccessError && typed.retryable) return Effect.fail(typed)
+        return Effect.fail(
+          new ConnectionError({
+            backend: context.backend,
+            operation: `${context.operation} (commit)`,
+            reason: "CommitOutcomeUnknown",
+            table: context.table,
+            target: context.target,
+            code: typed.code,
+            detail: `the transaction's outcome is unknown: ${typed.detail}`
+          })
+        )
+      })
+    )
+    return yield* (Option.isSome(enclosing) ? once : retrying("sql")(once))
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Circuit breaker
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Where a breaker stands.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BreakerState =
+  | { readonly _tag: "Closed"; readonly failures: number }
+  | { readonly _tag: "Open"; readonly openedAt: number }
+  | { readonly _tag: "HalfOpen"; readonly probing: boolean }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CircuitBreakerOptions {
+  readonly backend: Backend
+  /** Consecutive failures that open the circuit. */
+  readonly failureThreshold?: number | undefined
+  /** How long the circuit stays open before one probe is let through. */
+  readonly resetTimeout?: Duration.DurationInput | undefined
+  /** Which failures count against the backend; by default only connection failures do. */
+  readonly isFailure?: ((error: unknown) => boolean) | undefined
+}
+
+/**
+ * A circuit breaker for one backend.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CircuitBreaker {
+  readonly backend: Backend
+  readonly state: Effect.Effect<BreakerState>
+  /** Runs `self` unless the circuit is open, in which case it fails at once with a `ConnectionError`. */
+  readonly protect: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ConnectionError, R>
+}
+
+type Admission = "run" | "probe" | "reject"
+
+/**
+ * Creates a breaker: closed -> open after `failureThreshold` consecutive failures (default 5);
+ * open -> half-open after `resetTimeout` (default 30 seconds), when one probe is let through;
+ * a successful probe closes it, a failed one opens it again.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreaker> =>
+  Effect.gen(function*() {
+    const threshold = options.failureThreshold ?? 5
+    const resetMillis = Duration.toMillis(options.resetTimeout ?? "30 seconds")
+    const isFailure = options.isFailure ?? ((error: unknown) => error instanceof ConnectionError)
+    const ref = yield* Ref.make<BreakerState>({ _tag: "Closed", failures: 0 })
+
+    const admit = (now: number) =>
+      Ref.modify(ref, (state): [Admission, BreakerState] => {
+        switch (state._tag) {
+          case "Closed":
+            return ["run", state]
+          case "Open":
+            return now - state.openedAt >= resetMillis
+              ? ["probe", { _tag: "HalfOpen", probing: true }]
+              : ["reject", state]
+          case "HalfOpen":
+            return state.probing ? ["reject", state] : ["probe", { _tag: "HalfOpen", probing: true }]
+        }
+      })
+
+    type Outcome = "healthy" | "failed" | "interrupted"
+
+    const outcomeOf = <A, E>(exit: Exit.Exit<A, E>): Outcome => {
+      if (Exit.isSuccess(exit)) return "healthy"
+      if (Cause.isInterruptedOnly(exit.cause)) return "interrupted"
+      // A failure that says nothing about the backend (a unique violation) still proves it answered.
+      return Option.exists(Cause.failureOption(exit.cause), isFailure) ? "failed" : "healthy"
+    }
+
+    const record = (admission: Admission, outcome: Outcome, now: number) =>
+      Ref.update(ref, (state): BreakerState => {
+        switch (outcome) {
+          case "healthy":
+            return { _tag: "Closed", failures: 0 }
+          case "interrupted":
+            return admission === "probe" ? { _tag: "HalfOpen", probing: false } : state
+          case "failed": {
+            if (admission === "probe") return { _tag: "Open", openedAt: now }
+            if (state._tag !== "Closed") return state
+            const failures = state.failures + 1
+            return failures >= threshold ? { _tag: "Open", openedAt: now } : { _tag: "Closed", failures }
+          }
+        }
+      })
+
+    const rejected = new ConnectionError({
+      backend: options.backend,
+      operation: "circuit breaker",
+      reason: "CircuitOpen",
+      detail: "the backend failed repeatedly; calls fail fast until the reset timeout has passed"
+    })
+
+    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
+      Effect.gen(function*() {
+        const admission = yield* Effect.flatMap(Clock.currentTimeMillis, admit)
+        if (admission === "reject") return yield* Effect.fail(rejected)
+        return yield* Effect.onExit(
+          self,
+          (exit) => Effect.flatMap(Clock.currentTimeMillis, (now) => record(admission, outcomeOf(exit), now))
+        )
+      })
+
+    return { backend: options.backend, state: Ref.get(ref), protect }
+  })

@@ -1,0 +1,620 @@
+/**
+ * Pooled SQL backends as layers: PostgreSQL (`@effect/sql-pg`), MySQL/MariaDB
+ * (`@effect/sql-mysql2`) and SQL Server (`@effect/sql-mssql`).
+ *
+ * Each layer provides the dialect-neutral `SqlClient` plus `SqlBackend`: which backend it is,
+ * what its dialect can do, its circuit breaker, its statement timeout and its pool figures. DAOs
+ * run every statement through `run`, the one place where timeouts, error classification,
+ * breaking, retrying and spans are applied.
+ *
+ * @since 0.1.0
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as MssqlClient from "@effect/sql-mssql/MssqlClient"
+import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import Pg from "pg"
+import type { Backend, BackendError } from "../errors.js"
+import { classify, ConnectionError, DataAccessError, registerSecret, scrub } from "../errors.js"
+import type { CircuitBreaker } from "./Resilience.js"
+import { makeCircuitBreaker, retrying } from "./Resilience.js"
+
+// ---------------------------------------------------------------------------------------------
+// Dialects
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a SQL dialect can do, beyond its SQL text. Looked up once per backend, so DAOs never
+ * compare dialect names themselves.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Dialect {
+  readonly name: "pg" | "mysql" | "mssql"
+  /** Most bound parameters one statement may carry. */
+  readonly maxParams: number
+  /** `INSERT ... RETURNING` (PostgreSQL) or `OUTPUT inserted.*` (SQL Server). */
+  readonly returnsRows: boolean
+  /** The planner keeps a row estimate that can stand in for `COUNT(*)`. */
+  readonly hasCountEstimate: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const dialects: Record<Dialect["name"], Dialect> = {
+  // node-postgres writes the parameter count as 16 bits.
+  pg: { name: "pg", maxParams: 65_535, returnsRows: true, hasCountEstimate: true },
+  mysql: { name: "mysql", maxParams: 65_535, returnsRows: false, hasCountEstimate: false },
+  // SQL Server refuses more than 2,100 parameters; keep one spare for a tenant or key.
+  mssql: { name: "mssql", maxParams: 2_099, returnsRows: true, hasCountEstimate: false }
+}
+
+/**
+ * Pool figures, where the driver exposes them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolFigures {
+  readonly total: number
+  readonly idle: number
+  readonly waiting: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SqlBackendService {
+  readonly backend: Backend
+  /** host:port/database, never with credentials. */
+  readonly target: string
+  readonly dialect: Dialect
+  readonly queryTimeout: Duration.Duration
+  readonly breaker: CircuitBreaker
+  readonly pool: Effect.Effect<Option.Option<PoolFigures>>
+}
+
+/**
+ * The SQL backend in use, beside its `SqlClient`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class SqlBackend extends Context.Tag("effect-dao/SqlBackend")<SqlBackend, SqlBackendService>() {}
+
+// ---------------------------------------------------------------------------------------------
+// Running statements
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  /** The span and error name, e.g. `Repository.findById`. */
+  readonly operation: string
+  readonly table?: string | undefined
+  /** Safe to run twice: reads, and writes that are idempotent. Only these are retried on their own. */
+  readonly idempotent?: boolean | undefined
+}
+
+type Mapped<E> = Exclude<E, SqlError | ParseResult.ParseError> | BackendError
+
+const isSqlOrParse = (u: unknown): u is SqlError | ParseResult.ParseError =>
+  u instanceof SqlError || ParseResult.isParseError(u)
+
+/**
+ * Runs a statement (or a few) against the current `SqlBackend`: bounded by its statement
+ * timeout, driver errors classified, protected by its breaker, retried when idempotent and
+ * not inside a transaction (there the whole transaction is retried), inside a span named after
+ * the operation. Span attributes carry the backend and table, never values.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const run = (options: RunOptions) =>
+<A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, Mapped<E>, R | SqlBackend> =>
+  Effect.gen(function*() {
+    const backend = yield* SqlBackend
+    const context = {
+      backend: backend.backend,
+      operation: options.operation,
+      table: options.table,
+      target: backend.target
+    }
+    const toTyped = classify(context)
+    const bounded = effect.pipe(
+      Effect.timeoutFail({
+        duration: backend.queryTimeout,
+        onTimeout: () =>
+          new DataAccessError({
+            ...context,
+            reason: "QueryTimeout",
+            detail: `no answer within ${Duration.format(backend.queryTimeout)}`
+          })
+      }),
+      Effect.catchIf(isSqlOrParse, (error): Effect.Effect<never, BackendError> =>
+        ParseResult.isParseError(error)
+          ? Effect.fail(
+            new DataAccessError({
+              ...context,
+              reason: "Decode",
+              detail: scrub(ParseResult.TreeFormatter.formatErrorSync(error))
+            })
+          )
+          : Effect.fail(toTyped(error)))
+    ) as Effect.Effect<A, Mapped<E>, R>
+    const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+    const guarded = backend.breaker.protect(bounded)
+    const retried = options.idempotent && !inTransaction ? retrying("sql")(guarded) : guarded
+    return yield* retried
+  }).pipe(
+    Effect.withSpan(options.operation, {
+      kind: "client",
+      attributes: options.table ? { "db.collection.name": options.table } : {}
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Options and configuration
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options shared by the SQL backends. Flat, optional, secrets redacted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SqlOptions {
+  /** A connection URL; its parts are overridden by the discrete options that are set. */
+  readonly url?: Redacted.Redacted | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly database?: string | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted | undefined
+  readonly ssl?: boolean | undefined
+  readonly maxConnections?: number | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly queryTimeout?: Duration.DurationInput | undefined
+  readonly breakerThreshold?: number | undefined
+  readonly breakerResetTimeout?: Duration.DurationInput | undefined
+}
+
+interface Resolved {
+  readonly host: string
+  readonly port: number
+  readonly database: string
+  readonly username: string | undefined
+  readonly password: Redacted.Redacted | undefined
+  readonly ssl: boolean
+  readonly params: URLSearchParams
+}
+
+/** Merges a URL and discrete options; the URL's password is registered as a secret. */
+const resolve = (options: SqlOptions, defaults: { readonly port: number; readonly database: string }): Resolved => {
+  const url = options.url ? safeUrl(Redacted.value(options.url)) : undefined
+  const urlPassword = url?.password ? decodeURIComponent(url.password) : undefined
+  const password = options.password ?? (urlPassword !== undefined ? Redacted.make(urlPassword) : undefined)
+  if (password) registerSecret(Redacted.value(password))
+  const urlUser = url?.username ? decodeURIComponent(url.username) : undefined
+  const urlDatabase = url?.pathname && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined
+  const params = url?.searchParams ?? new URLSearchParams()
+  return {
+    host: options.host ?? (url?.hostname || "127.0.0.1"),
+    port: options.port ?? (url?.port ? Number(url.port) : defaults.port),
+    database: options.database ?? urlDatabase ?? defaults.database,
+    username: options.username ?? urlUser,
+    password,
+    ssl: options.ssl ?? (params.get("sslmode") !== null && params.get("sslmode") !== "disable"),
+    params
+  }
+}
+
+const safeUrl = (text: string): URL | undefined => {
+  try {
+    return new URL(text)
+  } catch {
+    return undefined
+  }
+}
+
+const targetOf = (resolved: Resolved): string => `${resolved.host}:${resolved.port}/${resolved.database}`
+
+const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
+  Duration.toMillis(input ?? fallback)
+
+const backendService = (
+  options: SqlOptions,
+  fields: Omit<SqlBackendService, "breaker" | "queryTimeout">
+): Effect.Effect<SqlBackendService> =>
+  Effect.map(
+    makeCircuitBreaker({
+      backend: fields.backend,
+      failureThreshold: options.breakerThreshold,
+      resetTimeout: options.breakerResetTimeout
+    }),
+    (breaker) => ({ ...fields, breaker, queryTimeout: Duration.decode(options.queryTimeout ?? "30 seconds") })
+  )
+
+/**
+ * Makes a failed start-up a `ConnectionError` (a closed port, a wrong password, an unknown
+ * database), bounded by the connect timeout.
+ */
+const checkConnection = <A, E, R>(
+  backend: Backend,
+  target: string,
+  timeout: number,
+  attempt: Effect.Effect<A, E, R>
+): Effect.Effect<A, ConnectionError, R> =>
+  attempt.pipe(
+    Effect.timeoutFail({
+      duration: Duration.millis(timeout),
+      onTimeout: () =>
+        new ConnectionError({
+          backend,
+          operation: "connect",
+          target,
+          reason: "Timeout",
+          detail: `no answer in ${timeout} ms`
+        })
+    }),
+    Effect.mapError((error) => {
+      if (error instanceof ConnectionError) return error
+      const typed = classify({ backend, operation: "connect", target })(error)
+      return typed instanceof ConnectionError ? typed : new ConnectionError({
+        backend,
+        operation: "connect",
+        target,
+        reason: "Unknown",
+        code: typed.code,
+        detail: typed.detail
+      })
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+// ---------------------------------------------------------------------------------------------
+
+/** int8 (COUNT(*), BIGINT) as a number while it is exact, as mysql2 does; a string beyond. */
+const pgTypes: Pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid === 20 && format !== "binary") {
+      return (value: string) => {
+        const n = Number(value)
+        return Number.isSafeInteger(n) ? n : value
+      }
+    }
+    return Pg.types.getTypeParser(oid, format)
+  }) as Pg.CustomTypesConfig["getTypeParser"]
+}
+
+/**
+ * A pooled PostgreSQL client: `PgClient`, `SqlClient` and `SqlBackend`. The pool is bounded
+ * (`maxConnections`, default 10), every acquisition times out (`connectTimeout`, default 15
+ * seconds) and the pool is ended when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makePg = (
+  options: SqlOptions
+): Effect.Effect<
+  Context.Context<PgClient.PgClient | SqlClient.SqlClient | SqlBackend>,
+  ConnectionError,
+  Scope.Scope | Reactivity.Reactivity
+> =>
+  Effect.gen(function*() {
+    const resolved = resolve(options, { port: 5432, database: "postgres" })
+    const target = targetOf(resolved)
+    const connectTimeout = millis(options.connectTimeout, "15 seconds")
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        new Pg.Pool({
+          host: resolved.host,
+          port: resolved.port,
+          database: resolved.database,
+          user: resolved.username ?? "postgres",
+          ...(resolved.password ? { password: Redacted.value(resolved.password) } : {}),
+          ...(resolved.ssl ? { ssl: true } : {}),
+          max: options.maxConnections ?? 10,
+          connectionTimeoutMillis: connectTimeout,
+          idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
+          application_name: "effect-dao",
+          types: pgTypes
+        })
+      ),
+      (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
+    )
+    // An idle client that dies (a server restart) is replaced by the pool on next use.
+    pool.on("error", () => {})
+    yield* checkConnection("postgres", target, connectTimeout, Effect.tryPromise(() => pool.query("SELECT 1")))
+    const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), applicationName: "effect-dao" }).pipe(
+      Effect.mapError((error) => classify({ backend: "postgres", operation: "connect", target })(error)),
+      Effect.catchTag("DataAccessError", (error) =>
+        Effect.fail(
+          new ConnectionError({
+            backend: "postgres",
+            operation: "connect",
+            target,
+            reason: "Unknown",
+            detail: error.detail
+          })
+        ))
+    )
+    const backend = yield* backendService(options, {
+      backend: "postgres",
+      target,
+      dialect: dialects.pg,
+      pool: Effect.sync(() => Option.some({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }))
+    })
+    return Context.make(PgClient.PgClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(SqlBackend, backend)
+    )
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPg = (
+  options: SqlOptions
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | SqlBackend, ConnectionError> =>
+  Layer.scopedContext(makePg(options)).pipe(Layer.provide(Reactivity.layer))
+
+const prefixed = (prefix: string) => ({
+  host: Config.string(`${prefix}_HOST`).pipe(Config.option),
+  port: Config.port(`${prefix}_PORT`).pipe(Config.option),
+  database: Config.string(`${prefix}_DATABASE`).pipe(Config.option),
+  username: Config.string(`${prefix}_USERNAME`).pipe(Config.option),
+  password: Config.redacted(`${prefix}_PASSWORD`).pipe(Config.option),
+  ssl: Config.boolean(`${prefix}_SSL`).pipe(Config.option),
+  maxConnections: Config.integer(`${prefix}_POOL_SIZE`).pipe(
+    Config.validate({ message: "must be between 1 and 1000", validation: (n) => n >= 1 && n <= 1000 }),
+    Config.option
+  ),
+  connectTimeout: Config.duration(`${prefix}_CONNECT_TIMEOUT`).pipe(Config.option),
+  idleTimeout: Config.duration(`${prefix}_IDLE_TIMEOUT`).pipe(Config.option),
+  queryTimeout: Config.duration(`${prefix}_QUERY_TIMEOUT`).pipe(Config.option)
+})
+
+/**
+ * Reads SQL options from the environment: a URL variable and `<PREFIX>_HOST`, `_PORT`,
+ * `_DATABASE`, `_USERNAME`, `_PASSWORD`, `_SSL`, `_POOL_SIZE`, `_CONNECT_TIMEOUT`,
+ * `_IDLE_TIMEOUT`, `_QUERY_TIMEOUT`. `None` when neither the URL nor the host is set.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sqlConfig = (urlVariable: string, prefix: string): Config.Config<Option.Option<SqlOptions>> =>
+  Config.all({ url: Config.redacted(urlVariable).pipe(Config.option), ...prefixed(prefix) }).pipe(
+    Config.map((read) => {
+      if (Option.isNone(read.url) && Option.isNone(read.host)) return Option.none()
+      const options: SqlOptions = {
+        url: Option.getOrUndefined(read.url),
+        host: Option.getOrUndefined(read.host),
+        port: Option.getOrUndefined(read.port),
+        database: Option.getOrUndefined(read.database),
+        username: Option.getOrUndefined(read.username),
+        password: Option.getOrUndefined(read.password),
+        ssl: Option.getOrUndefined(read.ssl),
+        maxConnections: Option.getOrUndefined(read.maxConnections),
+        connectTimeout: Option.getOrUndefined(read.connectTimeout),
+        idleTimeout: Option.getOrUndefined(read.idleTimeout),
+        queryTimeout: Option.getOrUndefined(read.queryTimeout)
+      }
+      return Option.some(options)
+    })
+  )
+
+/**
+ * PostgreSQL from `DATABASE_URL` or `PGSQL_HOST`, `PGSQL_PORT`, `PGSQL_DATABASE`,
+ * `PGSQL_USERNAME`, `PGSQL_PASSWORD` (and `PGSQL_POOL_SIZE`, `PGSQL_CONNECT_TIMEOUT`, ...).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const pgConfig = sqlConfig("DATABASE_URL", "PGSQL")
+
+/**
+ * MySQL/MariaDB from `MYSQL_URL` or `MYSQL_HOST`, `MYSQL_PORT`, ... .
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const mysqlConfig = sqlConfig("MYSQL_URL", "MYSQL")
+
+/**
+ * SQL Server from `MSSQL_URL` (`mssql://user:password@host:1433/db?encrypt=false`) or
+ * `MSSQL_HOST`, ... .
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const mssqlConfig = sqlConfig("MSSQL_URL", "MSSQL")
+
+const fromConfig = <E>(
+  config: Config.Config<Option.Option<SqlOptions>>,
+  name: string,
+  layer: (options: SqlOptions) => Layer.Layer<SqlClient.SqlClient | SqlBackend, E>
+): Layer.Layer<SqlClient.SqlClient | SqlBackend, E | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.flatMap(
+      config,
+      Option.match({
+        onNone: () => Effect.dieMessage(`${name} is not configured`),
+        onSome: (options) => Effect.succeed(layer(options))
+      })
+    )
+  )
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPgConfig = fromConfig(pgConfig, "PostgreSQL (DATABASE_URL or PGSQL_HOST)", layerPg)
+
+// ---------------------------------------------------------------------------------------------
+// MySQL / MariaDB
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A pooled MySQL or MariaDB client: `MysqlClient`, `SqlClient` and `SqlBackend`, whose
+ * `backend` says which engine answered (error numbers differ between the two).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMysql = (
+  options: SqlOptions
+): Effect.Effect<
+  Context.Context<MysqlClient.MysqlClient | SqlClient.SqlClient | SqlBackend>,
+  ConnectionError,
+  Scope.Scope | Reactivity.Reactivity
+> =>
+  Effect.gen(function*() {
+    const resolved = resolve(options, { port: 3306, database: "test" })
+    const target = targetOf(resolved)
+    const connectTimeout = millis(options.connectTimeout, "15 seconds")
+    const client = yield* checkConnection(
+      "mysql",
+      target,
+      connectTimeout,
+      MysqlClient.make({
+        host: resolved.host,
+        port: resolved.port,
+        database: resolved.database,
+        username: resolved.username ?? "root",
+        password: resolved.password,
+        maxConnections: options.maxConnections ?? 10,
+        connectionTTL: options.idleTimeout ?? "30 seconds",
+        poolConfig: {
+          connectTimeout,
+          ...(resolved.ssl ? { ssl: {} } : {}),
+          // Dates stay in UTC whatever the server's time zone.
+          timezone: "Z",
+          dateStrings: false
+        }
+      })
+    )
+    const version = yield* checkConnection(
+      "mysql",
+      target,
+      connectTimeout,
+      client`SELECT VERSION() AS version`
+    )
+    const text = String(version[0]?.["version"] ?? "")
+    const backend = yield* backendService(options, {
+      backend: /mariadb/i.test(text) ? "mariadb" : "mysql",
+      target,
+      dialect: dialects.mysql,
+      pool: Effect.succeed(Option.none())
+    })
+    return Context.make(MysqlClient.MysqlClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(SqlBackend, backend)
+    )
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMysql = (
+  options: SqlOptions
+): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient | SqlBackend, ConnectionError> =>
+  Layer.scopedContext(makeMysql(options)).pipe(Layer.provide(Reactivity.layer))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMysqlConfig = fromConfig(mysqlConfig, "MySQL (MYSQL_URL or MYSQL_HOST)", layerMysql)
+
+// ---------------------------------------------------------------------------------------------
+// SQL Server
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A pooled SQL Server client: `MssqlClient`, `SqlClient` and `SqlBackend`. Transport encryption
+ * follows `encrypt` / `trustServerCertificate` in the URL (default: encrypted, certificate
+ * checked).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMssql = (
+  options: SqlOptions
+): Effect.Effect<
+  Context.Context<MssqlClient.MssqlClient | SqlClient.SqlClient | SqlBackend>,
+  ConnectionError,
+  Scope.Scope | Reactivity.Reactivity
+> =>
+  Effect.gen(function*() {
+    const resolved = resolve(options, { port: 1433, database: "master" })
+    const target = targetOf(resolved)
+    const connectTimeout = millis(options.connectTimeout, "15 seconds")
+    const flag = (name: string) => resolved.params.get(name)?.toLowerCase()
+    const client = yield* checkConnection(
+      "mssql",
+      target,
+      connectTimeout,
+      MssqlClient.make({
+        server: resolved.host,
+        port: resolved.port,
+        database: resolved.database,
+        username: resolved.username ?? "sa",
+        password: resolved.password,
+        encrypt: flag("encrypt") !== "false",
+        trustServer: flag("trustservercertificate") === "true",
+        connectTimeout: Duration.millis(connectTimeout),
+        maxConnections: options.maxConnections ?? 10
+      })
+    )
+    const backend = yield* backendService(options, {
+      backend: "mssql",
+      target,
+      dialect: dialects.mssql,
+      pool: Effect.succeed(Option.none())
+    })
+    return Context.make(MssqlClient.MssqlClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(SqlBackend, backend)
+    )
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMssql = (
+  options: SqlOptions
+): Layer.Layer<MssqlClient.MssqlClient | SqlClient.SqlClient | SqlBackend, ConnectionError> =>
+  Layer.scopedContext(makeMssql(options)).pipe(Layer.provide(Reactivity.layer))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMssqlConfig = fromConfig(mssqlConfig, "SQL Server (MSSQL_URL or MSSQL_HOST)", layerMssql)
