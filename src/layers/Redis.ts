@@ -124,6 +124,7 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
           ...(parsed.password ? { password: Redacted.value(parsed.password) } : {}),
           ...(parsed.tls ? { tls: {} } : {}),
           connectTimeout: Duration.toMillis(connectTimeout),
+          connectionName: "effect-dao",
           lazyConnect: true,
           enableOfflineQueue: false,
           autoResendUnfulfilledCommands: false,

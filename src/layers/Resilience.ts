@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -141,10 +142,13 @@ export const transaction = (context: ErrorContext) =>
     const toTyped = classify({ ...context, operation: `${context.operation} (transaction)` })
     const once = sql.withTransaction(effect).pipe(
       Effect.catchTag("SqlError", (error) => Effect.fail(toTyped(error))),
-      Effect.catchAllDefect((defect): Effect.Effect<never, ConnectionError | DataAccessError> => {
+      // @effect/sql turns a failed COMMIT or ROLLBACK into a defect; only those are caught here.
+      Effect.catchSomeDefect((defect): Option.Option<Effect.Effect<never, ConnectionError | DataAccessError>> => {
+        if (!(defect instanceof SqlError)) return Option.none()
         const typed = toTyped(defect)
-        if (typed instanceof DataAccessError && typed.retryable) return Effect.fail(typed)
-        return Effect.fail(
+        // The server answered the COMMIT with an error: the transaction was rolled back.
+        if (typed instanceof DataAccessError) return Option.some(Effect.fail(typed))
+        return Option.some(Effect.fail(
           new ConnectionError({
             backend: context.backend,
             operation: `${context.operation} (commit)`,
@@ -152,9 +156,9 @@ export const transaction = (context: ErrorContext) =>
             table: context.table,
             target: context.target,
             code: typed.code,
-            detail: `the transaction's outcome is unknown: ${typed.detail}`
+            detail: `the connection failed at COMMIT; the transaction may or may not have been applied: ${typed.detail}`
           })
-        )
+        ))
       })
     )
     return yield* (Option.isSome(enclosing) ? once : retrying("sql")(once))

@@ -28,6 +28,7 @@ import type * as Scope from "effect/Scope"
 import Pg from "pg"
 import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, registerSecret, scrub } from "../errors.js"
+import type { PoolFigures } from "../services/Health.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker, retrying } from "./Resilience.js"
 
@@ -62,18 +63,6 @@ export const dialects: Record<Dialect["name"], Dialect> = {
   mysql: { name: "mysql", maxParams: 65_535, returnsRows: false, hasCountEstimate: false },
   // SQL Server refuses more than 2,100 parameters; keep one spare for a tenant or key.
   mssql: { name: "mssql", maxParams: 2_099, returnsRows: true, hasCountEstimate: false }
-}
-
-/**
- * Pool figures, where the driver exposes them.
- *
- * @since 0.1.0
- * @category models
- */
-export interface PoolFigures {
-  readonly total: number
-  readonly idle: number
-  readonly waiting: number
 }
 
 /**
@@ -198,6 +187,11 @@ export interface SqlOptions {
   readonly queryTimeout?: Duration.DurationInput | undefined
   readonly breakerThreshold?: number | undefined
   readonly breakerResetTimeout?: Duration.DurationInput | undefined
+  /**
+   * PostgreSQL only: when false the layer is built without a first connection, so a program (and
+   * its health report) can start while the database is down. Default true.
+   */
+  readonly requireConnection?: boolean | undefined
 }
 
 interface Resolved {
@@ -348,7 +342,9 @@ export const makePg = (
     )
     // An idle client that dies (a server restart) is replaced by the pool on next use.
     pool.on("error", () => {})
-    yield* checkConnection("postgres", target, connectTimeout, Effect.tryPromise(() => pool.query("SELECT 1")))
+    if (options.requireConnection !== false) {
+      yield* checkConnection("postgres", target, connectTimeout, Effect.tryPromise(() => pool.query("SELECT 1")))
+    }
     const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), applicationName: "effect-dao" }).pipe(
       Effect.mapError((error) => classify({ backend: "postgres", operation: "connect", target })(error)),
       Effect.catchTag("DataAccessError", (error) =>

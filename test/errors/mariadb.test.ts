@@ -1,0 +1,164 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
+import * as Sql from "../../src/layers/Sql.js"
+import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
+
+const run = Sql.run({ operation: "test.statement" })
+
+await describeLive("mariadb", "error classification on MariaDB", () => {
+  const withTables = <A, E, R>(
+    body: (sql: SqlClient.SqlClient, parent: string, child: string) => Effect.Effect<A, E, R>
+  ) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const parent = uniqueName("err_parent")
+      const child = uniqueName("err_child")
+      yield* sql.unsafe(
+        `CREATE TABLE ${parent} (id int PRIMARY KEY, name varchar(10) NOT NULL, qty int CHECK (qty >= 0)) ENGINE=InnoDB`
+      )
+      yield* sql.unsafe(
+        `CREATE TABLE ${child} (id int PRIMARY KEY, parent_id int NOT NULL, FOREIGN KEY (parent_id) REFERENCES ${parent}(id)) ENGINE=InnoDB`
+      )
+      return yield* Effect.ensuring(
+        body(sql, parent, child),
+        Effect.orDie(sql.unsafe(`DROP TABLE IF EXISTS ${child}, ${parent}`))
+      )
+    }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions)), Effect.scoped)
+
+  it.live("the engine is recognised as MariaDB", () =>
+    Effect.gen(function*() {
+      const backend = yield* Sql.SqlBackend
+      assert.strictEqual(backend.backend, "mariadb")
+      assert.strictEqual(backend.dialect.name, "mysql")
+    }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))))
+
+  it.live("constraint violations become DataAccessError with their reason", () =>
+    withTables((sql, parent, child) =>
+      Effect.gen(function*() {
+        yield* run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 1, name: "a", qty: 1 })}`)
+        const duplicate = yield* Effect.flip(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 1, name: "b", qty: 1 })}`)
+        )
+        const orphan = yield* Effect.flip(run(sql`INSERT INTO ${sql(child)} ${sql.insert({ id: 1, parent_id: 42 })}`))
+        const missing = yield* Effect.flip(run(sql`INSERT INTO ${sql(parent)} (id, name) VALUES (2, NULL)`))
+        const negative = yield* Effect.flip(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 3, name: "c", qty: -1 })}`)
+        )
+        const tooLong = yield* Effect.flip(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 4, name: "x".repeat(50), qty: 1 })}`)
+        )
+        assert.instanceOf(duplicate, DataAccessError)
+        assert.strictEqual(duplicate.reason, "UniqueViolation")
+        assert.strictEqual(duplicate.code, "ER_DUP_ENTRY")
+        assert.strictEqual(duplicate.backend, "mariadb")
+        assert.strictEqual(orphan.reason, "ForeignKeyViolation")
+        assert.strictEqual(missing.reason, "NotNullViolation")
+        assert.strictEqual(negative.reason, "CheckViolation")
+        assert.strictEqual(tooLong.reason, "InvalidValue")
+      })
+    ))
+
+  it.live("a deadlock is Deadlock and retryable", () =>
+    withTables((sql, parent) =>
+      Effect.gen(function*() {
+        yield* sql`INSERT INTO ${sql(parent)} ${
+          sql.insert([{ id: 1, name: "a", qty: 1 }, { id: 2, name: "b", qty: 1 }])
+        }`
+        const crossing = (first: number, second: number) =>
+          sql.withTransaction(Effect.gen(function*() {
+            yield* sql`UPDATE ${sql(parent)} SET qty = qty + 1 WHERE id = ${first}`
+            yield* Effect.sleep("200 millis")
+            yield* sql`UPDATE ${sql(parent)} SET qty = qty + 1 WHERE id = ${second}`
+          }))
+        const results = yield* Effect.all([crossing(1, 2), crossing(2, 1)].map((e) => Effect.either(run(e))), {
+          concurrency: 2
+        })
+        const failures = results.filter((r) => r._tag === "Left").map((r) => r.left)
+        assert.strictEqual(failures.length, 1)
+        const [error] = failures
+        assert.instanceOf(error, DataAccessError)
+        assert.strictEqual((error as DataAccessError).reason, "Deadlock")
+        assert.isTrue((error as DataAccessError).retryable)
+      })
+    ), { timeout: 20_000 })
+
+  it.live("a lock wait timeout (1205) is LockTimeout", () =>
+    withTables((sql, parent) =>
+      Effect.gen(function*() {
+        yield* sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 1, name: "a", qty: 1 })}`
+        const holder = yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SELECT * FROM ${sql(parent)} WHERE id = 1 FOR UPDATE`
+          yield* Effect.sleep("2500 millis")
+        })).pipe(Effect.fork)
+        yield* Effect.sleep("200 millis")
+        const error = yield* Effect.flip(run(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET SESSION innodb_lock_wait_timeout = 1`
+          yield* sql`UPDATE ${sql(parent)} SET qty = 2 WHERE id = 1`
+        }))))
+        yield* Fiber.join(holder)
+        assert.strictEqual(error.reason, "LockTimeout")
+        assert.strictEqual(error.code, "ER_LOCK_WAIT_TIMEOUT")
+      })
+    ), { timeout: 20_000 })
+
+  it.live("a MariaDB statement timeout (1969) is QueryTimeout", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const error = yield* Effect.flip(run(sql`SET STATEMENT max_statement_time = 0.05 FOR SELECT SLEEP(2)`))
+      assert.strictEqual(error.reason, "QueryTimeout")
+    }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))))
+
+  it.live("a closed port is a ConnectionError (Refused)", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerMysql({ host: "127.0.0.1", port: 1 }))))
+      assert.instanceOf(error, ConnectionError)
+      assert.strictEqual(error.reason, "Refused")
+    }))
+
+  it.live("a wrong password is a ConnectionError (AuthFailed) that does not repeat the password", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const user = uniqueName("pw").slice(0, 30)
+      yield* sql.unsafe(`CREATE USER '${user}'@'%' IDENTIFIED BY 'Known-Secret-Pw-9481'`)
+      yield* sql.unsafe(`CREATE USER '${user}'@'localhost' IDENTIFIED BY 'Known-Secret-Pw-9481'`)
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerMysql({
+        url: Redacted.make(`mysql://${user}:Wrong-Secret-Pw-1234@127.0.0.1:3306/test`)
+      })))).pipe(
+        Effect.ensuring(Effect.orDie(sql.unsafe(`DROP USER IF EXISTS '${user}'@'%', '${user}'@'localhost'`)))
+      )
+      assert.instanceOf(error, ConnectionError)
+      assert.strictEqual(error.reason, "AuthFailed")
+      assert.isFalse(error.retryable)
+      assert.notInclude(error.message, "Wrong-Secret-Pw-1234")
+      assert.notInclude(JSON.stringify(error), "Wrong-Secret-Pw-1234")
+    }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))))
+})
+
+describe("MySQL and MariaDB numbers that differ by engine", () => {
+  it("4025 is a check violation on MariaDB, 3819 on MySQL", () => {
+    assert.strictEqual(
+      classify({ backend: "mariadb", operation: "t" })({ errno: 4025, message: "CONSTRAINT" }).reason,
+      "CheckViolation"
+    )
+    assert.strictEqual(
+      classify({ backend: "mysql", operation: "t" })({ errno: 3819, message: "Check" }).reason,
+      "CheckViolation"
+    )
+    assert.strictEqual(classify({ backend: "mysql", operation: "t" })({ errno: 4025, message: "?" }).reason, "Unknown")
+  })
+
+  it("client-side mysql2 codes are connection failures", () => {
+    const lost = classify({ backend: "mysql", operation: "t" })({
+      code: "PROTOCOL_CONNECTION_LOST",
+      fatal: true,
+      message: "Connection lost"
+    })
+    assert.instanceOf(lost, ConnectionError)
+    assert.strictEqual(lost.reason, "Terminated")
+  })
+})

@@ -1,0 +1,77 @@
+/**
+ * SQL Server classification from the error objects tedious itself constructs (no server needed).
+ */
+import { SqlError } from "@effect/sql/SqlError"
+import { assert, describe, it } from "@effect/vitest"
+import { ConnectionError as TediousConnectionError, RequestError } from "tedious"
+import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
+
+const toTyped = classify({ backend: "mssql", operation: "test", table: "orders" })
+
+/** tedious builds a RequestError from an ERROR token and copies its number onto it. */
+const requestError = (number: number, message: string) =>
+  new SqlError({
+    cause: Object.assign(new RequestError(message, "EREQUEST"), { number, state: 1, class: 14 }),
+    message: "Failed to execute statement"
+  })
+
+describe("SQL Server error numbers", () => {
+  it.each(
+    [
+      [2627, "Violation of PRIMARY KEY constraint 'PK_orders'. Cannot insert duplicate key.", "UniqueViolation"],
+      [2601, "Cannot insert duplicate key row in object 'dbo.orders' with unique index 'ix'.", "UniqueViolation"],
+      [
+        547,
+        "The INSERT statement conflicted with the FOREIGN KEY constraint \"FK_orders_users\".",
+        "ForeignKeyViolation"
+      ],
+      [547, "The INSERT statement conflicted with the CHECK constraint \"CK_qty\".", "CheckViolation"],
+      [515, "Cannot insert the value NULL into column 'name'", "NotNullViolation"],
+      [1205, "Transaction (Process ID 52) was deadlocked on lock resources", "Deadlock"],
+      [1222, "Lock request time out period exceeded.", "LockTimeout"],
+      [3960, "Snapshot isolation transaction aborted due to update conflict.", "SerializationFailure"],
+      [8152, "String or binary data would be truncated.", "InvalidValue"],
+      [208, "Invalid object name 'nope'.", "UndefinedObject"]
+    ] as const
+  )("%i (%s) is %s", (number, message, reason) => {
+    const typed = toTyped(requestError(number, message))
+    assert.instanceOf(typed, DataAccessError)
+    assert.strictEqual(typed.reason, reason)
+    assert.strictEqual(typed.code, "EREQUEST")
+    assert.strictEqual(typed.backend, "mssql")
+    assert.strictEqual(typed.table, "orders")
+  })
+
+  it("1205 is a deadlock on SQL Server but a lock wait timeout on MySQL", () => {
+    assert.strictEqual(toTyped(requestError(1205, "deadlocked")).reason, "Deadlock")
+    assert.strictEqual(
+      classify({ backend: "mysql", operation: "t" })({ errno: 1205, message: "Lock wait" }).reason,
+      "LockTimeout"
+    )
+  })
+
+  it("login failures and socket errors are ConnectionErrors", () => {
+    const login = toTyped(
+      new SqlError({
+        cause: new TediousConnectionError("Login failed for user 'sa'.", "ELOGIN"),
+        message: "Failed to connect"
+      })
+    )
+    assert.instanceOf(login, ConnectionError)
+    assert.strictEqual(login.reason, "AuthFailed")
+    assert.isFalse(login.retryable)
+    const socket = toTyped(new TediousConnectionError("Connection lost - read ECONNRESET", "ESOCKET"))
+    assert.instanceOf(socket, ConnectionError)
+    assert.strictEqual(socket.reason, "Reset")
+    assert.isTrue(socket.retryable)
+  })
+
+  it("an AggregateError of connection attempts is classified by its first error", () => {
+    const aggregate = new AggregateError(
+      [new TediousConnectionError("Failed to connect to db:1433 - connect ECONNREFUSED", "ESOCKET")],
+      "Failed to connect"
+    )
+    const typed = toTyped(aggregate)
+    assert.instanceOf(typed, ConnectionError)
+  })
+})

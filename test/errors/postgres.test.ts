@@ -1,0 +1,175 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
+import * as Sql from "../../src/layers/Sql.js"
+import { describeLive, pgOptions, pgUrl, uniqueName } from "../support/services.js"
+
+const run = Sql.run({ operation: "test.statement" })
+
+await describeLive("postgres", "error classification on PostgreSQL", () => {
+  const parent = uniqueName("err_parent")
+  const child = uniqueName("err_child")
+
+  const withTables = <A, E, R>(body: (sql: SqlClient.SqlClient) => Effect.Effect<A, E, R>) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`CREATE TABLE ${parent} (id int PRIMARY KEY, name text NOT NULL, qty int CHECK (qty >= 0))`)
+      yield* sql.unsafe(`CREATE TABLE ${child} (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES ${parent}(id))`)
+      return yield* Effect.ensuring(
+        body(sql),
+        Effect.orDie(sql.unsafe(`DROP TABLE IF EXISTS ${child}, ${parent}`))
+      )
+    }).pipe(Effect.provide(Sql.layerPg(pgOptions)), Effect.scoped)
+
+  const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
+
+  it.effect("constraint violations become DataAccessError with their reason", () =>
+    withTables((sql) =>
+      Effect.gen(function*() {
+        yield* run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 1, name: "a", qty: 1 })}`)
+        const duplicate = yield* failure(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 1, name: "b", qty: 1 })}`)
+        )
+        const orphan = yield* failure(run(sql`INSERT INTO ${sql(child)} ${sql.insert({ id: 1, parent_id: 42 })}`))
+        const missing = yield* failure(run(sql`INSERT INTO ${sql(parent)} (id, name) VALUES (2, NULL)`))
+        const negative = yield* failure(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 3, name: "c", qty: -1 })}`)
+        )
+        const nul = yield* failure(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 4, name: "a\u0000b", qty: 1 })}`)
+        )
+        const undefinedTable = yield* failure(run(sql`SELECT * FROM ${sql(uniqueName("nope"))}`))
+        assert.instanceOf(duplicate, DataAccessError)
+        assert.strictEqual(duplicate.reason, "UniqueViolation")
+        assert.strictEqual(duplicate.code, "23505")
+        assert.strictEqual(duplicate.backend, "postgres")
+        assert.strictEqual(orphan.reason, "ForeignKeyViolation")
+        assert.strictEqual(missing.reason, "NotNullViolation")
+        assert.strictEqual(negative.reason, "CheckViolation")
+        assert.strictEqual(nul.reason, "InvalidValue")
+        assert.strictEqual(nul.code, "22021")
+        assert.strictEqual(undefinedTable.reason, "UndefinedObject")
+        assert.isFalse((duplicate as DataAccessError).retryable)
+      })
+    ))
+
+  it.live(
+    "a serialization failure is SerializationFailure and retryable",
+    () =>
+      withTables((sql) =>
+        Effect.gen(function*() {
+          yield* sql`INSERT INTO ${sql(parent)} ${
+            sql.insert([{ id: 1, name: "a", qty: 1 }, { id: 2, name: "b", qty: 1 }])
+          }`
+          // Classic write skew: each transaction reads both rows and writes one; one must fail.
+          const skew = (id: number) =>
+            sql.withTransaction(Effect.gen(function*() {
+              yield* sql`SET TRANSACTION ISOLATION LEVEL SERIALIZABLE`
+              yield* sql`SELECT SUM(qty) FROM ${sql(parent)}`
+              yield* Effect.sleep("100 millis")
+              yield* sql`UPDATE ${sql(parent)} SET qty = qty + 1 WHERE id = ${id}`
+            }))
+          const results = yield* Effect.all([skew(1), skew(2)].map((e) => Effect.either(run(e))), {
+            concurrency: 2
+          })
+          const failures = results.filter((r) => r._tag === "Left").map((r) => r.left)
+          assert.strictEqual(failures.length, 1)
+          const [error] = failures
+          assert.instanceOf(error, DataAccessError)
+          assert.strictEqual((error as DataAccessError).reason, "SerializationFailure")
+          assert.isTrue((error as DataAccessError).retryable)
+        })
+      ),
+    { timeout: 20_000 }
+  )
+
+  it.live("a lock timeout is LockTimeout", () =>
+    withTables((sql) =>
+      Effect.gen(function*() {
+        yield* sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 1, name: "a", qty: 1 })}`
+        const holder = yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SELECT * FROM ${sql(parent)} WHERE id = 1 FOR UPDATE`
+          yield* Effect.sleep("1 second")
+        })).pipe(Effect.fork)
+        yield* Effect.sleep("200 millis")
+        const error = yield* failure(run(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET LOCAL lock_timeout = '100ms'`
+          yield* sql`UPDATE ${sql(parent)} SET qty = 2 WHERE id = 1`
+        }))))
+        yield* Fiber.join(holder)
+        assert.strictEqual(error.reason, "LockTimeout")
+        assert.strictEqual(error.code, "55P03")
+      })
+    ), { timeout: 20_000 })
+
+  it.effect("a statement timeout is QueryTimeout", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const error = yield* failure(run(sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SET LOCAL statement_timeout = '50ms'`
+        yield* sql`SELECT pg_sleep(2)`
+      }))))
+      assert.strictEqual(error.reason, "QueryTimeout")
+      assert.strictEqual(error.code, "57014")
+    }).pipe(Effect.provide(Sql.layerPg(pgOptions))))
+
+  it.effect("a closed port is a ConnectionError (Refused)", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPg({ host: "127.0.0.1", port: 1 }))))
+      assert.instanceOf(error, ConnectionError)
+      assert.strictEqual(error.reason, "Refused")
+      assert.isTrue(error.retryable)
+      assert.strictEqual(error.target, "127.0.0.1:1/postgres")
+    }))
+
+  it.effect("an unknown role is a ConnectionError (AuthFailed), not retried", () =>
+    Effect.gen(function*() {
+      const url = new URL(pgUrl)
+      url.username = uniqueName("nobody")
+      url.password = "not-the-password"
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPg({ url: Redacted.make(url.toString()) }))))
+      assert.instanceOf(error, ConnectionError)
+      assert.strictEqual(error.reason, "AuthFailed")
+      assert.isFalse(error.retryable)
+      assert.notInclude(error.message, "not-the-password")
+    }))
+
+  it.effect("an unknown database is a ConnectionError (UnknownDatabase)", () =>
+    Effect.gen(function*() {
+      const url = new URL(pgUrl)
+      url.pathname = `/${uniqueName("nodb")}`
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPg({ url: Redacted.make(url.toString()) }))))
+      assert.strictEqual(error.reason, "UnknownDatabase")
+    }))
+})
+
+describe("PostgreSQL codes without a server", () => {
+  const classifyPg = classify({ backend: "postgres", operation: "test" })
+
+  it("a terminated backend (57P01) is a retryable ConnectionError", () => {
+    const typed = classifyPg({
+      cause: { code: "57P01", message: "terminating connection due to administrator command" }
+    })
+    assert.instanceOf(typed, ConnectionError)
+    assert.strictEqual(typed.reason, "Terminated")
+    assert.isTrue(typed.retryable)
+  })
+
+  it("idle timeouts (57P05, 25P03) are ConnectionErrors, deadlock (40P01) a retryable Deadlock", () => {
+    assert.strictEqual(classifyPg({ code: "57P05", message: "idle session timeout" }).reason, "Terminated")
+    assert.strictEqual(classifyPg({ code: "25P03", message: "idle in transaction timeout" }).reason, "Terminated")
+    const deadlock = classifyPg({ code: "40P01", message: "deadlock detected" })
+    assert.instanceOf(deadlock, DataAccessError)
+    assert.strictEqual(deadlock.reason, "Deadlock")
+    assert.isTrue(deadlock.retryable)
+  })
+
+  it("pool exhaustion and lost connections are told apart by the pg messages", () => {
+    assert.strictEqual(classifyPg(new Error("timeout exceeded when trying to connect")).reason, "PoolExhausted")
+    assert.strictEqual(classifyPg(new Error("Connection terminated unexpectedly")).reason, "Terminated")
+  })
+})

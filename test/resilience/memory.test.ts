@@ -1,0 +1,183 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Ref from "effect/Ref"
+import * as TestClock from "effect/TestClock"
+import { ConnectionError, DataAccessError } from "../../src/errors.js"
+import { makeCircuitBreaker, retrying, RetryPolicy } from "../../src/layers/Resilience.js"
+
+const refused = new ConnectionError({ backend: "postgres", operation: "t", reason: "Refused", detail: "refused" })
+const duplicate = new DataAccessError({ backend: "postgres", operation: "t", reason: "UniqueViolation", detail: "dup" })
+
+/** An effect that fails `failures` times with `error`, recording when each attempt started. */
+const flaky = (error: ConnectionError | DataAccessError, failures: number) =>
+  Effect.gen(function*() {
+    const attempts = yield* Ref.make<Array<number>>([])
+    const effect = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const made = yield* Ref.updateAndGet(attempts, (list) => [...list, now])
+      if (made.length <= failures) return yield* Effect.fail(error)
+      return "done"
+    })
+    return { attempts, effect }
+  })
+
+const exact = RetryPolicy.defaultValue()
+const noJitter = {
+  sql: { ...exact.sql, jitter: false },
+  redis: { ...exact.redis, jitter: false }
+}
+
+describe("RetryPolicy", () => {
+  it.effect("SQL: 2 retries with exponential delays, then the error", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const fiber = yield* Effect.fork(retrying("sql")(effect).pipe(Effect.provideService(RetryPolicy, noJitter)))
+      yield* TestClock.adjust("10 seconds")
+      const exit = yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.strictEqual(exit, refused)
+      assert.deepStrictEqual(yield* Ref.get(attempts), [0, 100, 300])
+    }))
+
+  it.effect("Redis: 3 retries by default", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const fiber = yield* Effect.fork(retrying("redis")(effect).pipe(Effect.provideService(RetryPolicy, noJitter)))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.deepStrictEqual(yield* Ref.get(attempts), [0, 50, 150, 350])
+    }))
+
+  it.effect("recovers when a retry succeeds", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 1)
+      const fiber = yield* Effect.fork(retrying("sql")(effect))
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(yield* Fiber.join(fiber), "done")
+      assert.strictEqual((yield* Ref.get(attempts)).length, 2)
+    }))
+
+  it.effect("does not retry what is not transient", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(duplicate, 10)
+      const fiber = yield* Effect.fork(retrying("sql")(effect))
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(yield* Fiber.join(fiber).pipe(Effect.flip), duplicate)
+      assert.strictEqual((yield* Ref.get(attempts)).length, 1)
+    }))
+
+  it.effect("does not retry bad credentials", () =>
+    Effect.gen(function*() {
+      const auth = new ConnectionError({ backend: "mysql", operation: "t", reason: "AuthFailed", detail: "denied" })
+      const { attempts, effect } = yield* flaky(auth, 10)
+      const fiber = yield* Effect.fork(retrying("sql")(effect))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.strictEqual((yield* Ref.get(attempts)).length, 1)
+    }))
+
+  it.effect("jitter keeps each delay within 80%..120% of the exponential one", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const policy = {
+        ...exact,
+        sql: { ...exact.sql, retries: 5, baseDelay: "1 second" as const, maxDelay: "1 hour" as const }
+      }
+      const fiber = yield* Effect.fork(retrying("sql")(effect).pipe(Effect.provideService(RetryPolicy, policy)))
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.join(fiber).pipe(Effect.flip)
+      const times = yield* Ref.get(attempts)
+      assert.strictEqual(times.length, 6)
+      times.slice(1).forEach((time, i) => {
+        const delay = time - times[i]!
+        const nominal = 1000 * 2 ** i
+        assert.isAtLeast(delay, nominal * 0.8)
+        assert.isAtMost(delay, nominal * 1.2)
+      })
+    }))
+
+  it.effect("caps a delay at maxDelay", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const policy = {
+        ...noJitter,
+        sql: { ...noJitter.sql, retries: 4, baseDelay: "1 second" as const, maxDelay: "3 seconds" as const }
+      }
+      const fiber = yield* Effect.fork(retrying("sql")(effect).pipe(Effect.provideService(RetryPolicy, policy)))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.deepStrictEqual(yield* Ref.get(attempts), [0, 1000, 3000, 6000, 9000])
+    }))
+})
+
+describe("CircuitBreaker", () => {
+  const counting = Effect.gen(function*() {
+    const runs = yield* Ref.make(0)
+    const call = <A, E>(effect: Effect.Effect<A, E>) => Effect.zipRight(Ref.update(runs, (n) => n + 1), effect)
+    return { runs, call }
+  })
+
+  it.effect("closed -> open after the threshold, fails fast, half-open after the reset timeout, closes on success", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({
+        backend: "postgres",
+        failureThreshold: 3,
+        resetTimeout: "10 seconds"
+      })
+      const { call, runs } = yield* counting
+      for (let i = 0; i < 3; i++) yield* Effect.flip(breaker.protect(call(Effect.fail(refused))))
+      assert.strictEqual((yield* breaker.state)._tag, "Open")
+      const fast = yield* Effect.flip(breaker.protect(call(Effect.succeed(1))))
+      assert.instanceOf(fast, ConnectionError)
+      assert.strictEqual((fast as ConnectionError).reason, "CircuitOpen")
+      assert.strictEqual(yield* Ref.get(runs), 3, "an open circuit does not run the call")
+      yield* TestClock.adjust("9 seconds")
+      yield* Effect.flip(breaker.protect(call(Effect.succeed(1))))
+      assert.strictEqual(yield* Ref.get(runs), 3)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* breaker.protect(call(Effect.succeed(1))), 1)
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
+  it.effect("a failed probe opens the circuit again for another reset timeout", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "redis", failureThreshold: 1, resetTimeout: "5 seconds" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      yield* TestClock.adjust("5 seconds")
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      const state = yield* breaker.state
+      assert.strictEqual(state._tag, "Open")
+      assert.strictEqual(state._tag === "Open" && state.openedAt, 5000)
+    }))
+
+  it.effect("while half-open only one probe runs; others fail fast", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "redis", failureThreshold: 1, resetTimeout: "5 seconds" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      yield* TestClock.adjust("5 seconds")
+      const probe = yield* Effect.fork(breaker.protect(Effect.as(Effect.sleep("1 second"), "probe")))
+      yield* Effect.yieldNow()
+      const other = yield* Effect.flip(breaker.protect(Effect.succeed("other")))
+      assert.strictEqual((other as ConnectionError).reason, "CircuitOpen")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(probe), "probe")
+      assert.strictEqual((yield* breaker.state)._tag, "Closed")
+    }))
+
+  it.effect("failures that prove the backend answered do not count", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2 })
+      for (let i = 0; i < 5; i++) yield* Effect.flip(breaker.protect(Effect.fail(duplicate)))
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
+  it.effect("a success resets the count of consecutive failures", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2 })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      yield* breaker.protect(Effect.void)
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 1 })
+    }))
+})
