@@ -467,6 +467,8 @@ const messagePatterns: ReadonlyArray<readonly [RegExp, Verdict]> = [
   [/Pool is closed|Cannot use a pool after calling end/i, connection("Terminated")],
   [/Command timed out/i, connection("Timeout")],
   [/max(imum)? ?retries ?per ?request|Reached the max retries/i, connection("Unavailable")],
+  // ioredis without an offline queue, while it is (re)connecting
+  [/Stream isn't writeable/i, connection("Unavailable")],
   [/ECONNREFUSED/, connection("Refused")],
   [/ECONNRESET|EPIPE/, connection("Reset")],
   [/ETIMEDOUT/, connection("Timeout")]
