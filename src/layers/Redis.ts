@@ -42,6 +42,8 @@ export interface RedisOptions {
   readonly requireConnection?: boolean | undefined
   readonly breakerThreshold?: number | undefined
   readonly breakerResetTimeout?: Duration.DurationInput | undefined
+  /** The name the connection shows in `CLIENT LIST`. Default `effect-dao`. */
+  readonly connectionName?: string | undefined
 }
 
 const parse = (options: RedisOptions) => {
@@ -124,7 +126,7 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
           ...(parsed.password ? { password: Redacted.value(parsed.password) } : {}),
           ...(parsed.tls ? { tls: {} } : {}),
           connectTimeout: Duration.toMillis(connectTimeout),
-          connectionName: "effect-dao",
+          connectionName: options.connectionName ?? "effect-dao",
           lazyConnect: true,
           enableOfflineQueue: false,
           autoResendUnfulfilledCommands: false,

@@ -140,27 +140,40 @@ export const transaction = (context: ErrorContext) =>
     const sql = yield* SqlClient.SqlClient
     const enclosing = yield* Effect.serviceOption(SqlClient.TransactionConnection)
     const toTyped = classify({ ...context, operation: `${context.operation} (transaction)` })
-    const once = sql.withTransaction(effect).pipe(
-      Effect.catchTag("SqlError", (error) => Effect.fail(toTyped(error))),
-      // @effect/sql turns a failed COMMIT or ROLLBACK into a defect; only those are caught here.
-      Effect.catchSomeDefect((defect): Option.Option<Effect.Effect<never, ConnectionError | DataAccessError>> => {
-        if (!(defect instanceof SqlError)) return Option.none()
-        const typed = toTyped(defect)
-        // The server answered the COMMIT with an error: the transaction was rolled back.
-        if (typed instanceof DataAccessError) return Option.some(Effect.fail(typed))
-        return Option.some(Effect.fail(
-          new ConnectionError({
-            backend: context.backend,
-            operation: `${context.operation} (commit)`,
-            reason: "CommitOutcomeUnknown",
-            table: context.table,
-            target: context.target,
-            code: typed.code,
-            detail: `the connection failed at COMMIT; the transaction may or may not have been applied: ${typed.detail}`
-          })
-        ))
-      })
-    )
+    const once = Effect.gen(function*() {
+      // Whether the work itself failed tells a failed ROLLBACK (nothing applied) from a failed COMMIT.
+      const workExit = yield* Ref.make<Option.Option<Exit.Exit<A, E>>>(Option.none())
+      const tracked = Effect.onExit(effect, (exit) => Ref.set(workExit, Option.some(exit)))
+      return yield* sql.withTransaction(tracked).pipe(
+        // @effect/sql turns a failed COMMIT or ROLLBACK into a defect; only those are caught here.
+        Effect.catchSomeDefect((defect) => {
+          if (!(defect instanceof SqlError)) return Option.none()
+          return Option.some(Effect.flatMap(Ref.get(workExit), (exit) => settle(defect, exit)))
+        }),
+        Effect.catchTag("SqlError", (error) => Effect.fail(toTyped(error)))
+      )
+    })
+    const settle = <A, E>(
+      defect: SqlError,
+      work: Option.Option<Exit.Exit<A, E>>
+    ): Effect.Effect<never, E | SqlError | ConnectionError | DataAccessError> => {
+      // The work failed and its ROLLBACK could not be sent: the server discards the transaction.
+      if (Option.isSome(work) && Exit.isFailure(work.value)) return Effect.failCause(work.value.cause)
+      const typed = toTyped(defect)
+      // The server answered the COMMIT with an error: the transaction was rolled back.
+      if (typed instanceof DataAccessError) return Effect.fail(typed)
+      return Effect.fail(
+        new ConnectionError({
+          backend: context.backend,
+          operation: `${context.operation} (commit)`,
+          reason: "CommitOutcomeUnknown",
+          table: context.table,
+          target: context.target,
+          code: typed.code,
+          detail: `the connection failed at COMMIT; the transaction may or may not have been applied: ${typed.detail}`
+        })
+      )
+    }
     return yield* (Option.isSome(enclosing) ? once : retrying("sql")(once))
   })
 

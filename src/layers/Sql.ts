@@ -187,6 +187,8 @@ export interface SqlOptions {
   readonly queryTimeout?: Duration.DurationInput | undefined
   readonly breakerThreshold?: number | undefined
   readonly breakerResetTimeout?: Duration.DurationInput | undefined
+  /** PostgreSQL only: the `application_name` the sessions show in `pg_stat_activity`. Default `effect-dao`. */
+  readonly applicationName?: string | undefined
   /**
    * PostgreSQL only: when false the layer is built without a first connection, so a program (and
    * its health report) can start while the database is down. Default true.
@@ -334,7 +336,7 @@ export const makePg = (
           max: options.maxConnections ?? 10,
           connectionTimeoutMillis: connectTimeout,
           idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
-          application_name: "effect-dao",
+          application_name: options.applicationName ?? "effect-dao",
           types: pgTypes
         })
       ),
@@ -345,7 +347,10 @@ export const makePg = (
     if (options.requireConnection !== false) {
       yield* checkConnection("postgres", target, connectTimeout, Effect.tryPromise(() => pool.query("SELECT 1")))
     }
-    const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), applicationName: "effect-dao" }).pipe(
+    const client = yield* PgClient.fromPool({
+      acquire: Effect.succeed(pool),
+      applicationName: options.applicationName ?? "effect-dao"
+    }).pipe(
       Effect.mapError((error) => classify({ backend: "postgres", operation: "connect", target })(error)),
       Effect.catchTag("DataAccessError", (error) =>
         Effect.fail(

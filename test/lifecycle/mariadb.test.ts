@@ -1,0 +1,53 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import * as Sql from "../../src/layers/Sql.js"
+import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
+
+await describeLive("mariadb", "scoped MariaDB layer", () => {
+  it.live("closes every pooled connection when the scope closes", () =>
+    Effect.gen(function*() {
+      const admin = yield* SqlClient.SqlClient
+      const user = uniqueName("life").slice(0, 32)
+      yield* admin.unsafe(`CREATE USER '${user}'@'%'`)
+      yield* admin.unsafe(`CREATE USER '${user}'@'localhost'`)
+      const count = admin<{ n: number }>`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ${user}`
+        .pipe(
+          Effect.map((rows) => Number(rows[0]?.n ?? -1))
+        )
+      const body = Effect.gen(function*() {
+        assert.strictEqual(yield* count, 0)
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(
+          Sql.layerMysql({
+            host: "127.0.0.1",
+            port: 3306,
+            username: user,
+            database: "information_schema",
+            maxConnections: 3
+          }),
+          scope
+        )
+        yield* Effect.all(
+          Array.from({ length: 3 }, () =>
+            Effect.flatMap(SqlClient.SqlClient, (client) => client`SELECT SLEEP(0.2)`).pipe(Effect.provide(context))),
+          { concurrency: 3 }
+        )
+        assert.strictEqual(yield* count, 3)
+        yield* Scope.close(scope, Exit.void)
+        // The server notices closed sockets asynchronously; give it a moment.
+        let after = yield* count
+        for (let i = 0; i < 20 && after > 0; i++) {
+          yield* Effect.sleep("50 millis")
+          after = yield* count
+        }
+        assert.strictEqual(after, 0)
+      })
+      yield* body.pipe(
+        Effect.ensuring(Effect.orDie(admin.unsafe(`DROP USER IF EXISTS '${user}'@'%', '${user}'@'localhost'`)))
+      )
+    }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))))
+})

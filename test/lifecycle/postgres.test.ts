@@ -1,0 +1,41 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import * as Sql from "../../src/layers/Sql.js"
+import { describeLive, pgOptions, uniqueName } from "../support/services.js"
+
+await describeLive("postgres", "scoped PostgreSQL layer", () => {
+  it.live("opens its pooled connections and closes every one when the scope closes", () =>
+    Effect.gen(function*() {
+      const applicationName = uniqueName("lifecycle")
+      const count = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE application_name = ${applicationName}`)
+        .pipe(
+          Effect.map((rows) =>
+            rows[0]?.n ?? -1
+          ),
+          Effect.provide(Sql.layerPg(pgOptions))
+        )
+
+      assert.strictEqual(yield* count, 0)
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        Sql.layerPg({ ...pgOptions, applicationName, maxConnections: 4 }),
+        scope
+      )
+      const sql = SqlClient.SqlClient.pipe(Effect.provide(context))
+      // Four concurrent sleepers hold four connections at once.
+      yield* Effect.all(
+        Array.from({ length: 4 }, () => Effect.flatMap(sql, (client) => client`SELECT pg_sleep(0.2)`)),
+        { concurrency: 4 }
+      )
+      const pool = yield* Effect.flatMap(Sql.SqlBackend, (backend) => backend.pool).pipe(Effect.provide(context))
+      assert.strictEqual(pool._tag === "Some" && pool.value.total, 4)
+      assert.strictEqual(yield* count, 4)
+      yield* Scope.close(scope, Exit.void)
+      assert.strictEqual(yield* count, 0)
+    }))
+})

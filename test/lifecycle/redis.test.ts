@@ -1,0 +1,34 @@
+import { assert, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import * as Redis from "../../src/layers/Redis.js"
+import { RedisClient } from "../../src/services/RedisClient.js"
+import { describeLive, redisOptions, uniqueName } from "../support/services.js"
+
+await describeLive("redis", "scoped Redis layer", () => {
+  it.live("quits its connection when the scope closes", () =>
+    Effect.gen(function*() {
+      const connectionName = uniqueName("life")
+      const observer = yield* RedisClient
+      const count = observer.use("test.clientList", (redis) => redis.client("LIST") as Promise<string>).pipe(
+        Effect.map((list) => list.split("\n").filter((line) => line.includes(` name=${connectionName} `)).length)
+      )
+      assert.strictEqual(yield* count, 0)
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(Redis.layer({ ...redisOptions, connectionName }), scope)
+      const pong = yield* Effect.flatMap(RedisClient, (redis) => redis.use("test.ping", (r) => r.ping())).pipe(
+        Effect.provide(context)
+      )
+      assert.strictEqual(pong, "PONG")
+      assert.strictEqual(yield* count, 1)
+      yield* Scope.close(scope, Exit.void)
+      let after = yield* count
+      for (let i = 0; i < 20 && after > 0; i++) {
+        yield* Effect.sleep("25 millis")
+        after = yield* count
+      }
+      assert.strictEqual(after, 0)
+    }).pipe(Effect.provide(Redis.layer({ ...redisOptions, connectionName: uniqueName("observer") }))))
+})

@@ -1,0 +1,146 @@
+/**
+ * Known passwords are configured, connections are made and failed, and every error message, log
+ * line, span name and attribute, and console line is searched for them.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { afterEach, assert, beforeEach, it, vi } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Health from "../../src/layers/Health.js"
+import * as Redis from "../../src/layers/Redis.js"
+import * as Sql from "../../src/layers/Sql.js"
+import { Health as HealthTag } from "../../src/services/Health.js"
+import { RedisClient } from "../../src/services/RedisClient.js"
+import { makeRecording } from "../support/recording.js"
+import { describeLive, uniqueName } from "../support/services.js"
+
+const PG_SECRET = "Pg-Known-Secret-7731"
+const MYSQL_SECRET = "My-Known-Secret-4410"
+const REDIS_SECRET = "Redis-Known-Secret-5512"
+const ENV_SECRET = "Env-Known-Secret-9035"
+const secrets = [PG_SECRET, MYSQL_SECRET, REDIS_SECRET, ENV_SECRET]
+
+let consoleLines: Array<string> = []
+beforeEach(() => {
+  consoleLines = []
+  for (const method of ["log", "warn", "error", "info", "debug"] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: Array<unknown>) => {
+      consoleLines.push(args.map(String).join(" "))
+    })
+  }
+})
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+const printable = (error: unknown): string =>
+  [
+    error instanceof Error ? error.message : "",
+    String(error),
+    JSON.stringify(error),
+    Cause.pretty(Cause.fail(error))
+  ].join("\n")
+
+const assertClean = (text: string) => {
+  for (const secret of secrets) assert.notInclude(text, secret)
+}
+
+await describeLive("postgres", "no secret in errors, logs or spans", () => {
+  it.live("PostgreSQL with a password in DATABASE_URL: queries, a failure, health", () =>
+    Effect.gen(function*() {
+      const recording = makeRecording()
+      const table = uniqueName("secret")
+      const url = `postgres://postgres:${PG_SECRET}@127.0.0.1:5432/test`
+      const work = Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const run = Sql.run({ operation: "Secrets.insert", table })
+        yield* run(sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`))
+        yield* run(sql`INSERT INTO ${sql(table)} (id) VALUES (1)`)
+        const failure = yield* Effect.flip(run(sql`INSERT INTO ${sql(table)} (id) VALUES (1)`))
+        yield* run(sql.unsafe(`DROP TABLE ${table}`))
+        yield* Effect.logWarning("insert failed", failure)
+        const health = yield* Effect.flatMap(HealthTag, (h) => h.check)
+        return { failure, health }
+      })
+      const layer = Health.layer().pipe(Layer.provideMerge(Sql.layerPg({ url: Redacted.make(url) })))
+      const { failure, health } = yield* work.pipe(Effect.provide(layer), Effect.provide(recording.layer))
+      assert.strictEqual(failure.reason, "UniqueViolation")
+      assert.strictEqual(health.status === "down", false)
+      assert.isTrue(recording.spans.some((span) => span.name === "Secrets.insert"), "spans were recorded")
+      assert.isAbove(recording.logs.length, 0, "logs were recorded")
+      assertClean(printable(failure))
+      assertClean(JSON.stringify(health))
+      assertClean(recording.text())
+      assertClean(consoleLines.join("\n"))
+    }))
+
+  it.live("PostgreSQL unreachable, password in the URL and in PGSQL_PASSWORD", () =>
+    Effect.gen(function*() {
+      const recording = makeRecording()
+      const fromUrl = yield* Effect.flip(
+        Effect.scoped(Layer.build(Sql.layerPg({ url: Redacted.make(`postgres://app:${PG_SECRET}@127.0.0.1:1/test`) })))
+      )
+      const fromEnv = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPgConfig))).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([["PGSQL_HOST", "127.0.0.1"], ["PGSQL_PORT", "1"], ["PGSQL_PASSWORD", ENV_SECRET]])
+        ))
+      )
+      const down = yield* Effect.flatMap(HealthTag, (h) => h.check).pipe(
+        Effect.provide(
+          Health.layer().pipe(Layer.provide(Sql.layerPg({
+            url: Redacted.make(`postgres://app:${PG_SECRET}@127.0.0.1:1/test`),
+            requireConnection: false,
+            connectTimeout: "1 second"
+          })))
+        ),
+        Effect.provide(recording.layer)
+      )
+      assert.strictEqual(fromUrl._tag, "ConnectionError")
+      assert.strictEqual(down.status, "down")
+      assert.strictEqual(down.backends[0]?.target, "127.0.0.1:1/test")
+      assertClean(printable(fromUrl))
+      assertClean(printable(fromEnv))
+      assertClean(JSON.stringify(down))
+      assertClean(recording.text())
+      assertClean(consoleLines.join("\n"))
+    }))
+})
+
+await describeLive("mariadb", "no secret in MariaDB errors", () => {
+  it.live("a wrong password in MYSQL_URL", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.scoped(
+          Layer.build(Sql.layerMysql({ url: Redacted.make(`mysql://nobody:${MYSQL_SECRET}@127.0.0.1:3306/test`) }))
+        )
+      )
+      assert.strictEqual(error.reason, "AuthFailed")
+      assertClean(printable(error))
+      assertClean(consoleLines.join("\n"))
+    }))
+})
+
+await describeLive("redis", "no secret in Redis errors, logs or spans", () => {
+  it.live("a password to a closed port, and to a server that has none", () =>
+    Effect.gen(function*() {
+      const recording = makeRecording()
+      const closed = yield* Effect.flip(
+        Effect.scoped(Layer.build(Redis.layer({ url: Redacted.make(`redis://user:${REDIS_SECRET}@127.0.0.1:1/0`) })))
+      )
+      assert.strictEqual(closed.reason, "Refused")
+      const answered = yield* Effect.either(
+        Effect.flatMap(RedisClient, (redis) => redis.ping).pipe(
+          Effect.provide(Redis.layer({ url: Redacted.make(`redis://:${REDIS_SECRET}@127.0.0.1:6379/0`) })),
+          Effect.provide(recording.layer)
+        )
+      )
+      const text = answered._tag === "Left" ? printable(answered.left) : "pinged"
+      assertClean(printable(closed))
+      assertClean(text)
+      assertClean(recording.text())
+      assertClean(consoleLines.join("\n"))
+    }))
+})
