@@ -1,0 +1,11 @@
+import { assert, describe, it } from "@effect/vitest"
+import { runProgram } from "./run.js"
+
+describe("npm start with nothing configured", () => {
+  it("runs on the embedded defaults and exits 0", async () => {
+    const run = await runProgram({})
+    assert.strictEqual(run.code, 0, run.output)
+    assert.include(run.output, "using embedded PGlite")
+    assert.include(run.output, "using in-memory")
+  }, 120_000)
+})
