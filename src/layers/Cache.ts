@@ -1,0 +1,329 @@
+/**
+ * `Cache` layers: `CacheLive` over `RedisClient`, `CacheTest` in memory (TTLs read from `Clock`,
+ * so `TestClock` expires keys). Both share the cache-aside logic; only the key store differs.
+ *
+ * @since 0.1.0
+ */
+import * as Array from "effect/Array"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type { BackendError } from "../errors.js"
+import { ValidationError } from "../errors.js"
+import type { Key } from "../schemas/KeyPattern.js"
+import * as KeyPattern from "../schemas/KeyPattern.js"
+import type { CacheService, SetOptions } from "../services/Cache.js"
+import { Cache } from "../services/Cache.js"
+import { RedisClient } from "../services/RedisClient.js"
+import { retrying } from "./Resilience.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CacheOptions {
+  /** Prefix of every key, e.g. the application's name; segments joined by ":". Default none. */
+  readonly namespace?: string | undefined
+  /** TTL of a value stored without one. Default 1 hour. */
+  readonly defaultTtl?: Duration.DurationInput | undefined
+  /** Keys asked for per SCAN step, and deleted per UNLINK, by `invalidatePrefix`. Default 1000. */
+  readonly batchSize?: number | undefined
+}
+
+/** The few key operations the cache needs; a Redis connection or a map. */
+interface KeyStore {
+  readonly get: (key: string) => Effect.Effect<Option.Option<string>, BackendError>
+  readonly set: (key: string, value: string, ttlMillis: number) => Effect.Effect<void, BackendError>
+  readonly unlink: (keys: ReadonlyArray<string>) => Effect.Effect<number, BackendError>
+  /**
+   * Whether keys may be deleted while a cursor walk is under way without it skipping others
+   * (Redis guarantees it; ioredis-mock's cursor is an offset, so there the walk finishes first).
+   */
+  readonly deleteWhileScanning: boolean
+  /** One step of a cursor walk over the keys starting with `prefix`; cursor "0" starts and ends it. */
+  readonly scan: (
+    cursor: string,
+    prefix: string,
+    count: number
+  ) => Effect.Effect<readonly [string, ReadonlyArray<string>], BackendError>
+}
+
+const redisStore = Effect.map(RedisClient, (client): KeyStore => ({
+  deleteWhileScanning: client.backend === "redis",
+  get: (key) => client.use("Redis.get", (redis) => redis.get(key)).pipe(Effect.map(Option.fromNullable)),
+  set: (key, value, ttlMillis) =>
+    Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
+  unlink: (keys) =>
+    keys.length === 0 ? Effect.succeed(0) : client.use("Redis.unlink", (redis) => redis.unlink(...keys)),
+  // Keys are checked to hold no glob characters, so the prefix is matched literally.
+  scan: (cursor, prefix, count) =>
+    client.use("Redis.scan", (redis) => redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", count))
+}))
+
+const memoryStore = Effect.sync((): KeyStore => {
+  const entries = new Map<string, { readonly value: string; readonly expiresAt: number }>()
+  const alive = (key: string, now: number) => {
+    const entry = entries.get(key)
+    if (entry !== undefined && entry.expiresAt <= now) entries.delete(key)
+    return entry !== undefined && entry.expiresAt > now ? entry : undefined
+  }
+  const withNow = <A>(f: (now: number) => A) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => f(now)))
+  return {
+    deleteWhileScanning: true,
+    get: (key) => withNow((now) => Option.fromNullable(alive(key, now)?.value)),
+    set: (key, value, ttlMillis) => withNow((now) => void entries.set(key, { value, expiresAt: now + ttlMillis })),
+    unlink: (keys) =>
+      withNow((now) => keys.filter((key) => alive(key, now) !== undefined && entries.delete(key)).length),
+    scan: (_cursor, prefix) =>
+      withNow((now) => ["0", [...entries.keys()].filter((key) => key.startsWith(prefix) && alive(key, now))] as const)
+  }
+})
+
+const settings = (options: CacheOptions) =>
+  Effect.gen(function*() {
+    const namespace = yield* KeyPattern.checkNamespace(options.namespace ?? "")
+    const defaultTtl = Duration.decode(options.defaultTtl ?? "1 hour")
+    const batchSize = options.batchSize ?? 1000
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      return yield* new ValidationError({ field: "batchSize", detail: "must be a positive integer" })
+    }
+    return { namespace, defaultTtl, batchSize }
+  })
+
+const ttlMillis = (ttl: Duration.Duration): Either.Either<number, ValidationError> => {
+  const millis = Duration.toMillis(ttl)
+  return Number.isFinite(millis) && millis >= 1
+    ? Either.right(Math.ceil(millis))
+    : Either.left(new ValidationError({ field: "ttl", detail: "must be at least 1 millisecond and finite" }))
+}
+
+const makeWith = (store: KeyStore, options: CacheOptions) =>
+  Effect.gen(function*() {
+    const { batchSize, defaultTtl, namespace } = yield* settings(options)
+    const scope = yield* Effect.scope
+    const flights = yield* Ref.make(HashMap.empty<string, Deferred.Deferred<unknown, unknown>>())
+    const health = yield* Ref.make<"up" | "down">("up")
+
+    const render = (key: Key) => KeyPattern.render(key, { namespace })
+    const attributes = (key: Key) => ({ "cache.pattern": key.template, "cache.namespace": namespace })
+
+    /** Retries per the policy, and keeps track of outages so that each is reported once. */
+    const observed = <A>(self: Effect.Effect<A, BackendError>): Effect.Effect<A, BackendError> =>
+      retrying("redis")(self).pipe(
+        Effect.tapBoth({
+          onSuccess: () =>
+            Effect.flatMap(
+              Ref.getAndSet(health, "up"),
+              (before) =>
+                before === "down" ? Effect.logInfo("Cache: Redis answers again; caching resumed") : Effect.void
+            ),
+          onFailure: (error) =>
+            error._tag === "ConnectionError"
+              ? Effect.flatMap(Ref.getAndSet(health, "down"), (before) =>
+                before === "up"
+                  ? Effect.logWarning(
+                    `Cache: Redis unavailable (${error.reason}); reads fall through to their loaders until it is back`
+                  )
+                  : Effect.void)
+              : Effect.logWarning(`Cache: ${error.message}`)
+        })
+      )
+
+    const read = <A, I>(full: string, schema: Schema.Schema<A, I>) =>
+      Effect.gen(function*() {
+        const raw = yield* observed(store.get(full))
+        if (Option.isNone(raw)) return Option.none<A>()
+        const decoded = yield* Effect.either(Schema.decodeUnknown(Schema.parseJson(schema))(raw.value))
+        if (Either.isRight(decoded)) return Option.some(decoded.right)
+        // A value written under an older shape: a miss, and it goes so that the next write replaces it.
+        yield* Effect.ignore(observed(store.unlink([full])))
+        return Option.none<A>()
+      })
+
+    const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
+      Effect.gen(function*() {
+        const encoded = yield* Schema.encode(Schema.parseJson(schema))(value).pipe(
+          Effect.mapError((error) => new ValidationError({ field: "value", detail: error.message }))
+        )
+        yield* Effect.ignore(observed(store.set(full, encoded, ttl)))
+      })
+
+    const ttlOf = (options: SetOptions | undefined) =>
+      ttlMillis(options?.ttl !== undefined ? Duration.decode(options.ttl) : defaultTtl)
+
+    /**
+     * Runs `body` once for all concurrent callers of one key. It runs in the layer's scope, so a
+     * caller that is interrupted does not cancel the work the others wait for.
+     */
+    const singleFlight = <A, E, R>(full: string, body: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.gen(function*() {
+        const mine = yield* Deferred.make<unknown, unknown>()
+        const [flight, leader] = yield* Ref.modify(
+          flights,
+          (
+            map
+          ): [
+            [Deferred.Deferred<unknown, unknown>, boolean],
+            HashMap.HashMap<string, Deferred.Deferred<unknown, unknown>>
+          ] => {
+            const running = HashMap.get(map, full)
+            return Option.isSome(running)
+              ? [[running.value, false], map]
+              : [[mine, true], HashMap.set(map, full, mine)]
+          }
+        )
+        if (leader) {
+          yield* body.pipe(
+            Effect.onExit((exit) => Deferred.done(mine, exit)),
+            Effect.ensuring(Ref.update(flights, HashMap.remove(full))),
+            Effect.exit,
+            Effect.forkIn(scope)
+          )
+        }
+        // Every flight of `full` runs a `body` of this same call site's type (callers of one key
+        // agree on its schema and loader), so the shared result has the type `A`, `E`.
+        return yield* (Deferred.await(flight) as Effect.Effect<A, E>)
+      })
+
+    const service: CacheService = {
+      namespace,
+      get: (key, schema) =>
+        Effect.gen(function*() {
+          const full = yield* render(key)
+          return yield* read(full, schema)
+        }).pipe(Effect.withSpan("Cache.get", { attributes: attributes(key) })),
+      set: (key, schema, value, options) =>
+        Effect.gen(function*() {
+          const full = yield* render(key)
+          const ttl = yield* ttlOf(options)
+          yield* write(full, schema, value, ttl)
+        }).pipe(Effect.withSpan("Cache.set", { attributes: attributes(key) })),
+      getOrSet: (key, schema, load, options) =>
+        Effect.gen(function*() {
+          const full = yield* render(key)
+          const ttl = yield* ttlOf(options)
+          return yield* singleFlight(
+            full,
+            Effect.gen(function*() {
+              const cached = yield* read(full, schema).pipe(Effect.orElseSucceed(() => Option.none()))
+              yield* Effect.annotateCurrentSpan("cache.hit", Option.isSome(cached))
+              if (Option.isSome(cached)) return cached.value
+              const value = yield* load
+              yield* write(full, schema, value, ttl).pipe(
+                Effect.catchAll((error) => Effect.logWarning(`Cache: value not stored: ${error.message}`))
+              )
+              return value
+            })
+          )
+        }).pipe(Effect.withSpan("Cache.getOrSet", { attributes: attributes(key) })),
+      invalidate: (key) =>
+        Effect.gen(function*() {
+          const full = yield* render(key)
+          return (yield* observed(store.unlink([full]))) > 0
+        }).pipe(Effect.withSpan("Cache.invalidate", { attributes: attributes(key) })),
+      invalidatePrefix: (prefix) =>
+        Effect.gen(function*() {
+          const full = yield* render(prefix)
+          let cursor = "0"
+          let deleted = 0
+          let pending: Array<string> = []
+          const unlinkPending = Effect.gen(function*() {
+            for (const batch of Array.chunksOf(pending, batchSize)) {
+              deleted += yield* observed(store.unlink(batch))
+            }
+            pending = []
+          })
+          do {
+            const [next, keys] = yield* observed(store.scan(cursor, full, batchSize))
+            for (const key of keys) pending.push(key)
+            if (store.deleteWhileScanning) yield* unlinkPending
+            cursor = next
+          } while (cursor !== "0")
+          yield* unlinkPending
+          yield* Effect.annotateCurrentSpan("cache.deleted", deleted)
+          return deleted
+        }).pipe(Effect.withSpan("Cache.invalidatePrefix", { attributes: attributes(prefix) }))
+    }
+    return service
+  })
+
+/**
+ * A cache over the `RedisClient` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: CacheOptions = {}
+): Effect.Effect<CacheService, ValidationError, RedisClient | Scope.Scope> =>
+  Effect.flatMap(redisStore, (store) => makeWith(store, options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: CacheOptions = {}): Layer.Layer<Cache, ValidationError, RedisClient> =>
+  Layer.scoped(Cache, make(options))
+
+/**
+ * Reads `CACHE_NAMESPACE` and `CACHE_DEFAULT_TTL` (a duration such as `30 minutes`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cacheConfig: Config.Config<CacheOptions> = Config.all({
+  namespace: Config.string("CACHE_NAMESPACE").pipe(
+    Config.validate({
+      message: "must be segments of letters, digits, - _ . separated by \":\"",
+      validation: (namespace) => Either.isRight(KeyPattern.checkNamespace(namespace))
+    }),
+    Config.withDefault("")
+  ),
+  defaultTtl: Config.duration("CACHE_DEFAULT_TTL").pipe(Config.withDefault(Duration.hours(1)))
+})
+
+/**
+ * The cache over Redis, configured from the environment (`cacheConfig`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const CacheLive: Layer.Layer<Cache, ValidationError | ConfigError.ConfigError, RedisClient> = Layer.unwrapEffect(
+  Effect.map(cacheConfig, layer)
+)
+
+/**
+ * An in-memory cache with the same behaviour. Expiry is read from `Clock`, so `TestClock`
+ * drives it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeTest = (options: CacheOptions = {}): Effect.Effect<CacheService, ValidationError, Scope.Scope> =>
+  Effect.flatMap(memoryStore, (store) => makeWith(store, options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTest = (options: CacheOptions = {}): Layer.Layer<Cache, ValidationError> =>
+  Layer.scoped(Cache, makeTest(options))
+
+/**
+ * The in-memory cache with the default options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const CacheTest: Layer.Layer<Cache> = Layer.orDie(layerTest())

@@ -1,0 +1,309 @@
+/**
+ * Typed Redis key patterns.
+ *
+ * A pattern such as `"asset:{asset_id}:status"` names its parameters; applying it to values
+ * gives a `Key`, which the Redis DAOs render (with the application's namespace) when they use it.
+ * Rendering rejects any parameter value that could widen a `SCAN MATCH` or reach another key:
+ * glob characters, braces, a backslash, whitespace or control characters (CR/LF), the separator,
+ * an empty value, or one longer than `maxParameterLength`.
+ *
+ * @example
+ * ```ts
+ * const status = KeyPattern.make("asset:{asset_id}:status")
+ * const key = status({ asset_id: "truck-123" })
+ * KeyPattern.render(key, { namespace: "mine" }) // Either.right("mine:asset:truck-123:status")
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import { ValidationError } from "../errors.js"
+
+/**
+ * The character between the segments of a key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const separator = ":"
+
+/**
+ * The longest accepted parameter value (and namespace segment), in characters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const maxParameterLength = 128
+
+/**
+ * The names of the parameters of a template: `"a:{x}:{y}"` gives `"x" | "y"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ParameterNames<T extends string> = T extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | ParameterNames<Rest>
+  : never
+
+/**
+ * A value a parameter accepts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ParameterValue = string | number
+
+/**
+ * The parameters of a template, by name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Parameters<T extends string> = { readonly [Name in ParameterNames<T>]: ParameterValue }
+
+/**
+ * What a pattern is applied to: nothing for a template without parameters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Arguments<T extends string> = [ParameterNames<T>] extends [never] ? [] : [parameters: Parameters<T>]
+
+/**
+ * A key described by a pattern and its parameter values. It is checked when it is rendered,
+ * so a bad value surfaces as a `ValidationError` from the DAO call that uses it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Key {
+  readonly _tag: "Key"
+  /** The pattern's template: safe to log and to put in span attributes (it holds no values). */
+  readonly template: string
+  readonly parameters: Readonly<Record<string, ParameterValue>>
+}
+
+/**
+ * A key template with named parameters; calling it with their values gives a `Key`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeyPattern<T extends string> {
+  (...args: Arguments<T>): Key
+  readonly template: T
+  readonly names: ReadonlyArray<string>
+}
+
+const placeholder = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+
+/** Characters no key part may hold: glob syntax, braces, escapes, whitespace, control characters. */
+const forbidden = /[{}*?[\]\\\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+
+const describe = (char: string): string => {
+  const code = char.codePointAt(0) ?? 0
+  return code < 0x20 || code === 0x7f || /\s/u.test(char)
+    ? `a whitespace or control character (U+${code.toString(16).toUpperCase().padStart(4, "0")})`
+    : `"${char}"`
+}
+
+/**
+ * Builds a pattern from a template such as `"user:{user_id}"`. Parameter names are letters,
+ * digits and underscores.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <const T extends string>(template: T): KeyPattern<T> => {
+  const names = Array.from(template.matchAll(placeholder), (match) => match[1] ?? "")
+  const apply = (...args: Arguments<T>): Key => ({
+    _tag: "Key",
+    template,
+    parameters: args[0] ?? {}
+  })
+  return Object.assign(apply, { template, names })
+}
+
+/**
+ * Checks one key part (a parameter value or a namespace segment).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const checkSegment = (field: string, value: unknown): Either.Either<string, ValidationError> => {
+  const invalid = (detail: string) => Either.left(new ValidationError({ field, detail }))
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? Either.right(String(value)) : invalid("must be a finite number")
+  }
+  if (typeof value !== "string") return invalid("must be a string or a number")
+  if (value.length === 0) return invalid("must not be empty")
+  if (value.length > maxParameterLength) return invalid(`must be at most ${maxParameterLength} characters`)
+  const bad = forbidden.exec(value)
+  if (bad) return invalid(`must not contain ${describe(bad[0])}`)
+  if (value.includes(separator)) return invalid(`must not contain the separator "${separator}"`)
+  return Either.right(value)
+}
+
+/**
+ * Checks a namespace: one or more segments joined by the separator, each a valid key part.
+ * The empty namespace means "no prefix".
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const checkNamespace = (namespace: string): Either.Either<string, ValidationError> => {
+  if (namespace === "") return Either.right("")
+  for (const segment of namespace.split(separator)) {
+    const checked = checkSegment("namespace", segment)
+    if (Either.isLeft(checked)) return checked
+  }
+  return Either.right(namespace)
+}
+
+/**
+ * How keys are rendered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RenderOptions {
+  /** Put in front of every key, followed by the separator; empty (the default) for none. */
+  readonly namespace?: string | undefined
+}
+
+/**
+ * Renders a key to the string sent to Redis, or fails with a `ValidationError` naming the
+ * offending parameter (never echoing its value).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const render = (key: Key, options: RenderOptions = {}): Either.Either<string, ValidationError> => {
+  const namespace = checkNamespace(options.namespace ?? "")
+  if (Either.isLeft(namespace)) return namespace
+  const staticText = key.template.replace(placeholder, "")
+  const badStatic = forbidden.exec(staticText)
+  if (badStatic || key.template.length === 0) {
+    return Either.left(
+      new ValidationError({
+        field: "pattern",
+        detail: badStatic ? `template must not contain ${describe(badStatic[0])}` : "template must not be empty"
+      })
+    )
+  }
+  const names = new Set(Array.from(key.template.matchAll(placeholder), (match) => match[1] ?? ""))
+  for (const name of Object.keys(key.parameters)) {
+    if (!names.has(name)) {
+      return Either.left(new ValidationError({ field: name, detail: `is not a parameter of "${key.template}"` }))
+    }
+  }
+  let failure: ValidationError | undefined
+  const rendered = key.template.replace(placeholder, (_, name: string) => {
+    if (failure) return ""
+    if (!Object.hasOwn(key.parameters, name)) {
+      failure = new ValidationError({ field: name, detail: "is missing" })
+      return ""
+    }
+    const checked = checkSegment(name, key.parameters[name])
+    if (Either.isLeft(checked)) {
+      failure = checked.left
+      return ""
+    }
+    return checked.right
+  })
+  if (failure) return Either.left(failure)
+  return Either.right(namespace.right === "" ? rendered : `${namespace.right}${separator}${rendered}`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ready-made patterns
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A user's data: `user:{user_id}`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const user = make("user:{user_id}")
+
+/**
+ * A user's list of analyses: `user_analyses:{user_id}`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const userAnalyses = make("user_analyses:{user_id}")
+
+/**
+ * The result of one analysis: `analysis_result:{analysis_id}`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const analysisResult = make("analysis_result:{analysis_id}")
+
+/**
+ * The result of one tool generation: `tool_generation:{tool_id}`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const toolGeneration = make("tool_generation:{tool_id}")
+
+/**
+ * System statistics: `system_stats`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const systemStats = make("system_stats")
+
+/**
+ * A cached API response: `api:{endpoint}:{hash}` (the hash of the request's parameters).
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const apiResponse = make("api:{endpoint}:{hash}")
+
+/**
+ * Every cached response of one endpoint, for `invalidatePrefix`: `api:{endpoint}:`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const apiEndpoint = make("api:{endpoint}:")
+
+/**
+ * An asset's current status: `asset:{asset_id}:status`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const assetStatus = make("asset:{asset_id}:status")
+
+/**
+ * The set of region ids an asset is tracked against: `asset:{asset_id}:regions`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const assetRegions = make("asset:{asset_id}:regions")
+
+/**
+ * A sorted set of a region's versions (member and score are the version number):
+ * `region:{region_id}:versions`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const regionVersions = make("region:{region_id}:versions")
+
+/**
+ * A hash holding one version of a region: `region:{region_id}:v:{version}`.
+ *
+ * @since 0.1.0
+ * @category patterns
+ */
+export const regionVersion = make("region:{region_id}:v:{version}")

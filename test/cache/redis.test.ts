@@ -1,0 +1,222 @@
+import { afterAll, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import { Redis as IORedis } from "ioredis"
+import * as CacheLayer from "../../src/layers/Cache.js"
+import * as Redis from "../../src/layers/Redis.js"
+import { RetryPolicy } from "../../src/layers/Resilience.js"
+import * as KeyPattern from "../../src/schemas/KeyPattern.js"
+import { Cache } from "../../src/services/Cache.js"
+import { RedisClient } from "../../src/services/RedisClient.js"
+import { suite } from "../contracts/Cache.js"
+import { closedPort, startRedisProxy } from "../support/redisProxy.js"
+import { describeLive, redisOptions, redisUrl, uniqueName } from "../support/services.js"
+
+const namespaces: Array<string> = []
+const namespace = (prefix: string) => {
+  const name = uniqueName(prefix)
+  namespaces.push(name)
+  return name
+}
+
+/** A plain connection for what the DAO does not do: reading command statistics, cleaning up. */
+let admin: IORedis | undefined
+const adminConnection = () => (admin ??= new IORedis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }))
+
+const commandCalls = async (command: string): Promise<number> => {
+  const stats = await adminConnection().info("commandstats")
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(stats)
+  return match ? Number(match[1]) : 0
+}
+
+afterAll(async () => {
+  if (admin === undefined) return
+  for (const name of namespaces) {
+    let cursor = "0"
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${name}:*`, "COUNT", 1000)
+      if (keys.length > 0) await admin.unlink(...keys)
+      cursor = next
+    } while (cursor !== "0")
+  }
+  await admin.quit()
+})
+
+await describeLive("redis", "Cache on live Redis", () => {
+  suite(
+    "Cache contract: live Redis",
+    CacheLayer.layer({ namespace: namespace("cache") }).pipe(Layer.provide(Redis.layer(redisOptions))),
+    { clock: "real", commandCalls }
+  )
+})
+
+suite(
+  "Cache contract: in-memory Redis client (ioredis-mock)",
+  CacheLayer.layer({ namespace: "mock" }).pipe(Layer.provide(Redis.layerMemory)),
+  { clock: "real" }
+)
+
+// ---------------------------------------------------------------------------------------------
+// Degradation
+// ---------------------------------------------------------------------------------------------
+
+const fastRetries = Effect.provideService(RetryPolicy, {
+  ...RetryPolicy.defaultValue(),
+  redis: { retries: 3, baseDelay: "5 millis", factor: 2, maxDelay: "50 millis", jitter: false }
+})
+
+/** Collects log lines at warning level and above, and info lines, as `LEVEL message`. */
+const capturingLogs = (lines: Array<string>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      const text = Array.isArray(message) ? message.join(" ") : String(message)
+      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Info)) lines.push(`${logLevel.label} ${text}`)
+    })
+  )
+
+const countLines = (lines: ReadonlyArray<string>, fragment: string) =>
+  lines.filter((line) => line.includes(fragment)).length
+
+const entry = KeyPattern.make("degrade:{run}:{n}")
+const realWait = (millis: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
+await describeLive("redis", "Cache degradation on live Redis", () => {
+  it.live("with Redis unreachable: getOrSet serves the loader, warns once, writes stay quiet, the breaker opens", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(closedPort)
+      const lines: Array<string> = []
+      const layer = CacheLayer.layer({ namespace: namespace("down") }).pipe(
+        Layer.provide(
+          Redis.layer({
+            host: "127.0.0.1",
+            port,
+            requireConnection: false,
+            commandTimeout: "500 millis",
+            breakerThreshold: 3,
+            breakerResetTimeout: "1 minute"
+          })
+        )
+      )
+      yield* Effect.gen(function*() {
+        const cache = yield* Cache
+        const run = uniqueName("r")
+        const loads = yield* Ref.make(0)
+        const load = Effect.as(Ref.update(loads, (n) => n + 1), "from the database")
+        for (let i = 0; i < 5; i++) {
+          expect(yield* cache.getOrSet(entry({ run, n: 1 }), Schema.String, load)).toBe("from the database")
+        }
+        expect(yield* Ref.get(loads)).toBe(5)
+        // A write fails quietly.
+        yield* cache.set(entry({ run, n: 2 }), Schema.String, "x")
+        // A plain read says what happened; by now the breaker fails it fast.
+        const started = Date.now()
+        const error = yield* Effect.flip(cache.get(entry({ run, n: 1 }), Schema.String))
+        expect(error._tag).toBe("ConnectionError")
+        expect(error._tag === "ConnectionError" && error.reason).toBe("CircuitOpen")
+        expect(Date.now() - started).toBeLessThan(100)
+        const invalidation = yield* Effect.flip(cache.invalidate(entry({ run, n: 1 })))
+        expect(invalidation._tag).toBe("ConnectionError")
+        expect(countLines(lines, "Redis unavailable")).toBe(1)
+      }).pipe(Effect.provide(layer), Effect.provide(capturingLogs(lines)))
+    }).pipe(fastRetries))
+
+  it.live("a read is retried per the RetryPolicy before it fails", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(closedPort)
+      const attempts = yield* Ref.make(0)
+      const counting = Layer.effect(
+        RedisClient,
+        Effect.map(RedisClient, (client) => ({
+          ...client,
+          use: <A>(operation: string, f: (redis: IORedis) => Promise<A>) =>
+            Effect.zipRight(Ref.update(attempts, (n) => n + 1), client.use(operation, f))
+        }))
+      )
+      const layer = CacheLayer.layer({ namespace: namespace("retry") }).pipe(
+        Layer.provide(counting),
+        Layer.provide(Redis.layer({ host: "127.0.0.1", port, requireConnection: false, breakerThreshold: 100 }))
+      )
+      const error = yield* Effect.flip(
+        Effect.flatMap(Cache, (cache) => cache.get(entry({ run: "r", n: 1 }), Schema.String)).pipe(
+          Effect.provide(layer)
+        )
+      )
+      expect(error._tag).toBe("ConnectionError")
+      // The first attempt and the policy's three retries.
+      expect(yield* Ref.get(attempts)).toBe(4)
+    }).pipe(fastRetries))
+
+  it.live(
+    "an outage and its end: reads fall through to the loader, then the cache is used again",
+    () =>
+      Effect.gen(function*() {
+        const target = new URL(redisUrl)
+        const proxy = yield* Effect.acquireRelease(
+          Effect.promise(() => startRedisProxy({ host: target.hostname, port: Number(target.port || 6379) })),
+          (proxy) => Effect.promise(() => proxy.stop())
+        )
+        const lines: Array<string> = []
+        const layer = CacheLayer.layer({ namespace: namespace("outage") }).pipe(
+          Layer.provide(
+            Redis.layer({
+              host: "127.0.0.1",
+              port: proxy.port,
+              commandTimeout: "500 millis",
+              breakerThreshold: 3,
+              breakerResetTimeout: "200 millis"
+            })
+          )
+        )
+        yield* Effect.gen(function*() {
+          const cache = yield* Cache
+          const run = uniqueName("r")
+          const key = entry({ run, n: 1 })
+          const loads = yield* Ref.make(0)
+          const load = Effect.as(Ref.update(loads, (n) => n + 1), "value")
+          const waitForRedis = Effect.gen(function*() {
+            for (let i = 0; i < 100; i++) {
+              if (Either.isRight(yield* Effect.either(cache.get(key, Schema.String)))) return true
+              yield* realWait(100)
+            }
+            return false
+          })
+
+          expect(yield* cache.getOrSet(key, Schema.String, load)).toBe("value")
+          expect(yield* cache.getOrSet(key, Schema.String, load)).toBe("value")
+          expect(yield* Ref.get(loads)).toBe(1)
+
+          yield* Effect.promise(() => proxy.stop())
+          for (let i = 0; i < 4; i++) {
+            expect(yield* cache.getOrSet(key, Schema.String, load)).toBe("value")
+          }
+          expect(yield* Ref.get(loads)).toBe(5)
+          expect(countLines(lines, "Redis unavailable")).toBe(1)
+
+          yield* Effect.promise(() => proxy.start())
+          expect(yield* waitForRedis).toBe(true)
+          // The value stored before the outage is still there, and serves reads again.
+          expect(yield* cache.get(key, Schema.String)).toEqual(Option.some("value"))
+          expect(yield* cache.getOrSet(key, Schema.String, load)).toBe("value")
+          expect(yield* Ref.get(loads)).toBe(5)
+          expect(countLines(lines, "caching resumed")).toBe(1)
+
+          // A second outage is reported again, once.
+          yield* Effect.promise(() => proxy.stop())
+          expect(yield* cache.getOrSet(key, Schema.String, load)).toBe("value")
+          expect(yield* cache.getOrSet(key, Schema.String, load)).toBe("value")
+          expect(countLines(lines, "Redis unavailable")).toBe(2)
+          yield* Effect.promise(() => proxy.start())
+          expect(yield* waitForRedis).toBe(true)
+          expect(yield* cache.invalidate(key)).toBe(true)
+        }).pipe(Effect.provide(layer), Effect.provide(capturingLogs(lines)))
+      }).pipe(fastRetries, Effect.scoped),
+    { timeout: 60_000 }
+  )
+})
