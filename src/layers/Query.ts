@@ -1,0 +1,285 @@
+/**
+ * The query specs carried out two ways, side by side so that they cannot drift apart: compiled
+ * to SQL with the `sql` template (identifiers quoted by the dialect, values bound) and evaluated
+ * in memory for the test layers. Filters, sort order and keyset conditions have the same meaning
+ * in both, including for NULLs.
+ *
+ * Callers pass only names that the access policy has allowed.
+ *
+ * @since 0.1.0
+ */
+import type * as Statement from "@effect/sql/Statement"
+import type { CursorValue } from "../schemas/Cursor.js"
+import type { Filter, Scalar, Sort } from "../schemas/Query.js"
+
+/**
+ * A keyset position: rows strictly after `values` in `sort` order (the last sort key is the
+ * primary key, so the order is total).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Keyset {
+  readonly sort: ReadonlyArray<Sort>
+  readonly values: ReadonlyArray<CursorValue>
+}
+
+/**
+ * A WHERE clause: filters AND-ed, and optionally a keyset position.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Where {
+  readonly filters: ReadonlyArray<Filter>
+  readonly keyset?: Keyset | undefined
+}
+
+/**
+ * The LIKE escape character on every dialect. A backslash would need doubling in MySQL string
+ * literals; `!` means the same everywhere.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const likeEscape = "!"
+
+/**
+ * The LIKE pattern of a filter: a substring match of the literal value, its wildcards (`%`, `_`,
+ * and `[` for SQL Server) and the escape character escaped, unless the caller asked for a pattern.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const likePattern = (filter: { readonly value: string; readonly pattern?: boolean | undefined }): string =>
+  filter.pattern ? filter.value : `%${filter.value.replace(/[!%_[]/g, (c) => `${likeEscape}${c}`)}%`
+
+// ---------------------------------------------------------------------------------------------
+// SQL
+// ---------------------------------------------------------------------------------------------
+
+type Sql = Statement.Constructor
+type Fragment = Statement.Fragment
+
+const comparisons = { eq: "=", ne: "<>", lt: "<", lte: "<=", gt: ">", gte: ">=" } as const
+
+const orderOf = (direction: Sort["direction"], strictlyAfter: boolean) =>
+  direction === "asc" ? (strictlyAfter ? ">" : "<") : (strictlyAfter ? "<" : ">")
+
+/**
+ * One filter as SQL. Case-insensitive matching is the one dialect branch: `ILIKE` on PostgreSQL,
+ * `LOWER(x) LIKE LOWER(y)` elsewhere.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const filterSql = (sql: Sql, filter: Filter): Fragment => {
+  const column = sql(filter.field)
+  switch (filter.op) {
+    case "eq":
+    case "ne":
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte":
+      return sql`${column} ${sql.literal(comparisons[filter.op])} ${filter.value}`
+    case "like":
+      return sql`${column} LIKE ${likePattern(filter)} ESCAPE '!'`
+    case "ilike": {
+      const pattern = likePattern(filter)
+      return sql.onDialectOrElse({
+        pg: () => sql`${column} ILIKE ${pattern} ESCAPE '!'`,
+        orElse: () => sql`LOWER(${column}) LIKE LOWER(${pattern}) ESCAPE '!'`
+      })
+    }
+    case "in":
+      return filter.values.length === 0 ? sql`1=0` : sql`${column} IN ${sql.in(filter.values)}`
+    case "notIn":
+      return filter.values.length === 0 ? sql`1=1` : sql`${column} NOT IN ${sql.in(filter.values)}`
+    case "isNull":
+      return sql`${column} IS NULL`
+    case "isNotNull":
+      return sql`${column} IS NOT NULL`
+    case "between":
+      return sql`${column} BETWEEN ${filter.from} AND ${filter.to}`
+  }
+}
+
+const keysetSql = (sql: Sql, keyset: Keyset): Fragment => {
+  const disjuncts: Array<Fragment> = []
+  const equal: Array<Fragment> = []
+  keyset.sort.forEach((sort, i) => {
+    const column = sql(sort.field)
+    const value = keyset.values[i] ?? null
+    const after: Fragment | undefined = value === null
+      ? (sort.nulls === "first" ? sql`${column} IS NOT NULL` : undefined)
+      : sort.nulls === "last"
+      ? sql`(${column} ${sql.literal(orderOf(sort.direction, true))} ${value} OR ${column} IS NULL)`
+      : sql`${column} ${sql.literal(orderOf(sort.direction, true))} ${value}`
+    if (after !== undefined) disjuncts.push(sql`(${sql.and([...equal, after])})`)
+    equal.push(value === null ? sql`${column} IS NULL` : sql`${column} = ${value}`)
+  })
+  return disjuncts.length === 0 ? sql`1=0` : sql`(${sql.or(disjuncts)})`
+}
+
+/**
+ * A WHERE condition (without the keyword); `1=1` when there is nothing to filter.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const whereSql = (sql: Sql, where: Where): Fragment => {
+  const clauses = where.filters.map((filter) => filterSql(sql, filter))
+  if (where.keyset) clauses.push(keysetSql(sql, where.keyset))
+  return clauses.length === 0 ? sql`1=1` : sql.and(clauses)
+}
+
+/**
+ * An ORDER BY list (without the keyword). NULL placement is written as a `CASE` key so that it
+ * is the same on every dialect.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
+  sql.csv(sort.flatMap((s) => {
+    const column = sql(s.field)
+    const nullRank = s.nulls === "last"
+      ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
+      : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`
+    return [nullRank, sql`${column} ${sql.literal(s.direction === "asc" ? "ASC" : "DESC")}`]
+  }))
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A row as stored: column name to encoded value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Row = Readonly<Record<string, unknown>>
+
+type Comparable = string | number | boolean
+
+const comparable = (value: unknown): Comparable | null => {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date) return value.getTime()
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value
+  if (typeof value === "bigint") return Number(value)
+  return String(value)
+}
+
+/** SQL comparison of two non-null values; a date column compared with a date string works. */
+const compareValues = (left: unknown, right: unknown): number => {
+  let a = comparable(left)
+  let b = comparable(right)
+  if (left instanceof Date && typeof b === "string") b = Date.parse(b)
+  if (right instanceof Date && typeof a === "string") a = Date.parse(a)
+  if (a === null || b === null) return 0
+  if (typeof a === "boolean" || typeof b === "boolean") return Number(a) - Number(b)
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+const likeRegex = (pattern: string, caseInsensitive: boolean): RegExp => {
+  let source = ""
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string
+    if (c === likeEscape && i + 1 < pattern.length) {
+      source += (pattern[++i] as string).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
+    } else if (c === "%") source += "[\\s\\S]*"
+    else if (c === "_") source += "[\\s\\S]"
+    else source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
+  }
+  return new RegExp(`^${source}$`, caseInsensitive ? "i" : "")
+}
+
+const isNull = (value: unknown) => value === null || value === undefined
+
+const memberOf = (value: unknown, values: ReadonlyArray<Scalar>) =>
+  values.some((candidate) => compareValues(value, candidate) === 0)
+
+/**
+ * One filter as a predicate on a row, with SQL's NULL rules: a comparison with NULL is false.
+ *
+ * @since 0.1.0
+ * @category memory
+ */
+export const filterPredicate = (filter: Filter) => (row: Row): boolean => {
+  const value = row[filter.field]
+  switch (filter.op) {
+    case "isNull":
+      return isNull(value)
+    case "isNotNull":
+      return !isNull(value)
+    case "notIn":
+      return filter.values.length === 0 || (!isNull(value) && !memberOf(value, filter.values))
+    default:
+      break
+  }
+  if (isNull(value)) return false
+  switch (filter.op) {
+    case "eq":
+      return compareValues(value, filter.value) === 0
+    case "ne":
+      return compareValues(value, filter.value) !== 0
+    case "lt":
+      return compareValues(value, filter.value) < 0
+    case "lte":
+      return compareValues(value, filter.value) <= 0
+    case "gt":
+      return compareValues(value, filter.value) > 0
+    case "gte":
+      return compareValues(value, filter.value) >= 0
+    case "like":
+    case "ilike":
+      return likeRegex(likePattern(filter), filter.op === "ilike").test(String(value))
+    case "in":
+      return memberOf(value, filter.values)
+    case "between":
+      return compareValues(value, filter.from) >= 0 && compareValues(value, filter.to) <= 0
+  }
+}
+
+/**
+ * The order of `sort` as a comparator, NULLs placed as the SQL side places them.
+ *
+ * @since 0.1.0
+ * @category memory
+ */
+export const comparator = (sort: ReadonlyArray<Sort>) => (left: Row, right: Row): number => {
+  for (const s of sort) {
+    const order = compareKey(s, left[s.field], right[s.field])
+    if (order !== 0) return order
+  }
+  return 0
+}
+
+const compareKey = (sort: Sort, left: unknown, right: unknown): number => {
+  const leftNull = isNull(left)
+  const rightNull = isNull(right)
+  if (leftNull || rightNull) {
+    if (leftNull && rightNull) return 0
+    return (leftNull ? 1 : -1) * (sort.nulls === "last" ? 1 : -1)
+  }
+  return compareValues(left, right) * (sort.direction === "asc" ? 1 : -1)
+}
+
+/**
+ * A WHERE condition as a predicate.
+ *
+ * @since 0.1.0
+ * @category memory
+ */
+export const wherePredicate = (where: Where) => {
+  const predicates = where.filters.map(filterPredicate)
+  const keyset = where.keyset
+  return (row: Row): boolean => {
+    if (!predicates.every((p) => p(row))) return false
+    if (keyset === undefined) return true
+    const position = Object.fromEntries(keyset.sort.map((s, i) => [s.field, keyset.values[i] ?? null]))
+    return comparator(keyset.sort)(row, position) > 0
+  }
+}

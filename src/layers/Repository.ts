@@ -1,0 +1,661 @@
+/**
+ * The repository implementations: `RepositoryLive` over `SqlClient` and `RepositoryTest` in
+ * memory. Both are a small store (insert, select, count, update, delete, upsert, transaction)
+ * under one shared implementation of the contract, so tenant isolation, soft delete, audit
+ * fields, validation, cursors and batching behave the same on both.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Request from "effect/Request"
+import * as RequestResolver from "effect/RequestResolver"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type { Backend, BackendError } from "../errors.js"
+import { AccessDenied, DataAccessError, NotFound, ValidationError } from "../errors.js"
+import * as Cursor from "../schemas/Cursor.js"
+import type { CursorPage, Filter, Page, Sort } from "../schemas/Query.js"
+import * as Query from "../schemas/Query.js"
+import { AccessPolicy } from "../services/AccessPolicy.js"
+import type {
+  AuditColumns,
+  Id,
+  RepositoriesService,
+  Repository,
+  RepositoryConfig,
+  RepositoryError
+} from "../services/Repository.js"
+import { CurrentActor, CurrentTenant, Repositories } from "../services/Repository.js"
+import type { Row, Where } from "./Query.js"
+import { comparator, wherePredicate } from "./Query.js"
+import { transaction } from "./Resilience.js"
+import { run, SqlBackend } from "./Sql.js"
+import * as Statements from "./Statements.js"
+
+// ---------------------------------------------------------------------------------------------
+// The store each implementation provides
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What one table needs from a backend. Names have passed the access policy; values are encoded
+ * rows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Store {
+  readonly backend: Backend
+  /** Most bound parameters per statement. */
+  readonly maxParams: number
+  readonly insert: (rows: ReadonlyArray<Row>) => Effect.Effect<void, BackendError>
+  readonly upsert: (
+    row: Row,
+    on: ReadonlyArray<string>,
+    updates: ReadonlyArray<string>
+  ) => Effect.Effect<void, BackendError>
+  readonly select: (
+    where: Where,
+    sort: ReadonlyArray<Sort>,
+    window?: Statements.Window
+  ) => Effect.Effect<ReadonlyArray<Row>, BackendError>
+  readonly count: (where: Where) => Effect.Effect<number, BackendError>
+  readonly update: (set: Row, where: Where) => Effect.Effect<void, BackendError>
+  readonly remove: (where: Where) => Effect.Effect<void, BackendError>
+  readonly estimate: Effect.Effect<Option.Option<number>, BackendError>
+}
+
+/**
+ * A store per table, and transactions across them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stores {
+  readonly backend: Backend
+  readonly store: (
+    table: string,
+    columns: ReadonlyArray<string>,
+    unique: ReadonlyArray<ReadonlyArray<string>>
+  ) => Store
+  readonly transaction: <X, E, R>(effect: Effect.Effect<X, E, R>) => Effect.Effect<X, E | BackendError, R>
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared implementation
+// ---------------------------------------------------------------------------------------------
+
+/** Below this the planner's estimate is not worth its imprecision. */
+const estimateThreshold = 10_000
+
+const auditColumns = (audit: RepositoryConfig<unknown, unknown>["audit"]): AuditColumns =>
+  audit === true
+    ? { createdAt: "created_at", updatedAt: "updated_at", createdBy: "created_by", updatedBy: "updated_by" }
+    : audit ?? {}
+
+interface FindById extends Request.Request<Option.Option<Row>, BackendError> {
+  readonly _tag: "FindById"
+  readonly id: Id
+  readonly tenant: string | null
+  readonly includeDeleted: boolean
+}
+
+const FindById = Request.tagged<FindById>("FindById")
+
+const cursorValue = (value: unknown): Cursor.CursorValue => {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date || typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+    return value
+  }
+  return String(value)
+}
+
+/**
+ * A repository over a store: the one implementation of the contract.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeRepository = <A, I>(
+  stores: Stores,
+  config: RepositoryConfig<A, I>
+): Effect.Effect<Repository<A>, AccessDenied | ValidationError, AccessPolicy> =>
+  Effect.gen(function*() {
+    const policy = yield* AccessPolicy
+    const table = config.table
+    const columns = Object.keys(config.schema.fields)
+    const audit = auditColumns(config.audit as RepositoryConfig<unknown, unknown>["audit"])
+    const managed = [
+      config.tenant,
+      config.softDelete,
+      audit.createdAt,
+      audit.updatedAt,
+      audit.createdBy,
+      audit.updatedBy
+    ]
+      .filter((c): c is string => c !== undefined)
+    const unique = [[config.id as string], ...(config.unique ?? []).map((key) => key.map(String))]
+    yield* policy.table(table)
+    yield* policy.columns(table, columns)
+    const missing = [config.id, ...managed, ...unique.flat()].find((c) => !columns.includes(c))
+    if (missing !== undefined) {
+      return yield* Effect.fail(
+        new ValidationError({ field: "schema", detail: `${table} has no field ${missing} in its schema` })
+      )
+    }
+    const store = stores.store(table, columns, unique)
+    const idColumn = config.id as string
+    const tiebreak: Sort = { field: idColumn, direction: "asc", nulls: "last" }
+    const span = (name: string) => Effect.withSpan(`Repository.${name}`, { attributes: { table } })
+
+    const decodeRow = Schema.decodeUnknown(config.schema)
+    const decode = (row: Row): Effect.Effect<A, DataAccessError> =>
+      decodeRow(row).pipe(
+        Effect.mapError((error) =>
+          new DataAccessError({
+            backend: stores.backend,
+            operation: `Repository decode`,
+            reason: "Decode",
+            table,
+            detail: ParseResult.TreeFormatter.formatErrorSync(error)
+          })
+        )
+      )
+    const decodeAll = (rows: ReadonlyArray<Row>) => Effect.forEach(rows, decode)
+    const encodeRecord = Schema.encode(config.schema)
+    const encode = (record: A): Effect.Effect<Record<string, unknown>, ValidationError> =>
+      encodeRecord(record).pipe(
+        Effect.map((encoded) => {
+          const source = encoded as Record<string, unknown>
+          return Object.fromEntries(columns.map((c) => [c, source[c] ?? null]))
+        }),
+        Effect.mapError((error) =>
+          new ValidationError({ field: table, detail: ParseResult.TreeFormatter.formatErrorSync(error) })
+        )
+      )
+
+    const currentTenant: Effect.Effect<string | null, AccessDenied> = config.tenant === undefined
+      ? Effect.succeed(null)
+      : Effect.flatMap(Effect.serviceOption(CurrentTenant), (tenant) =>
+        Option.isSome(tenant) && tenant.value.length > 0
+          ? Effect.succeed(tenant.value)
+          : Effect.fail(new AccessDenied({ reason: "MissingTenant", table, detail: "no CurrentTenant in context" })))
+
+    const scope = (tenant: string | null, includeDeleted: boolean): Array<Filter> => [
+      ...(config.tenant !== undefined && tenant !== null
+        ? [{ field: config.tenant, op: "eq" as const, value: tenant }]
+        : []),
+      ...(config.softDelete !== undefined && !includeDeleted
+        ? [{ field: config.softDelete, op: "isNull" as const }]
+        : [])
+    ]
+
+    const actor = Effect.map(Effect.serviceOption(CurrentActor), Option.getOrNull)
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+
+    const mismatch = (detail: string) => new AccessDenied({ reason: "TenantMismatch", table, detail })
+
+    /** The row as it will be written by a create: tenant checked and set, audit filled. */
+    const prepare = (record: A) =>
+      Effect.gen(function*() {
+        const tenant = yield* currentTenant
+        const row = yield* encode(record)
+        if (config.tenant !== undefined) {
+          const given = row[config.tenant]
+          if (given !== null && given !== tenant) {
+            return yield* Effect.fail(mismatch("record belongs to another tenant"))
+          }
+          row[config.tenant] = tenant
+        }
+        const at = yield* now
+        const by = yield* actor
+        if (audit.createdAt) row[audit.createdAt] = at
+        if (audit.updatedAt) row[audit.updatedAt] = at
+        if (audit.createdBy) row[audit.createdBy] = by
+        if (audit.updatedBy) row[audit.updatedBy] = by
+        if (config.softDelete) row[config.softDelete] = null
+        return row as Row
+      })
+
+    const idFilter = (id: Id): Filter => ({ field: idColumn, op: "eq", value: id })
+
+    /** The row to change: `NotFound` if absent, `AccessDenied` if it is another tenant's. */
+    const locate = (id: Id, deleted: boolean) =>
+      Effect.gen(function*() {
+        const tenant = yield* currentTenant
+        const state: Array<Filter> = config.softDelete === undefined
+          ? []
+          : [{ field: config.softDelete, op: deleted ? "isNotNull" : "isNull" }]
+        const [row] = yield* store.select({ filters: [idFilter(id), ...state] }, [tiebreak], { limit: 1 })
+        if (row === undefined) return yield* Effect.fail(new NotFound({ table, id: String(id) }))
+        if (config.tenant !== undefined && row[config.tenant] !== tenant) {
+          return yield* Effect.fail(mismatch("the row belongs to another tenant"))
+        }
+        return { row, tenant }
+      })
+
+    const exactly = (tenant: string | null, id: Id): Where => ({ filters: [idFilter(id), ...scope(tenant, true)] })
+
+    const listQuery = (input: unknown) =>
+      Effect.gen(function*() {
+        const query = yield* Query.decode(Query.ListQuery, "query")(input ?? {})
+        yield* policy.filters(table, query.filters)
+        yield* policy.sort(table, query.sort)
+        const tenant = yield* currentTenant
+        return { query, where: { filters: [...scope(tenant, query.includeDeleted), ...query.filters] } }
+      })
+
+    const withTiebreak = (sort: ReadonlyArray<Sort>): ReadonlyArray<Sort> =>
+      sort.some((s) => s.field === idColumn) ? sort : [...sort, tiebreak]
+
+    const resolver = RequestResolver.makeBatched((requests: ReadonlyArray<FindById>) => {
+      const groups = new Map<string, Array<FindById>>()
+      for (const request of requests) {
+        const key = JSON.stringify([request.tenant, request.includeDeleted])
+        groups.set(key, [...(groups.get(key) ?? []), request])
+      }
+      return Effect.forEach(groups.values(), (group) => {
+        const first = group[0] as FindById
+        const ids = Array.from(new Set(group.map((r) => r.id)))
+        return store.select(
+          { filters: [{ field: idColumn, op: "in", values: ids }, ...scope(first.tenant, first.includeDeleted)] },
+          [tiebreak]
+        ).pipe(
+          Effect.withSpan("Repository.findById.batch", { attributes: { table } }),
+          Effect.flatMap((rows) => {
+            const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
+            return Effect.forEach(
+              group,
+              (request) => Request.succeed(request, Option.fromNullable(byId.get(String(request.id)))),
+              { discard: true }
+            )
+          }),
+          Effect.catchAll((error) =>
+            Effect.forEach(group, (request) => Request.fail(request, error), { discard: true })
+          )
+        )
+      }, { discard: true })
+    })
+
+    const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
+      Effect.gen(function*() {
+        const request = yield* Query.decode(Query.CursorRequest, "cursor")(input)
+        yield* policy.sort(table, request.sort)
+        const { where } = yield* listQuery(queryInput)
+        const sort = withTiebreak(request.sort)
+        const values = request.after === undefined ? undefined : yield* Cursor.decode(table, sort, request.after)
+        const rows = yield* store.select(
+          { ...where, keyset: values === undefined ? undefined : { sort, values } },
+          sort,
+          { limit: request.limit + 1 }
+        )
+        const page = rows.slice(0, request.limit)
+        const last = page[page.length - 1]
+        const nextCursor = rows.length > request.limit && last !== undefined
+          ? yield* Cursor.encode(table, sort, sort.map((s) => cursorValue(last[s.field])))
+          : null
+        const items = yield* decodeAll(page)
+        return { items, nextCursor } satisfies CursorPage<A>
+      }).pipe(span("listCursor"))
+
+    const count: Repository<A>["count"] = (queryInput) =>
+      Effect.flatMap(listQuery(queryInput), ({ where }) => store.count(where)).pipe(span("count"))
+
+    const repository: Repository<A> = {
+      table,
+
+      create: (record) =>
+        Effect.gen(function*() {
+          const row = yield* prepare(record)
+          yield* store.insert([row])
+          return yield* decode(row)
+        }).pipe(span("create")),
+
+      createMany: (records) =>
+        Effect.gen(function*() {
+          const rows = yield* Effect.forEach(records, prepare)
+          const chunks = Statements.chunk(rows, columns.length, store.maxParams)
+          yield* stores.transaction(Effect.forEach(chunks, store.insert, { discard: true }))
+          return rows.length
+        }).pipe(span("createMany")),
+
+      upsert: (record, options) =>
+        Effect.gen(function*() {
+          const on = (options?.on ?? [idColumn]).map(String)
+          const outside = on.find((c) => !unique.some((key) => key.length === on.length && key.includes(c)))
+          if (outside !== undefined) {
+            return yield* Effect.fail(
+              new ValidationError({ field: "on", detail: `not a declared unique key of ${table}: ${on.join(", ")}` })
+            )
+          }
+          const row = yield* prepare(record)
+          const key: Array<Filter> = on.map((c) => ({ field: c, op: "eq", value: row[c] as Query.Scalar }))
+          const kept = new Set([idColumn, ...on, config.tenant, audit.createdAt, audit.createdBy])
+          const updates = columns.filter((c) => !kept.has(c))
+          return yield* stores.transaction(Effect.gen(function*() {
+            const [existing] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
+            if (
+              existing !== undefined && config.tenant !== undefined && existing[config.tenant] !== row[config.tenant]
+            ) {
+              return yield* Effect.fail(mismatch("the row belongs to another tenant"))
+            }
+            yield* store.upsert(row, on, updates)
+            const [written] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
+            return yield* decode(written ?? row)
+          }))
+        }).pipe(span("upsert")),
+
+      findById: (id, options) =>
+        Effect.gen(function*() {
+          const tenant = yield* currentTenant
+          const row = yield* Effect.request(
+            FindById({ id, tenant, includeDeleted: options?.includeDeleted ?? false }),
+            resolver
+          )
+          return Option.isSome(row) ? Option.some(yield* decode(row.value)) : Option.none()
+        }).pipe(span("findById")),
+
+      findByField: (field, value) =>
+        Effect.gen(function*() {
+          const filter: Filter = { field, op: "eq", value }
+          const { where } = yield* listQuery({ filters: [filter] })
+          return yield* decodeAll(yield* store.select(where, [tiebreak]))
+        }).pipe(span("findByField")),
+
+      update: (id, patch) =>
+        stores.transaction(Effect.gen(function*() {
+          const { row, tenant } = yield* locate(id, false)
+          const current = yield* decode(row)
+          const merged = yield* encode({ ...current, ...patch })
+          if (config.tenant !== undefined && merged[config.tenant] !== tenant) {
+            return yield* Effect.fail(mismatch("a row cannot move to another tenant"))
+          }
+          const fixed = new Set([idColumn, config.tenant, config.softDelete, audit.createdAt, audit.createdBy])
+          const set: Record<string, unknown> = Object.fromEntries(
+            columns.filter((c) => !fixed.has(c)).map((c) => [c, merged[c]])
+          )
+          if (audit.updatedAt) set[audit.updatedAt] = yield* now
+          if (audit.updatedBy) set[audit.updatedBy] = yield* actor
+          yield* store.update(set, exactly(tenant, id))
+          return yield* decode({ ...row, ...set })
+        })).pipe(span("update")),
+
+      delete: (id) =>
+        stores.transaction(Effect.gen(function*() {
+          const { tenant } = yield* locate(id, false)
+          if (config.softDelete === undefined) return yield* store.remove(exactly(tenant, id))
+          const set: Record<string, unknown> = { [config.softDelete]: yield* now }
+          if (audit.updatedBy) set[audit.updatedBy] = yield* actor
+          yield* store.update(set, exactly(tenant, id))
+        })).pipe(span("delete")),
+
+      restore: (id) =>
+        stores.transaction(Effect.gen(function*() {
+          if (config.softDelete === undefined) {
+            return yield* Effect.fail(new ValidationError({ field: "restore", detail: `${table} has no soft delete` }))
+          }
+          const { row, tenant } = yield* locate(id, true)
+          const set: Record<string, unknown> = { [config.softDelete]: null }
+          if (audit.updatedAt) set[audit.updatedAt] = yield* now
+          if (audit.updatedBy) set[audit.updatedBy] = yield* actor
+          yield* store.update(set, exactly(tenant, id))
+          return yield* decode({ ...row, ...set })
+        })).pipe(span("restore")),
+
+      list: (queryInput) =>
+        Effect.gen(function*() {
+          const { query, where } = yield* listQuery(queryInput)
+          const rows = yield* store.select(where, withTiebreak(query.sort), { limit: query.limit })
+          return yield* decodeAll(rows)
+        }).pipe(span("list")),
+
+      listPage: (input, queryInput) =>
+        Effect.gen(function*() {
+          const request = yield* Query.decode(Query.PageRequest, "page")(input)
+          const { query, where } = yield* listQuery(queryInput)
+          const total = yield* store.count(where)
+          const rows = yield* store.select(where, withTiebreak(query.sort), {
+            limit: request.perPage,
+            offset: (request.page - 1) * request.perPage
+          })
+          const items = yield* decodeAll(rows)
+          return {
+            items,
+            total,
+            page: request.page,
+            perPage: request.perPage,
+            pages: Math.ceil(total / request.perPage)
+          } satisfies Page<A>
+        }).pipe(span("listPage")),
+
+      listCursor,
+      count,
+
+      countEstimate: () =>
+        Effect.gen(function*() {
+          const estimated = config.tenant === undefined ? yield* store.estimate : Option.none()
+          if (Option.isSome(estimated) && estimated.value >= estimateThreshold) return estimated.value
+          return yield* count()
+        }).pipe(span("countEstimate")),
+
+      stream: (queryInput, chunkSize = 500) =>
+        Stream.paginateChunkEffect(undefined as string | undefined, (after) =>
+          listCursor({ limit: chunkSize, after, sort: (queryInput?.sort ?? []) as Array<Sort> }, queryInput).pipe(
+            Effect.map((page) =>
+              [
+                Chunk.fromIterable(page.items),
+                page.nextCursor === null ? Option.none() : Option.some(page.nextCursor)
+              ] as const
+            )
+          ))
+    }
+    return repository
+  })
+
+const repositories = (stores: Stores): RepositoriesService => ({
+  backend: stores.backend,
+  make: (config) => makeRepository(stores, config),
+  withTransaction: stores.transaction
+})
+
+// ---------------------------------------------------------------------------------------------
+// SQL
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Stores over the `SqlClient` in context: every statement through `run` (timeout, typed errors,
+ * breaker, retry of idempotent reads, span), inserts chunked under the dialect's parameter limit.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | SqlBackend> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const backend = yield* SqlBackend
+  const provide = <X, E>(effect: Effect.Effect<X, E, SqlBackend>) => Effect.provideService(effect, SqlBackend, backend)
+  const store = (table: string, columns: ReadonlyArray<string>): Store => {
+    const exec = (operation: string, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
+      provide(run({ operation: `Repository.${operation}`, table, idempotent })(effect))
+    return {
+      backend: backend.backend,
+      maxParams: backend.dialect.maxParams,
+      insert: (rows) => Statements.insert(sql, table, rows).pipe(Effect.asVoid, exec("insert", false)),
+      upsert: (row, on, updates) =>
+        Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
+      select: (where, sort, window) =>
+        Statements.select(sql, table, columns, where, sort, window).pipe(exec("select", true)),
+      count: (where) =>
+        Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),
+      update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),
+      remove: (where) => Statements.remove(sql, table, where).pipe(Effect.asVoid, exec("delete", false)),
+      estimate: Effect.suspend(() => {
+        const statement = Statements.estimate(sql, table)
+        return statement === undefined
+          ? Effect.succeed(Option.none<number>())
+          : statement.pipe(
+            Effect.map((rows) => {
+              const n = Number(rows[0]?.n ?? -1)
+              return n >= 0 ? Option.some(n) : Option.none()
+            }),
+            exec("countEstimate", true)
+          )
+      })
+    }
+  }
+  return {
+    backend: backend.backend,
+    store,
+    transaction: (effect) =>
+      transaction({ backend: backend.backend, operation: "Repository.transaction", target: backend.target })(effect)
+        .pipe(Effect.provideService(SqlClient.SqlClient, sql))
+  }
+})
+
+/**
+ * Repositories over the SQL backend in context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClient | SqlBackend> = Layer.effect(
+  Repositories,
+  Effect.map(makeSqlStores, repositories)
+)
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Stores in memory with the semantics of the SQL ones: unique keys enforced (a duplicate is
+ * `DataAccessError` UniqueViolation), transactions undone on failure.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
+  const tables = new Map<string, Array<Row>>()
+  const rowsOf = (table: string) => {
+    const found = tables.get(table)
+    if (found) return found
+    const created: Array<Row> = []
+    tables.set(table, created)
+    return created
+  }
+  const store = (
+    table: string,
+    _columns: ReadonlyArray<string>,
+    unique: ReadonlyArray<ReadonlyArray<string>>
+  ): Store => {
+    const violation = (operation: string, key: ReadonlyArray<string>) =>
+      new DataAccessError({
+        backend: "memory",
+        operation: `Repository.${operation}`,
+        reason: "UniqueViolation",
+        table,
+        constraint: key.join(","),
+        detail: `duplicate key (${key.join(", ")})`
+      })
+    /** A unique key's value in a row; `undefined` when a part is NULL (NULLs never clash). */
+    const keyOf = (key: ReadonlyArray<string>, row: Row): string | undefined =>
+      key.some((c) => row[c] === null || row[c] === undefined)
+        ? undefined
+        : JSON.stringify(key.map((c) => String(row[c])))
+    const same = (key: ReadonlyArray<string>, a: Row, b: Row) =>
+      key.every((c) => a[c] !== null && a[c] !== undefined && String(a[c]) === String(b[c]))
+    const conflict = (row: Row, others: ReadonlyArray<Row>) =>
+      unique.find((key) => others.some((other) => other !== row && same(key, row, other)))
+    const matching = (where: Where) => rowsOf(table).filter(wherePredicate(where))
+    return {
+      backend: "memory",
+      maxParams: 65_535,
+      insert: (rows) =>
+        Effect.suspend(() => {
+          const all = rowsOf(table)
+          const taken = unique.map((key) => new Set(all.map((row) => keyOf(key, row))))
+          const added: Array<Row> = []
+          for (const row of rows) {
+            const clash = unique.findIndex((key, i) => {
+              const value = keyOf(key, row)
+              return value !== undefined && taken[i]?.has(value)
+            })
+            if (clash >= 0) return Effect.fail(violation("insert", unique[clash] ?? []))
+            unique.forEach((key, i) => taken[i]?.add(keyOf(key, row)))
+            added.push({ ...row })
+          }
+          all.push(...added)
+          return Effect.void
+        }),
+      upsert: (row, on, updates) =>
+        Effect.suspend(() => {
+          const all = rowsOf(table)
+          const index = all.findIndex((other) => same(on, row, other))
+          if (index < 0) return store(table, _columns, unique).insert([row])
+          const current = all[index] as Row
+          const next = { ...current, ...Object.fromEntries(updates.map((c) => [c, row[c]])) }
+          const key = conflict(next, all.filter((_, i) => i !== index))
+          if (key) return Effect.fail(violation("upsert", key))
+          all[index] = next
+          return Effect.void
+        }),
+      select: (where, sort, window = {}) =>
+        Effect.sync(() => {
+          const offset = window.offset ?? 0
+          const sorted = matching(where).sort(comparator(sort))
+          return sorted.slice(offset, window.limit === undefined ? undefined : offset + window.limit)
+            .map((row) => ({ ...row }))
+        }),
+      count: (where) => Effect.sync(() => matching(where).length),
+      update: (set, where) =>
+        Effect.suspend(() => {
+          const all = rowsOf(table)
+          const predicate = wherePredicate(where)
+          const next = all.map((row) => predicate(row) ? { ...row, ...set } : row)
+          const key = next.map((row) => conflict(row, next)).find((k) => k !== undefined)
+          if (key) return Effect.fail(violation("update", key))
+          all.splice(0, all.length, ...next)
+          return Effect.void
+        }),
+      remove: (where) =>
+        Effect.sync(() => {
+          const all = rowsOf(table)
+          const predicate = wherePredicate(where)
+          const kept = all.filter((row) => !predicate(row))
+          all.splice(0, all.length, ...kept)
+        }),
+      estimate: Effect.succeed(Option.none())
+    }
+  }
+  const snapshot = () => new Map(Array.from(tables, ([name, rows]): [string, Array<Row>] => [name, [...rows]]))
+  return {
+    backend: "memory",
+    store,
+    transaction: <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+      Effect.suspend(() => {
+        const before = snapshot()
+        return Effect.onError(effect, () =>
+          Effect.sync(() => {
+            tables.clear()
+            before.forEach((rows, name) => tables.set(name, rows))
+          }))
+      })
+  }
+})
+
+/**
+ * Repositories in memory, for unit tests: the same contract as `RepositoryLive`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const RepositoryTest: Layer.Layer<Repositories> = Layer.effect(
+  Repositories,
+  Effect.map(makeMemoryStores, repositories)
+)
+
+export type { RepositoryError }

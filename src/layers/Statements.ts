@@ -1,0 +1,170 @@
+/**
+ * The SQL statements of the repository, as pure functions of a `sql` constructor, so that each
+ * dialect's text can be compiled and checked without a server (`statement.compile()`). Where the
+ * text differs (paging, upsert, planner estimate) it branches with `sql.onDialectOrElse`, here
+ * and nowhere else.
+ *
+ * Table and column names reaching these functions have passed the access policy.
+ *
+ * @since 0.1.0
+ */
+import type * as Statement from "@effect/sql/Statement"
+import type { Sort } from "../schemas/Query.js"
+import type { Row, Where } from "./Query.js"
+import { orderSql, whereSql } from "./Query.js"
+
+type Sql = Statement.Constructor
+
+/**
+ * A window of rows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Window {
+  readonly limit?: number | undefined
+  readonly offset?: number | undefined
+}
+
+const columnList = (sql: Sql, columns: ReadonlyArray<string>) => sql.csv(columns.map((c) => sql`${sql(c)}`))
+
+const windowSql = (sql: Sql, window: Window) => {
+  if (window.limit === undefined && !window.offset) return sql``
+  const offset = window.offset ?? 0
+  return sql.onDialectOrElse({
+    mssql: () =>
+      window.limit === undefined
+        ? sql`OFFSET ${offset} ROWS`
+        : sql`OFFSET ${offset} ROWS FETCH NEXT ${window.limit} ROWS ONLY`,
+    // MySQL has no OFFSET without LIMIT; its documented "no limit" is the largest BIGINT UNSIGNED.
+    orElse: () => sql`LIMIT ${window.limit ?? Number.MAX_SAFE_INTEGER} OFFSET ${offset}`
+  })
+}
+
+/**
+ * `SELECT columns FROM table WHERE ... ORDER BY ... LIMIT/OFFSET` (`OFFSET ... FETCH` on SQL Server).
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const select = (
+  sql: Sql,
+  table: string,
+  columns: ReadonlyArray<string>,
+  where: Where,
+  sort: ReadonlyArray<Sort>,
+  window: Window = {}
+): Statement.Statement<Row> =>
+  sql<Row>`SELECT ${columnList(sql, columns)} FROM ${sql(table)} WHERE ${whereSql(sql, where)} ORDER BY ${
+    orderSql(sql, sort)
+  } ${windowSql(sql, window)}`
+
+/**
+ * `SELECT COUNT(*) AS n`.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const count = (sql: Sql, table: string, where: Where): Statement.Statement<{ readonly n: unknown }> =>
+  sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
+
+/**
+ * A multi-row `INSERT`. Callers keep `rows.length * columns` under the dialect's parameter limit
+ * (see `chunk`).
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const insert = (sql: Sql, table: string, rows: ReadonlyArray<Row>): Statement.Statement<Row> =>
+  sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(rows as ReadonlyArray<Record<string, unknown>>)}`
+
+/**
+ * `UPDATE table SET ... WHERE ...`.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const update = (sql: Sql, table: string, set: Row, where: Where): Statement.Statement<Row> =>
+  sql<Row>`UPDATE ${sql(table)} SET ${
+    sql.csv(Object.entries(set).map(([column, value]) => sql`${sql(column)} = ${value}`))
+  } WHERE ${whereSql(sql, where)}`
+
+/**
+ * `DELETE FROM table WHERE ...`.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const remove = (sql: Sql, table: string, where: Where): Statement.Statement<Row> =>
+  sql<Row>`DELETE FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
+
+/**
+ * Insert or update on a conflict of the `on` columns: `ON CONFLICT ... DO UPDATE` (PostgreSQL),
+ * `ON DUPLICATE KEY UPDATE` (MySQL/MariaDB), `MERGE ... WITH (HOLDLOCK)` (SQL Server). The
+ * `updates` columns take the new values; the others keep theirs.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const upsert = (
+  sql: Sql,
+  table: string,
+  row: Row,
+  on: ReadonlyArray<string>,
+  updates: ReadonlyArray<string>
+): Statement.Statement<Row> => {
+  const columns = Object.keys(row)
+  const changed = updates.length > 0 ? updates : on
+  return sql.onDialectOrElse({
+    pg: () =>
+      sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(row)} ON CONFLICT (${columnList(sql, on)}) DO UPDATE SET ${
+        sql.csv(changed.map((c) => sql`${sql(c)} = EXCLUDED.${sql(c)}`))
+      }`,
+    mssql: () =>
+      sql<Row>`MERGE INTO ${sql(table)} WITH (HOLDLOCK) AS target USING (VALUES (${
+        sql.csv(columns.map((c) => sql`${row[c]}`))
+      })) AS source (${columnList(sql, columns)}) ON ${
+        sql.and(on.map((c) => sql`target.${sql(c)} = source.${sql(c)}`))
+      } WHEN MATCHED THEN UPDATE SET ${
+        sql.csv(changed.map((c) => sql`target.${sql(c)} = source.${sql(c)}`))
+      } WHEN NOT MATCHED THEN INSERT (${columnList(sql, columns)}) VALUES (${
+        sql.csv(columns.map((c) => sql`source.${sql(c)}`))
+      });`,
+    orElse: () =>
+      sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(row)} ON DUPLICATE KEY UPDATE ${
+        sql.csv(changed.map((c) => sql`${sql(c)} = VALUES(${sql(c)})`))
+      }`
+  })
+}
+
+/**
+ * The planner's row estimate (PostgreSQL); `undefined` on dialects that keep none.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const estimate = (sql: Sql, table: string): Statement.Statement<{ readonly n: unknown }> | undefined =>
+  sql.onDialectOrElse({
+    pg: () =>
+      sql<
+        { readonly n: unknown }
+      >`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass(${`"${table}"`})`,
+    orElse: () => undefined
+  })
+
+/**
+ * Splits rows so that no statement carries more than `maxParams` bound parameters.
+ *
+ * @since 0.1.0
+ * @category sql
+ */
+export const chunk = <A>(
+  rows: ReadonlyArray<A>,
+  columns: number,
+  maxParams: number
+): ReadonlyArray<ReadonlyArray<A>> => {
+  const size = Math.max(1, Math.floor(maxParams / Math.max(1, columns)))
+  const chunks: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size))
+  return chunks
+}

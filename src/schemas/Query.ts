@@ -1,0 +1,245 @@
+/**
+ * Query specs: filters, sorts, offset pages and keyset cursors, as Schemas, so that input from
+ * outside (JSON bodies, query strings) and from code is validated the same way.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { ValidationError } from "../errors.js"
+
+/**
+ * A value a filter compares with. Dates come from code; from JSON they arrive as strings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Scalar = Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.DateFromSelf)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Scalar = typeof Scalar.Type
+
+/**
+ * Most values an `in` / `notIn` filter may carry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const maxMembers = 1_000
+
+/**
+ * `field <op> value` for eq, ne, lt, lte, gt, gte.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Compare = Schema.Struct({
+  field: Schema.String,
+  op: Schema.Literal("eq", "ne", "lt", "lte", "gt", "gte"),
+  value: Scalar
+})
+
+/**
+ * `like` / `ilike`: the value is matched as a substring-free literal (its `%`, `_` escaped)
+ * unless `pattern` is true, when `%` and `_` are wildcards the caller placed on purpose.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Like = Schema.Struct({
+  field: Schema.String,
+  op: Schema.Literal("like", "ilike"),
+  value: Schema.String,
+  pattern: Schema.optional(Schema.Boolean)
+})
+
+/**
+ * `in` / `notIn` a list of values.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Members = Schema.Struct({
+  field: Schema.String,
+  op: Schema.Literal("in", "notIn"),
+  values: Schema.Array(Scalar).pipe(Schema.maxItems(maxMembers))
+})
+
+/**
+ * `isNull` / `isNotNull`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Nullness = Schema.Struct({
+  field: Schema.String,
+  op: Schema.Literal("isNull", "isNotNull")
+})
+
+/**
+ * `from <= field <= to`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Between = Schema.Struct({
+  field: Schema.String,
+  op: Schema.Literal("between"),
+  from: Scalar,
+  to: Scalar
+})
+
+/**
+ * One filter condition; a list of them is AND-ed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Filter = Schema.Union(Compare, Like, Members, Nullness, Between)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Filter = typeof Filter.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FilterOperator = Filter["op"]
+
+/**
+ * One sort key. Nulls sort last unless `nulls: "first"`, the same on every backend.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Sort = Schema.Struct({
+  field: Schema.String,
+  direction: Schema.optionalWith(Schema.Literal("asc", "desc"), { default: () => "asc" as const }),
+  nulls: Schema.optionalWith(Schema.Literal("first", "last"), { default: () => "last" as const })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Sort = typeof Sort.Type
+
+/**
+ * The largest page or cursor limit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const maxPerPage = 1_000
+
+/** A positive integer from a number or a numeric string (query strings). */
+const Count = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int())
+
+/**
+ * An offset page request: `page` from 1, `perPage` from 1 to `maxPerPage`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const PageRequest = Schema.Struct({
+  page: Schema.optionalWith(Count.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
+  perPage: Schema.optionalWith(Count.pipe(Schema.between(1, maxPerPage)), { default: () => 20 })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type PageRequest = typeof PageRequest.Type
+
+/**
+ * One offset page.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly total: number
+  readonly page: number
+  readonly perPage: number
+  readonly pages: number
+}
+
+/**
+ * A keyset page request: up to `limit` rows after the opaque cursor `after`, in `sort` order
+ * (the primary key breaks ties).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const CursorRequest = Schema.Struct({
+  limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxPerPage)), { default: () => 20 }),
+  after: Schema.optional(Schema.String.pipe(Schema.maxLength(4_096))),
+  sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CursorRequest = typeof CursorRequest.Type
+
+/**
+ * One keyset page; `nextCursor` is null when there is nothing after it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CursorPage<A> {
+  readonly items: ReadonlyArray<A>
+  readonly nextCursor: string | null
+}
+
+/**
+ * What to list: filters (AND-ed), sort, an optional limit, and whether soft-deleted rows count.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ListQuery = Schema.Struct({
+  filters: Schema.optionalWith(Schema.Array(Filter).pipe(Schema.maxItems(64)), { default: () => [] }),
+  sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] }),
+  limit: Schema.optional(Count.pipe(Schema.between(1, maxPerPage * 100))),
+  includeDeleted: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ListQuery = typeof ListQuery.Type
+
+/**
+ * What a caller passes for a `ListQuery` (every field optional).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ListQueryInput = typeof ListQuery.Encoded
+
+/**
+ * Decodes outside input (or re-validates typed input) into a spec, failing with `ValidationError`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decode =
+  <A, I>(schema: Schema.Schema<A, I>, field: string) => (input: unknown): Effect.Effect<A, ValidationError> =>
+    Schema.decodeUnknown(schema)(input, { onExcessProperty: "error" }).pipe(
+      Effect.mapError((error) =>
+        new ValidationError({ field, detail: ParseResult.TreeFormatter.formatErrorSync(error) })
+      )
+    )

@@ -1,0 +1,177 @@
+/**
+ * The generic repository contract: one schema-driven constructor giving create, read, update,
+ * delete (soft when configured), lists with filters and sorts, offset and keyset pages, counts
+ * and streams, with tenant isolation and audit fields. `RepositoryLive` (SQL) and
+ * `RepositoryTest` (memory) in `layers/Repository.ts` implement it with the same semantics.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
+import type { AccessDenied, Backend, ConnectionError, DataAccessError, NotFound, ValidationError } from "../errors.js"
+import type { CursorPage, CursorRequest, ListQueryInput, Page, PageRequest, Scalar } from "../schemas/Query.js"
+import type { AccessPolicy } from "./AccessPolicy.js"
+
+/**
+ * The tenant the current work is done for. Repositories with a tenant column refuse to run
+ * without it (`AccessDenied` MissingTenant), they never fall back to all tenants.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class CurrentTenant extends Context.Tag("effect-dao/CurrentTenant")<CurrentTenant, string>() {}
+
+/**
+ * Who is doing the current work; written to `created_by` / `updated_by` when audit is on.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class CurrentActor extends Context.Tag("effect-dao/CurrentActor")<CurrentActor, string>() {}
+
+/**
+ * Audit column names; each may be left out.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuditColumns {
+  readonly createdAt?: string | undefined
+  readonly updatedAt?: string | undefined
+  readonly createdBy?: string | undefined
+  readonly updatedBy?: string | undefined
+}
+
+/**
+ * A primary key value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Id = string | number
+
+/**
+ * How a repository maps a table. The schema's field names are the column names; the columns the
+ * repository manages (tenant, soft delete, audit) should be optional in it, they are filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RepositoryConfig<A, I> {
+  readonly table: string
+  readonly schema: Schema.Schema<A, I> & { readonly fields: Schema.Struct.Fields }
+  /** The primary key column (values are supplied by the caller). */
+  readonly id: keyof I & string
+  /** Other unique keys, e.g. `[["email"]]`: conflict targets for `upsert`, enforced in memory. */
+  readonly unique?: ReadonlyArray<ReadonlyArray<keyof I & string>> | undefined
+  /** The tenant column: every statement is confined to `CurrentTenant`. */
+  readonly tenant?: (keyof I & string) | undefined
+  /** A nullable timestamp column: `delete` sets it, `restore` clears it, reads skip such rows. */
+  readonly softDelete?: (keyof I & string) | undefined
+  /** `true` for `created_at`, `updated_at`, `created_by`, `updated_by`, or chosen names. */
+  readonly audit?: true | AuditColumns | undefined
+}
+
+/**
+ * Failures of a repository call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RepositoryError = AccessDenied | ValidationError | DataAccessError | ConnectionError
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Repository<A> {
+  readonly table: string
+  /** Inserts one record; a duplicate key is `DataAccessError` UniqueViolation. */
+  readonly create: (record: A) => Effect.Effect<A, RepositoryError>
+  /** Inserts many records in statements that stay under the dialect's parameter limit; returns the count. */
+  readonly createMany: (records: ReadonlyArray<A>) => Effect.Effect<number, RepositoryError>
+  /** Inserts, or updates the row with the same key (`on`, default the primary key). */
+  readonly upsert: (
+    record: A,
+    options?: { readonly on?: ReadonlyArray<string> | undefined }
+  ) => Effect.Effect<A, RepositoryError>
+  /** One row by primary key; concurrent calls are batched into one `IN (...)` query. */
+  readonly findById: (
+    id: Id,
+    options?: { readonly includeDeleted?: boolean | undefined }
+  ) => Effect.Effect<Option.Option<A>, RepositoryError>
+  /** Rows whose column equals a value (the column must be filterable). */
+  readonly findByField: (field: string, value: Scalar) => Effect.Effect<ReadonlyArray<A>, RepositoryError>
+  /** Changes some columns of one row; `NotFound` if it does not exist for this tenant. */
+  readonly update: (id: Id, patch: Partial<A>) => Effect.Effect<A, RepositoryError | NotFound>
+  /** Deletes one row: soft when configured. */
+  readonly delete: (id: Id) => Effect.Effect<void, RepositoryError | NotFound>
+  /** Brings back a soft-deleted row. */
+  readonly restore: (id: Id) => Effect.Effect<A, RepositoryError | NotFound>
+  readonly list: (query?: ListQueryInput) => Effect.Effect<ReadonlyArray<A>, RepositoryError>
+  readonly listPage: (
+    request: typeof PageRequest.Encoded,
+    query?: ListQueryInput
+  ) => Effect.Effect<Page<A>, RepositoryError>
+  readonly listCursor: (
+    request: typeof CursorRequest.Encoded,
+    query?: ListQueryInput
+  ) => Effect.Effect<CursorPage<A>, RepositoryError>
+  readonly count: (query?: ListQueryInput) => Effect.Effect<number, RepositoryError>
+  /** The planner's estimate on PostgreSQL for big tables without tenant; an exact count elsewhere. */
+  readonly countEstimate: () => Effect.Effect<number, RepositoryError>
+  /** Every matching row, read in keyset pages of `chunkSize` (default 500). */
+  readonly stream: (query?: ListQueryInput, chunkSize?: number) => Stream.Stream<A, RepositoryError>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RepositoriesService {
+  readonly backend: Backend
+  /** A repository for one table; the table and its columns must be on the access policy. */
+  readonly make: <A, I>(
+    config: RepositoryConfig<A, I>
+  ) => Effect.Effect<Repository<A>, AccessDenied | ValidationError, AccessPolicy>
+  /** Runs work across repositories in one transaction, retried whole on transient failures. */
+  readonly withTransaction: <X, E, R>(
+    effect: Effect.Effect<X, E, R>
+  ) => Effect.Effect<X, E | ConnectionError | DataAccessError, R>
+}
+
+/**
+ * Where repositories come from: SQL (`RepositoryLive`) or memory (`RepositoryTest`).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Repositories extends Context.Tag("effect-dao/Repositories")<Repositories, RepositoriesService>() {}
+
+/**
+ * Builds a repository with the `Repositories` in context.
+ *
+ * @example
+ * const people = yield* Repository.make({ table: "people", schema: Person, id: "id", tenant: "tenant_id" })
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <A, I>(
+  config: RepositoryConfig<A, I>
+): Effect.Effect<Repository<A>, AccessDenied | ValidationError, Repositories | AccessPolicy> =>
+  Effect.flatMap(Repositories, (repositories) => repositories.make(config))
+
+/**
+ * Runs work across repositories in one transaction.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withTransaction = <X, E, R>(
+  effect: Effect.Effect<X, E, R>
+): Effect.Effect<X, E | ConnectionError | DataAccessError, R | Repositories> =>
+  Effect.flatMap(Repositories, (repositories) => repositories.withTransaction(effect))

@@ -1,0 +1,525 @@
+/**
+ * The Repository contract: every Repositories layer (memory, PGlite, PostgreSQL, MariaDB,
+ * SQL Server) must pass it with the same assertions.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { expect, layer } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
+import type { Filter } from "../../src/schemas/Query.js"
+import type { Repository as RepositoryOf } from "../../src/services/Repository.js"
+import * as Repository from "../../src/services/Repository.js"
+import { CurrentActor, CurrentTenant } from "../../src/services/Repository.js"
+import { uniqueName } from "../support/services.js"
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+/** Creates and drops the contract's tables on a backend. */
+export class ContractTables extends Context.Tag("test/ContractTables")<ContractTables, {
+  readonly create: (table: string) => Effect.Effect<void, unknown>
+  readonly drop: (table: string) => Effect.Effect<void, unknown>
+  /** The rows of a table, read around the repository (to prove nothing else changed). */
+  readonly snapshot: (table: string) => Effect.Effect<ReadonlyArray<unknown>, unknown>
+}>() {}
+
+/**
+ * Tables on a SQL backend. Text columns compare byte-wise on every dialect (C collation on
+ * PostgreSQL, binary no-pad on MariaDB, BIN2 on SQL Server): tenant `acme`, `ACME` and `acme `
+ * are different tenants everywhere, and orders match the memory layer.
+ */
+export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> = Layer.effect(
+  ContractTables,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const text = (n: number) =>
+      sql.literal(sql.onDialectOrElse({
+        pg: () => `VARCHAR(${n}) COLLATE "C"`,
+        mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`,
+        mssql: () => `NVARCHAR(${n}) COLLATE Latin1_General_100_BIN2`,
+        orElse: () => `VARCHAR(${n})`
+      }))
+    const time = sql.literal(sql.onDialectOrElse({
+      pg: () => "TIMESTAMPTZ",
+      mysql: () => "DATETIME(3)",
+      mssql: () => "DATETIME2(3)",
+      orElse: () => "TIMESTAMP"
+    }))
+    return {
+      create: (table) =>
+        sql`CREATE TABLE ${sql(table)} (
+          id ${text(64)} NOT NULL PRIMARY KEY,
+          tenant_id ${text(64)} NOT NULL,
+          name ${text(200)} NOT NULL,
+          email ${text(200)} NOT NULL UNIQUE,
+          age INTEGER NULL,
+          created_at ${time} NULL,
+          updated_at ${time} NULL,
+          created_by ${text(64)} NULL,
+          updated_by ${text(64)} NULL,
+          deleted_at ${time} NULL
+        )`.pipe(Effect.asVoid),
+      drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
+      snapshot: (table) =>
+        sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
+          Effect.map((rows) => rows.map((row) => ({ ...row })))
+        )
+    }
+  })
+)
+
+/** The memory layer needs no tables; its snapshot goes through an unscoped repository read. */
+export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractTables, {
+  create: () => Effect.void,
+  drop: () => Effect.void,
+  snapshot: () => Effect.succeed([])
+})
+
+// ---------------------------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------------------------
+
+const Person = Schema.Struct({
+  id: Schema.String,
+  tenant_id: Schema.optionalWith(Schema.String, { nullable: true }),
+  name: Schema.String,
+  email: Schema.String,
+  age: Schema.NullOr(Schema.Number),
+  created_at: Schema.optionalWith(Schema.DateFromSelf, { nullable: true }),
+  updated_at: Schema.optionalWith(Schema.DateFromSelf, { nullable: true }),
+  created_by: Schema.optionalWith(Schema.String, { nullable: true }),
+  updated_by: Schema.optionalWith(Schema.String, { nullable: true }),
+  deleted_at: Schema.optionalWith(Schema.DateFromSelf, { nullable: true })
+})
+type Person = typeof Person.Type
+
+const person = (n: number, fields: Partial<Person> = {}): Person => ({
+  id: `p${String(n).padStart(5, "0")}`,
+  name: `name ${n}`,
+  email: `e${n}@example.com`,
+  age: n % 7 === 0 ? null : n % 5,
+  ...fields
+})
+
+const columns = [
+  "id",
+  "tenant_id",
+  "name",
+  "email",
+  "age",
+  "created_at",
+  "updated_at",
+  "created_by",
+  "updated_by",
+  "deleted_at"
+]
+
+const ids = (people: ReadonlyArray<Person>) => people.map((p) => p.id)
+
+/** Runs `body` against a fresh table (dropped afterwards), tenant `acme`, actor `alice`. */
+const withPeople = <X, E, R>(
+  body: (people: RepositoryOf<Person>, table: string) => Effect.Effect<X, E, R>
+) =>
+  Effect.gen(function*() {
+    const tables = yield* ContractTables
+    const table = uniqueName("people")
+    yield* tables.create(table)
+    const policy = AccessPolicyLayer.layer({
+      [table]: {
+        readable: columns,
+        filterable: columns.filter((c) => c !== "updated_by"),
+        sortable: ["id", "name", "age"]
+      }
+    })
+    return yield* Effect.gen(function*() {
+      const people = yield* Repository.make({
+        table,
+        schema: Person,
+        id: "id",
+        unique: [["email"]],
+        tenant: "tenant_id",
+        softDelete: "deleted_at",
+        audit: true
+      })
+      return yield* body(people, table)
+    }).pipe(
+      Effect.provide(policy),
+      Effect.provideService(CurrentTenant, "acme"),
+      Effect.provideService(CurrentActor, "alice"),
+      Effect.ensuring(Effect.ignore(tables.drop(table)))
+    )
+  })
+
+/** Runs an effect with no `CurrentTenant` at all. */
+const withoutTenant = <X, E>(effect: Effect.Effect<X, E>) =>
+  Effect.mapInputContext(
+    effect,
+    (context: Context.Context<never>) =>
+      Context.omit(CurrentTenant)(context as Context.Context<CurrentTenant>) as Context.Context<never>
+  )
+
+const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.either(effect), (either) => Either.isLeft(either) ? either.left : undefined)
+
+/** A tracer that counts spans by name and forwards to the current one. */
+const counting = (names: Map<string, number>) =>
+  Effect.map(Effect.tracer, (inner): Tracer.Tracer => ({
+    ...inner,
+    span(name, parent, context, links, startTime, kind, options) {
+      names.set(name, (names.get(name) ?? 0) + 1)
+      return inner.span(name, parent, context, links, startTime, kind, options)
+    },
+    context: (f, fiber) => inner.context(f, fiber)
+  }))
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+// ---------------------------------------------------------------------------------------------
+
+export const suite = (
+  name: string,
+  backendLayer: Layer.Layer<Repository.Repositories | ContractTables, unknown>
+): void => {
+  layer(backendLayer, { timeout: "120 seconds", excludeTestServices: true })(name, (it) => {
+    it.effect("create, findById, update and delete, with audit fields", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const created = yield* people.create(person(1))
+          expect(created.tenant_id).toBe("acme")
+          expect(created.created_by).toBe("alice")
+          expect(created.created_at).toBeInstanceOf(Date)
+          const found = yield* people.findById("p00001")
+          expect(Option.map(found, (p) => p.name)).toEqual(Option.some("name 1"))
+          expect(yield* people.findById("nope")).toEqual(Option.none())
+          const updated = yield* people.update("p00001", { name: "renamed", age: 40 }).pipe(
+            Effect.provideService(CurrentActor, "bob")
+          )
+          expect(updated.name).toBe("renamed")
+          expect(updated.updated_by).toBe("bob")
+          expect(updated.created_by).toBe("alice")
+          const reread = yield* people.findById("p00001")
+          expect(Option.map(reread, (p) => [p.name, p.age, p.updated_by])).toEqual(Option.some(["renamed", 40, "bob"]))
+          expect((yield* failureOf(people.update("missing", { name: "x" })))?._tag).toBe("NotFound")
+          yield* people.delete("p00001")
+          expect(yield* people.findById("p00001")).toEqual(Option.none())
+          expect((yield* failureOf(people.delete("p00001")))?._tag).toBe("NotFound")
+          expect((yield* people.findByField("email", "e1@example.com")).length).toBe(0)
+        })
+      ))
+
+    it.effect("every filter operator", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([
+            person(1, { name: "Ann", age: 30 }),
+            person(2, { name: "bob", age: 25 }),
+            person(3, { name: "BOBBY", age: null }),
+            person(4, { name: "100% real_deal", age: 40 }),
+            person(5, { name: "carl", age: 30 })
+          ])
+          const match = (filter: Filter) => Effect.map(people.list({ filters: [filter] }), ids)
+          expect(yield* match({ field: "age", op: "eq", value: 30 })).toEqual(["p00001", "p00005"])
+          expect(yield* match({ field: "age", op: "ne", value: 30 })).toEqual(["p00002", "p00004"])
+          expect(yield* match({ field: "age", op: "lt", value: 30 })).toEqual(["p00002"])
+          expect(yield* match({ field: "age", op: "lte", value: 30 })).toEqual(["p00001", "p00002", "p00005"])
+          expect(yield* match({ field: "age", op: "gt", value: 30 })).toEqual(["p00004"])
+          expect(yield* match({ field: "age", op: "gte", value: 30 })).toEqual(["p00001", "p00004", "p00005"])
+          expect(yield* match({ field: "name", op: "like", value: "bob" })).toEqual(["p00002"])
+          expect(yield* match({ field: "name", op: "ilike", value: "bob" })).toEqual(["p00002", "p00003"])
+          expect(yield* match({ field: "name", op: "like", value: "b_b" })).toEqual([])
+          expect(yield* match({ field: "name", op: "like", value: "b_b", pattern: true })).toEqual(["p00002"])
+          expect(yield* match({ field: "name", op: "like", value: "0% real_" })).toEqual(["p00004"])
+          expect(yield* match({ field: "name", op: "like", value: "%" })).toEqual(["p00004"])
+          expect(yield* match({ field: "name", op: "ilike", value: "ANN" })).toEqual(["p00001"])
+          expect(yield* match({ field: "age", op: "in", values: [25, 40, 99] })).toEqual(["p00002", "p00004"])
+          expect(yield* match({ field: "age", op: "in", values: [] })).toEqual([])
+          expect(yield* match({ field: "age", op: "notIn", values: [25, 40] })).toEqual(["p00001", "p00005"])
+          expect(yield* match({ field: "age", op: "isNull" })).toEqual(["p00003"])
+          expect(yield* match({ field: "age", op: "isNotNull" })).toEqual(["p00001", "p00002", "p00004", "p00005"])
+          expect(yield* match({ field: "age", op: "between", from: 25, to: 30 })).toEqual([
+            "p00001",
+            "p00002",
+            "p00005"
+          ])
+          expect(yield* match({ field: "id", op: "between", from: "p00002", to: "p00003" })).toEqual([
+            "p00002",
+            "p00003"
+          ])
+          expect(
+            ids(
+              yield* people.list({
+                filters: [{ field: "age", op: "gte", value: 25 }, { field: "name", op: "ilike", value: "B" }]
+              })
+            )
+          ).toEqual(["p00002"])
+          expect(yield* people.count({ filters: [{ field: "age", op: "eq", value: 30 }] })).toBe(2)
+        })
+      ))
+
+    it.effect("sorts are stable with ties: the primary key breaks them, nulls placed as asked", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const ages = [3, 1, null, 3, 1, 2, null, 3]
+          yield* people.createMany(ages.map((age, i) => person(i + 1, { age })))
+          const asc = yield* people.list({ sort: [{ field: "age" }] })
+          expect(ids(asc)).toEqual(["p00002", "p00005", "p00006", "p00001", "p00004", "p00008", "p00003", "p00007"])
+          const desc = yield* people.list({ sort: [{ field: "age", direction: "desc", nulls: "first" }] })
+          expect(ids(desc)).toEqual(["p00003", "p00007", "p00001", "p00004", "p00008", "p00006", "p00002", "p00005"])
+          const twice = yield* people.list({ sort: [{ field: "age", direction: "desc", nulls: "first" }] })
+          expect(ids(twice)).toEqual(ids(desc))
+          const limited = yield* people.list({ sort: [{ field: "age" }], limit: 3 })
+          expect(ids(limited)).toEqual(["p00002", "p00005", "p00006"])
+        })
+      ))
+
+    it.effect("offset pages cover every row exactly once", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany(Array.from({ length: 23 }, (_, i) => person(i + 1)))
+          const seen: Array<string> = []
+          const first = yield* people.listPage({ page: 1, perPage: 5 }, { sort: [{ field: "age" }] })
+          expect([first.total, first.pages, first.page, first.perPage]).toEqual([23, 5, 1, 5])
+          for (let page = 1; page <= first.pages; page++) {
+            const result = yield* people.listPage({ page, perPage: 5 }, { sort: [{ field: "age" }] })
+            seen.push(...ids(result.items))
+          }
+          expect(seen.length).toBe(23)
+          expect(new Set(seen).size).toBe(23)
+          const beyond = yield* people.listPage({ page: 9, perPage: 5 })
+          expect(beyond.items).toEqual([])
+          const fromQueryString = yield* people.listPage({ page: "2", perPage: "10" })
+          expect(fromQueryString.items.length).toBe(10)
+        })
+      ))
+
+    it.effect("a keyset walk covers every row exactly once while rows are inserted between pages", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany(Array.from({ length: 30 }, (_, i) => person(i + 1)))
+          const sort = [{ field: "age", direction: "desc" as const }, { field: "name" }]
+          const seen: Array<string> = []
+          let after: string | undefined = undefined
+          let added = 100
+          for (let guard = 0; guard < 100; guard++) {
+            const page: { items: ReadonlyArray<Person>; nextCursor: string | null } = yield* people.listCursor({
+              limit: 4,
+              sort,
+              ...(after === undefined ? {} : { after })
+            })
+            seen.push(...ids(page.items))
+            yield* people.create(person(added++))
+            if (page.nextCursor === null) break
+            after = page.nextCursor
+          }
+          const original = Array.from({ length: 30 }, (_, i) => person(i + 1).id)
+          for (const id of original) expect(seen.filter((s) => s === id).length).toBe(1)
+          expect(new Set(seen).size).toBe(seen.length)
+          const all = yield* Stream.runCollect(people.stream({}, 7))
+          expect(Chunk.size(all)).toBe(30 + (added - 100))
+        })
+      ))
+
+    it.effect("soft delete hides a row, includeDeleted shows it, restore brings it back", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          yield* people.delete("p00001")
+          expect(ids(yield* people.list())).toEqual(["p00002"])
+          expect(yield* people.count()).toBe(1)
+          expect(ids(yield* people.list({ includeDeleted: true }))).toEqual(["p00001", "p00002"])
+          const deleted = yield* people.findById("p00001", { includeDeleted: true })
+          expect(Option.map(deleted, (p) => p.deleted_at instanceof Date)).toEqual(Option.some(true))
+          expect((yield* failureOf(people.update("p00001", { name: "x" })))?._tag).toBe("NotFound")
+          const restored = yield* people.restore("p00001")
+          expect(restored.deleted_at).toBeUndefined()
+          expect(ids(yield* people.list())).toEqual(["p00001", "p00002"])
+          expect((yield* failureOf(people.restore("p00001")))?._tag).toBe("NotFound")
+        })
+      ))
+
+    it.effect("tenants are isolated; no tenant means AccessDenied", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          for (const other of ["globex", "ACME", "acme "]) {
+            const as = <X, E, R>(effect: Effect.Effect<X, E, R>) => Effect.provideService(effect, CurrentTenant, other)
+            expect(yield* as(people.list())).toEqual([])
+            expect(yield* as(people.count())).toBe(0)
+            expect(yield* as(people.findById("p00001"))).toEqual(Option.none())
+            expect(yield* as(people.findByField("email", "e1@example.com"))).toEqual([])
+            const update = yield* failureOf(as(people.update("p00001", { name: "stolen" })))
+            expect([update?._tag, update?._tag === "AccessDenied" ? update.reason : ""]).toEqual([
+              "AccessDenied",
+              "TenantMismatch"
+            ])
+            expect((yield* failureOf(as(people.delete("p00001"))))?._tag).toBe("AccessDenied")
+            expect((yield* failureOf(as(people.upsert(person(1, { name: "stolen" })))))?._tag).toBe("AccessDenied")
+          }
+          const foreign = yield* failureOf(people.create(person(3, { tenant_id: "globex" })))
+          expect(foreign?._tag === "AccessDenied" && foreign.reason).toBe("TenantMismatch")
+          const empty = yield* failureOf(people.list().pipe(Effect.provideService(CurrentTenant, "")))
+          expect(empty?._tag === "AccessDenied" && empty.reason).toBe("MissingTenant")
+          const noTenant = yield* failureOf(
+            withoutTenant(people.findById("p00001"))
+          )
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+          const noTenantWrite = yield* failureOf(
+            withoutTenant(people.create(person(4)))
+          )
+          expect(noTenantWrite?._tag === "AccessDenied" && noTenantWrite.reason).toBe("MissingTenant")
+          const rows = yield* people.list()
+          expect(rows.map((p) => [p.id, p.name, p.tenant_id])).toEqual([["p00001", "name 1", "acme"], [
+            "p00002",
+            "name 2",
+            "acme"
+          ]])
+        })
+      ))
+
+    it.effect("a duplicate key is DataAccessError UniqueViolation; upsert updates in place", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const created = yield* people.create(person(1))
+          const duplicateId = yield* failureOf(people.create(person(1, { email: "other@example.com" })))
+          expect(duplicateId?._tag === "DataAccessError" && duplicateId.reason).toBe("UniqueViolation")
+          const duplicateEmail = yield* failureOf(people.create(person(2, { email: "e1@example.com" })))
+          expect(duplicateEmail?._tag === "DataAccessError" && duplicateEmail.reason).toBe("UniqueViolation")
+          const upserted = yield* people.upsert(person(1, { name: "upserted", age: 9 }))
+          expect([upserted.name, upserted.age, upserted.created_by]).toEqual(["upserted", 9, "alice"])
+          expect(upserted.created_at?.getTime()).toBe(created.created_at?.getTime())
+          const inserted = yield* people.upsert(person(3))
+          expect(inserted.id).toBe("p00003")
+          const byEmail = yield* people.upsert(person(99, { email: "e3@example.com", name: "by email" }), {
+            on: ["email"]
+          })
+          expect([byEmail.id, byEmail.name]).toEqual(["p00003", "by email"])
+          expect(yield* people.count()).toBe(2)
+        })
+      ))
+
+    it.effect("createMany inserts 10,000 rows in chunks under the parameter limit", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const inserted = yield* people.createMany(Array.from({ length: 10_000 }, (_, i) => person(i + 1)))
+          expect(inserted).toBe(10_000)
+          expect(yield* people.count()).toBe(10_000)
+          expect(yield* people.countEstimate()).toBe(10_000)
+          const page = yield* people.listPage({ page: 200, perPage: 50 })
+          expect(ids(page.items).at(-1)).toBe("p10000")
+        })
+      ))
+
+    it.effect("a failing transaction across repositories leaves nothing behind", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1))
+          const failed = yield* failureOf(
+            Repository.withTransaction(Effect.gen(function*() {
+              yield* people.create(person(2))
+              yield* people.update("p00001", { name: "changed" })
+              yield* people.create(person(3, { email: "e2@example.com" }))
+            }))
+          )
+          expect(failed?._tag === "DataAccessError" && failed.reason).toBe("UniqueViolation")
+          expect((yield* people.list()).map((p) => [p.id, p.name])).toEqual([["p00001", "name 1"]])
+          yield* Repository.withTransaction(Effect.all([people.create(person(2)), people.create(person(3))]))
+          expect(yield* people.count()).toBe(3)
+        })
+      ))
+
+    it.effect("bad input gives typed errors, values are stored verbatim, nothing else changes", () =>
+      withPeople((people, table) =>
+        Effect.gen(function*() {
+          const tables = yield* ContractTables
+          const hostile = ["' OR 1=1 --", "\"; DROP TABLE x; --", "'); DELETE FROM people; --", "\\' %_[]!"]
+          yield* people.createMany(hostile.map((name, i) => person(i + 1, { name })))
+          const stored = yield* people.list()
+          expect(stored.map((p) => p.name)).toEqual(hostile)
+          for (const name of hostile) {
+            expect(ids(yield* people.findByField("name", name))).toHaveLength(1)
+            expect(ids(yield* people.list({ filters: [{ field: "name", op: "like", value: name }] }))).toHaveLength(1)
+          }
+          const before = yield* tables.snapshot(table)
+          const count = yield* people.count()
+
+          const reasons = yield* Effect.all([
+            failureOf(people.list({ filters: [{ field: "updated_by", op: "eq", value: "x" }] })),
+            failureOf(people.list({ filters: [{ field: "no_such", op: "eq", value: "x" }] })),
+            failureOf(people.list({ filters: [{ field: "name; DROP TABLE x", op: "eq", value: "x" }] })),
+            failureOf(people.list({ sort: [{ field: "email" }] })),
+            failureOf(people.list({ sort: [{ field: "pg_catalog.pg_authid" }] })),
+            failureOf(people.findByField("updated_by", "x"))
+          ])
+          expect(reasons.map((e) => e?._tag === "AccessDenied" ? e.reason : e?._tag)).toEqual([
+            "FilterNotAllowed",
+            "FilterNotAllowed",
+            "FilterNotAllowed",
+            "SortNotAllowed",
+            "SortNotAllowed",
+            "FilterNotAllowed"
+          ])
+          const otherTable = yield* failureOf(
+            Repository.make({ table: "pg_authid", schema: Person, id: "id" })
+          )
+          expect(otherTable?._tag === "AccessDenied" && otherTable.reason).toBe("TableNotAllowed")
+          const validation = yield* Effect.all([
+            failureOf(people.listPage({ page: 1, perPage: 1_000_000_000 })),
+            failureOf(people.listPage({ page: -1, perPage: 10 })),
+            failureOf(people.listPage({ page: 0, perPage: 10 })),
+            failureOf(people.listPage({ page: "1; DROP TABLE x", perPage: 10 })),
+            failureOf(people.listCursor({ limit: 1_000_000_000 })),
+            failureOf(people.list({ filters: [{ field: "age", op: "drop" } as unknown as Filter] }))
+          ])
+          expect(validation.map((e) => e?._tag)).toEqual(Array(6).fill("ValidationError"))
+
+          const page = yield* people.listCursor({ limit: 2, sort: [{ field: "name" }] })
+          const cursor = page.nextCursor ?? ""
+          const [payload = "", signature = ""] = cursor.split(".")
+          const forged = Buffer.from(
+            Buffer.from(payload, "base64url").toString("utf8").replace(/"v":\[.*\]/, "\"v\":[\"a\",\"b\"]")
+          ).toString("base64url")
+          const cursors = yield* Effect.all([
+            failureOf(people.listCursor({ limit: 2, sort: [{ field: "name" }], after: `${forged}.${signature}` })),
+            failureOf(people.listCursor({ limit: 2, sort: [{ field: "name" }], after: `${payload}.x${signature}` })),
+            failureOf(people.listCursor({ limit: 2, sort: [{ field: "name" }], after: "garbage" })),
+            failureOf(people.listCursor({ limit: 2, sort: [{ field: "age" }], after: cursor })),
+            failureOf(people.listCursor({ limit: 2, sort: [{ field: "name", direction: "desc" }], after: cursor }))
+          ])
+          expect(cursors.map((e) => e?._tag)).toEqual(Array(5).fill("ValidationError"))
+          const next = yield* people.listCursor({ limit: 2, sort: [{ field: "name" }], after: cursor })
+          expect(next.items.length).toBe(2)
+
+          expect(yield* tables.snapshot(table)).toEqual(before)
+          expect(yield* people.count()).toBe(count)
+        })
+      ))
+
+    it.effect("100 concurrent findById calls are served by a few batched queries", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany(Array.from({ length: 100 }, (_, i) => person(i + 1)))
+          const spans = new Map<string, number>()
+          const tracer = yield* counting(spans)
+          const found = yield* Effect.forEach(
+            Array.from({ length: 100 }, (_, i) => person(i + 1).id),
+            (id) => people.findById(id),
+            { concurrency: "unbounded", batching: true }
+          ).pipe(Effect.withTracer(tracer))
+          expect(found.filter(Option.isSome).length).toBe(100)
+          expect(spans.get("Repository.findById")).toBe(100)
+          const batches = spans.get("Repository.findById.batch") ?? 0
+          expect(batches).toBeGreaterThanOrEqual(1)
+          expect(batches).toBeLessThanOrEqual(2)
+        })
+      ))
+  })
+}
