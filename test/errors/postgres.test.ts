@@ -173,3 +173,24 @@ describe("PostgreSQL codes without a server", () => {
     assert.strictEqual(classifyPg(new Error("Connection terminated unexpectedly")).reason, "Terminated")
   })
 })
+
+await describeLive("postgres", "pool exhaustion on PostgreSQL", () => {
+  it.live(
+    "waiting longer than the connect timeout for a pooled connection is ConnectionError PoolExhausted",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // The only connection is held by a transaction while another statement waits for it.
+        const holder = yield* Effect.fork(sql.withTransaction(sql`SELECT pg_sleep(1.5)`))
+        yield* Effect.sleep("200 millis")
+        const error = yield* Effect.flip(run(sql`SELECT 1`))
+        yield* Fiber.join(holder)
+        assert.instanceOf(error, ConnectionError)
+        assert.strictEqual(error.reason, "PoolExhausted")
+        assert.isTrue(error.retryable)
+      }).pipe(Effect.provide(Sql.layerPg({ ...pgOptions, maxConnections: 1, connectTimeout: "300 millis" }))),
+    {
+      timeout: 20_000
+    }
+  )
+})
