@@ -55,9 +55,15 @@ export const select = (
   sort: ReadonlyArray<Sort>,
   window: Window = {}
 ): Statement.Statement<Row> =>
-  sql<Row>`SELECT ${columnList(sql, columns)} FROM ${sql(table)} WHERE ${whereSql(sql, where)} ORDER BY ${
-    orderSql(sql, sort)
-  } ${windowSql(sql, window)}`
+  sql<Row>`SELECT ${columnList(sql, columns)} FROM ${sql(table)} WHERE ${whereSql(sql, where)} ${orderBy(sql, sort)} ${
+    windowSql(sql, window)
+  }`
+
+/** SQL Server pages only an ordered result; with no sort it gets the "any order" idiom. */
+const orderBy = (sql: Sql, sort: ReadonlyArray<Sort>) =>
+  sort.length > 0
+    ? sql`ORDER BY ${orderSql(sql, sort)}`
+    : sql.onDialectOrElse({ mssql: () => sql`ORDER BY (SELECT NULL)`, orElse: () => sql`` })
 
 /**
  * `SELECT COUNT(*) AS n`.

@@ -243,3 +243,37 @@ export const decode =
         new ValidationError({ field, detail: ParseResult.TreeFormatter.formatErrorSync(error) })
       )
     )
+
+/**
+ * Most rows a table query returns.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const maxTableRows = 10_000
+
+/**
+ * A single-table query: which table, which columns (default: every readable one), filters
+ * (AND-ed), sort and limit (default 100).
+ *
+ * @example
+ * { table: "asset_cycles", columns: ["asset_guid", "cycle_status"],
+ *   filters: [{ field: "cycle_status", op: "eq", value: "INPROGRESS" }],
+ *   sort: [{ field: "created_date", direction: "desc" }], limit: 100 }
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const TableQuery = Schema.Struct({
+  table: Schema.String,
+  columns: Schema.optional(Schema.Array(Schema.String).pipe(Schema.minItems(1), Schema.maxItems(256))),
+  filters: Schema.optionalWith(Schema.Array(Filter).pipe(Schema.maxItems(64)), { default: () => [] }),
+  sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] }),
+  limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxTableRows)), { default: () => 100 })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TableQuery = typeof TableQuery.Type

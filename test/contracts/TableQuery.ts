@@ -1,0 +1,191 @@
+/**
+ * The TableQuery contract: single-table queries through the access policy, the same on every
+ * backend.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { expect, layer } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
+import type { SqlBackend } from "../../src/layers/Sql.js"
+import { TableQueryLive, TableQueryTest } from "../../src/layers/TableQuery.js"
+import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
+import type { Row } from "../../src/services/TableQuery.js"
+import { TableQuery } from "../../src/services/TableQuery.js"
+import { uniqueName } from "../support/services.js"
+
+/** Creates a seeded `asset_cycles`-like table and gives the TableQuery layer over the backend. */
+export class TableQueryFixture extends Context.Tag("test/TableQueryFixture")<TableQueryFixture, {
+  readonly seed: (table: string, rows: ReadonlyArray<Row>) => Effect.Effect<void, unknown>
+  readonly drop: (table: string) => Effect.Effect<void, unknown>
+  readonly tableQuery: Layer.Layer<TableQuery, never, AccessPolicy>
+  readonly custom: boolean
+}>() {}
+
+export const sqlFixture: Layer.Layer<TableQueryFixture, never, SqlClient.SqlClient | SqlBackend> = Layer.effect(
+  TableQueryFixture,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const context = yield* Effect.context<SqlClient.SqlClient | SqlBackend>()
+    const text = sql.literal(sql.onDialectOrElse({
+      pg: () => "VARCHAR(64) COLLATE \"C\"",
+      mysql: () => "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+      mssql: () => "NVARCHAR(64) COLLATE Latin1_General_100_BIN2",
+      orElse: () => "VARCHAR(64)"
+    }))
+    return {
+      seed: (table, rows) =>
+        Effect.gen(function*() {
+          yield* sql`CREATE TABLE ${sql(table)} (
+            id INTEGER NOT NULL PRIMARY KEY, asset_guid ${text} NOT NULL, cycle_status ${text} NOT NULL,
+            created INTEGER NULL, secret ${text} NULL)`
+          yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
+        }),
+      drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
+      tableQuery: TableQueryLive.pipe(Layer.provide(Layer.succeedContext(context))),
+      custom: true
+    }
+  })
+)
+
+export const memoryFixture: Layer.Layer<TableQueryFixture> = Layer.sync(TableQueryFixture, () => {
+  const tables = new Map<string, ReadonlyArray<Row>>()
+  return {
+    seed: (table, rows) => Effect.sync(() => void tables.set(table, rows)),
+    drop: (table) => Effect.sync(() => void tables.delete(table)),
+    tableQuery: TableQueryTest(tables),
+    custom: false
+  }
+})
+
+const rows: ReadonlyArray<Row> = [
+  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1" },
+  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2" },
+  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3" },
+  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4" },
+  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5" }
+]
+
+const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.either(effect), (either) => Either.isLeft(either) ? either.left : undefined)
+
+const withTable = <X, E>(body: (table: string) => Effect.Effect<X, E, TableQuery>) =>
+  Effect.gen(function*() {
+    const fixture = yield* TableQueryFixture
+    const table = uniqueName("cycles")
+    yield* fixture.seed(table, rows)
+    const policy = AccessPolicyLayer.layer({
+      [table]: {
+        readable: ["id", "asset_guid", "cycle_status", "created"],
+        filterable: ["asset_guid", "cycle_status", "created"],
+        sortable: ["id", "created"]
+      }
+    })
+    return yield* body(table).pipe(
+      Effect.provide(fixture.tableQuery.pipe(Layer.provide(policy))),
+      Effect.ensuring(Effect.ignore(fixture.drop(table)))
+    )
+  })
+
+export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture, unknown>): void => {
+  layer(fixtureLayer, { timeout: "60 seconds", excludeTestServices: true })(name, (it) => {
+    it.effect("a spec selects columns, filters, sorts and limits", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const result = yield* tableQuery.query({
+            table,
+            columns: ["asset_guid", "cycle_status"],
+            filters: [{ field: "cycle_status", op: "eq", value: "INPROGRESS" }],
+            sort: [{ field: "created", direction: "desc" }, { field: "id" }],
+            limit: 2
+          })
+          expect(result.map((row) => ({ ...row }))).toEqual([
+            { asset_guid: "truck-1", cycle_status: "INPROGRESS" },
+            { asset_guid: "truck-5", cycle_status: "INPROGRESS" }
+          ])
+          const everything = yield* tableQuery.query({ table, sort: [{ field: "id" }] })
+          expect(everything.length).toBe(5)
+          expect(Object.keys(everything[0] ?? {}).sort()).toEqual(["asset_guid", "created", "cycle_status", "id"])
+          const hostile = yield* tableQuery.query({
+            table,
+            columns: ["id"],
+            filters: [{ field: "asset_guid", op: "eq", value: "' OR 1=1 --" }]
+          })
+          expect(hostile.map((row) => row["id"])).toEqual([4])
+        })
+      ))
+
+    it.effect("queryAs decodes with a Schema; a mismatch is DataAccessError Decode", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const Cycle = Schema.Struct({ id: Schema.Number, created: Schema.NullOr(Schema.Number) })
+          const cycles = yield* tableQuery.queryAs(Cycle, {
+            table,
+            columns: ["id", "created"],
+            sort: [{ field: "created" }, { field: "id" }]
+          })
+          expect(cycles).toEqual([
+            { id: 2, created: 10 },
+            { id: 4, created: 20 },
+            { id: 5, created: 20 },
+            { id: 1, created: 30 },
+            { id: 3, created: null }
+          ])
+          const wrong = yield* failureOf(
+            tableQuery.queryAs(Schema.Struct({ id: Schema.String }), { table, columns: ["id"] })
+          )
+          expect(wrong?._tag === "DataAccessError" && wrong.reason).toBe("Decode")
+        })
+      ))
+
+    it.effect("tables, columns, filters and sorts off the allow-list are refused before any SQL", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const failures = yield* Effect.all([
+            failureOf(tableQuery.query({ table: "pg_authid" })),
+            failureOf(tableQuery.query({ table: `pg_catalog.${table}` })),
+            failureOf(tableQuery.query({ table, columns: ["secret"] })),
+            failureOf(tableQuery.query({ table, columns: ["id", "secret FROM x; --"] })),
+            failureOf(tableQuery.query({ table, filters: [{ field: "id", op: "eq", value: 1 }] })),
+            failureOf(tableQuery.query({ table, sort: [{ field: "asset_guid" }] })),
+            failureOf(tableQuery.query({ table, limit: 1_000_000_000 })),
+            failureOf(tableQuery.query({ table, limit: -1 }))
+          ])
+          expect(failures.map((e) => e?._tag === "AccessDenied" ? e.reason : e?._tag)).toEqual([
+            "TableNotAllowed",
+            "TableNotAllowed",
+            "ColumnNotAllowed",
+            "ColumnNotAllowed",
+            "FilterNotAllowed",
+            "SortNotAllowed",
+            "ValidationError",
+            "ValidationError"
+          ])
+        })
+      ))
+
+    it.effect("custom statements are built with the sql template, values bound", () =>
+      Effect.gen(function*() {
+        const fixture = yield* TableQueryFixture
+        return yield* withTable((table) =>
+          Effect.gen(function*() {
+            const tableQuery = yield* TableQuery
+            const Total = Schema.Struct({ total: Schema.Number })
+            const result = yield* Effect.either(tableQuery.custom(
+              Total,
+              (sql) => sql`SELECT COUNT(*) AS total FROM ${sql(table)} WHERE cycle_status = ${"COMPLETE"}`,
+              { table }
+            ))
+            if (fixture.custom) expect(result).toEqual(Either.right([{ total: 2 }]))
+            else expect(Either.isLeft(result) && result.left._tag).toBe("DataAccessError")
+          })
+        )
+      }))
+  })
+}

@@ -1,0 +1,3 @@
+import { memoryFixture, suite } from "../contracts/TableQuery.js"
+
+suite("TableQuery (memory)", memoryFixture)
