@@ -1,0 +1,60 @@
+/**
+ * The schema of the bundled domain DAOs, as @effect/sql migrations: one DDL per dialect, applied
+ * once and recorded in `effect_dao_migrations` (the Migrator also takes a lock, so concurrent
+ * starts do not race).
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+
+const assetCycleTable = (name: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const text = (n: number) =>
+      sql.literal(sql.onDialectOrElse({
+        pg: () => `VARCHAR(${n})`,
+        mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        mssql: () => `NVARCHAR(${n})`,
+        orElse: () => `VARCHAR(${n})`
+      }))
+    const time = sql.literal(sql.onDialectOrElse({
+      pg: () => "TIMESTAMPTZ",
+      mysql: () => "DATETIME(3)",
+      mssql: () => "DATETIME2(3)",
+      orElse: () => "TIMESTAMP"
+    }))
+    yield* sql`CREATE TABLE ${sql(name)} (
+      cycle_id ${text(64)} NOT NULL PRIMARY KEY,
+      asset_guid ${text(64)} NOT NULL,
+      site_guid ${text(64)} NOT NULL,
+      cycle_status ${text(16)} NOT NULL CHECK (cycle_status IN ('INPROGRESS', 'COMPLETE')),
+      current_work_state_id INTEGER NOT NULL,
+      created_date ${time} NOT NULL,
+      updated_date ${time} NOT NULL
+    )`
+    yield* sql`CREATE INDEX ${sql(`${name}_status_site`)} ON ${sql(name)} (cycle_status, site_guid, created_date)`
+    yield* sql`CREATE INDEX ${sql(`${name}_asset`)} ON ${sql(name)} (asset_guid)`
+  })
+
+/**
+ * The migrations, in order. Ids are the numbers before the underscore.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+  "1_asset_cycles": Effect.zipRight(assetCycleTable("asset_cycles"), assetCycleTable("asset_cycles_final"))
+}
+
+/**
+ * Applies what has not been applied yet; returns the migrations it ran.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const migrate = Migrator.make({})({
+  loader: Migrator.fromRecord(migrations),
+  table: "effect_dao_migrations"
+})
