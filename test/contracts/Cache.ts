@@ -267,14 +267,15 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
           const load = Effect.as(Ref.update(loads, (n) => n + 1), "loaded")
           for (const [label, value] of injections) {
             const key = entry({ run, n: value })
-            const attempts = [
-              cache.get(key, Schema.String),
-              cache.set(key, Schema.String, "x"),
-              cache.getOrSet(key, Schema.String, load),
-              cache.invalidate(key),
-              cache.invalidatePrefix(KeyPattern.make("contract:{run}:{n}")({ run, n: value })),
-              cache.invalidatePrefix(runPrefix({ run: value }))
-            ]
+            const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string; readonly message: string }>> =
+              [
+                cache.get(key, Schema.String),
+                cache.set(key, Schema.String, "x"),
+                cache.getOrSet(key, Schema.String, load),
+                cache.invalidate(key),
+                cache.invalidatePrefix(KeyPattern.make("contract:{run}:{n}")({ run, n: value })),
+                cache.invalidatePrefix(runPrefix({ run: value }))
+              ]
             for (const attempt of attempts) {
               const error = yield* Effect.flip(attempt)
               expect(error._tag, label).toBe("ValidationError")
