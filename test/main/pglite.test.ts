@@ -7,5 +7,7 @@ describe("npm start with nothing configured", () => {
     assert.strictEqual(run.code, 0, run.output)
     assert.include(run.output, "using embedded PGlite")
     assert.include(run.output, "using in-memory")
+    assert.match(run.output, /site-\w+: 2 cycles in progress \(cached: yes\)/)
+    assert.match(run.output, /health sql: \w+ .* up/)
   }, 120_000)
 })

@@ -8,6 +8,8 @@ await describeLive("postgres", "npm start with DATABASE_URL and REDIS_URL", () =
     assert.strictEqual(run.code, 0, run.output)
     assert.include(run.output, "SQL: PostgreSQL (configured)")
     assert.include(run.output, "Redis: server at 127.0.0.1:6379/0")
+    assert.match(run.output, /site-\w+: 2 cycles in progress \(cached: yes\)/)
+    assert.match(run.output, /health sql: \w+ .* up/)
     assert.notInclude(run.output, "embedded")
   }, 120_000)
 
