@@ -1,0 +1,113 @@
+/**
+ * PostgreSQL row-level security for tenant tables, so that even raw SQL sees one tenant only.
+ *
+ * `migration` enables and forces RLS on a table with a policy that compares the tenant column to
+ * the transaction-local setting `app.tenant_id`, and grants the application role its rights.
+ * `withTenant` runs work in a transaction that first sets that setting from `CurrentTenant` with
+ * `set_config(..., true)`: local to the transaction, so a pooled connection never carries one
+ * tenant's setting into another's work. With no setting the policy matches no row.
+ *
+ * The application must connect as a role that neither owns the tables nor is a superuser (or has
+ * BYPASSRLS): PostgreSQL exempts those from every policy.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { BackendError, ConnectionError } from "../errors.js"
+import { AccessDenied, DataAccessError, ValidationError } from "../errors.js"
+import { CurrentTenant } from "../services/Repository.js"
+import { isIdentifier } from "./AccessPolicy.js"
+import { transaction } from "./Resilience.js"
+import { run, SqlBackend } from "./Sql.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RowLevelSecurityOptions {
+  readonly table: string
+  readonly tenantColumn: string
+  /** The role the application connects as: granted SELECT, INSERT, UPDATE, DELETE. */
+  readonly role: string
+  /** The policy's name (default `tenant_isolation`). */
+  readonly policy?: string | undefined
+}
+
+/**
+ * The setting the policies read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const tenantSetting = "app.tenant_id"
+
+/**
+ * Enables and forces row-level security on a table, with one policy for reads and writes. Fit
+ * for `Migrator.fromRecord({ "0002_tenant_rls": migration({ ... }) })`; running it again
+ * replaces the policy.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const migration = (
+  options: RowLevelSecurityOptions
+): Effect.Effect<void, ValidationError | BackendError, SqlClient.SqlClient | SqlBackend> =>
+  Effect.gen(function*() {
+    const policy = options.policy ?? "tenant_isolation"
+    const bad = [options.table, options.tenantColumn, options.role, policy].find((name) => !isIdentifier(name))
+    if (bad !== undefined) {
+      return yield* Effect.fail(new ValidationError({ field: "rowLevelSecurity", detail: `not an identifier: ${bad}` }))
+    }
+    const sql = yield* SqlClient.SqlClient
+    const table = sql(options.table)
+    const column = sql(options.tenantColumn)
+    const name = sql(policy)
+    const current = sql.literal(`NULLIF(current_setting('${tenantSetting}', true), '')`)
+    yield* Effect.all([
+      sql`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
+      sql`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
+      sql`DROP POLICY IF EXISTS ${name} ON ${table}`,
+      sql`CREATE POLICY ${name} ON ${table} USING (${column} = ${current}) WITH CHECK (${column} = ${current})`,
+      sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${sql(options.role)}`
+    ], { discard: true }).pipe(
+      run({ operation: "RowLevelSecurity.migration", table: options.table }),
+      Effect.withSpan("RowLevelSecurity.migration", { attributes: { table: options.table } })
+    )
+  })
+
+/**
+ * Runs `effect` in a transaction whose RLS tenant is `CurrentTenant` (missing: `AccessDenied`
+ * MissingTenant). A row the policy refuses to write fails with `AccessDenied` RowLevelSecurity.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withTenant = <X, E, R>(
+  effect: Effect.Effect<X, E, R>
+): Effect.Effect<X, E | DataAccessError | ConnectionError | AccessDenied, R | SqlClient.SqlClient | SqlBackend> =>
+  Effect.gen(function*() {
+    const tenant = yield* Effect.serviceOption(CurrentTenant)
+    if (Option.isNone(tenant) || tenant.value.length === 0) {
+      return yield* Effect.fail(new AccessDenied({ reason: "MissingTenant", detail: "no CurrentTenant in context" }))
+    }
+    const sql = yield* SqlClient.SqlClient
+    const backend = yield* SqlBackend
+    const setTenant = sql`SELECT set_config(${tenantSetting}, ${tenant.value}, true)`.pipe(
+      run({ operation: "RowLevelSecurity.setTenant" })
+    )
+    return yield* transaction({
+      backend: backend.backend,
+      operation: "RowLevelSecurity.withTenant",
+      target: backend.target
+    })(
+      Effect.zipRight(setTenant, effect)
+    ).pipe(
+      Effect.mapError((error) =>
+        error instanceof DataAccessError && error.reason === "PermissionDenied"
+          ? new AccessDenied({ reason: "RowLevelSecurity", table: error.table, detail: error.detail })
+          : error
+      )
+    )
+  })

@@ -1,0 +1,97 @@
+/**
+ * Row-level security on live PostgreSQL: the application role sees and writes one tenant's rows
+ * only, sees nothing with no tenant, and a pooled connection never carries a tenant over.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as RowLevelSecurity from "../../src/layers/RowLevelSecurity.js"
+import { layerPg } from "../../src/layers/Sql.js"
+import { CurrentTenant } from "../../src/services/Repository.js"
+import { describeLive, pgOptions, uniqueName } from "../support/services.js"
+
+await describeLive(
+  "postgres",
+  "RowLevelSecurity (postgres)",
+  () =>
+    layer(layerPg({ ...pgOptions, maxConnections: 2 }), { timeout: "60 seconds", excludeTestServices: true })(
+      "policies",
+      (it) => {
+        it.effect("the app role sees its tenant only, nothing without one, and cannot write for another", () =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            const table = uniqueName("rls")
+            const role = uniqueName("dao_app")
+            const asApp = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              sql.withTransaction(Effect.zipRight(sql`SET LOCAL ROLE ${sql(role)}`, effect))
+            const names = sql<{ readonly name: string }>`SELECT name FROM ${sql(table)} ORDER BY name`.pipe(
+              Effect.map((rows) => rows.map((row) => row.name))
+            )
+            const cleanup = Effect.all([
+              sql`DROP TABLE IF EXISTS ${sql(table)}`,
+              sql`DROP OWNED BY ${sql(role)}`,
+              sql`DROP ROLE IF EXISTS ${sql(role)}`
+            ]).pipe(Effect.ignore)
+
+            yield* Effect.gen(function*() {
+              yield* sql`CREATE ROLE ${sql(role)} NOLOGIN NOSUPERUSER NOBYPASSRLS`
+              yield* sql`CREATE TABLE ${
+                sql(table)
+              } (id SERIAL PRIMARY KEY, tenant_id TEXT NOT NULL, name TEXT NOT NULL)`
+              yield* sql`GRANT USAGE ON SEQUENCE ${sql(`${table}_id_seq`)} TO ${sql(role)}`
+              yield* RowLevelSecurity.migration({ table, tenantColumn: "tenant_id", role })
+              yield* RowLevelSecurity.migration({ table, tenantColumn: "tenant_id", role })
+              const forced = yield* sql<{ readonly forced: boolean }>`
+              SELECT relforcerowsecurity AS forced FROM pg_class WHERE oid = to_regclass(${table})`
+              expect(forced[0]?.forced).toBe(true)
+
+              const insertAs = (tenant: string, rowTenant: string, name: string) =>
+                asApp(
+                  RowLevelSecurity.withTenant(
+                    sql`INSERT INTO ${sql(table)} (tenant_id, name) VALUES (${rowTenant}, ${name})`
+                  ).pipe(Effect.provideService(CurrentTenant, tenant))
+                )
+              yield* insertAs("acme", "acme", "a1")
+              yield* insertAs("acme", "acme", "a2")
+              yield* insertAs("globex", "globex", "g1")
+
+              const acme = yield* asApp(
+                RowLevelSecurity.withTenant(names).pipe(Effect.provideService(CurrentTenant, "acme"))
+              )
+              expect(acme).toEqual(["a1", "a2"])
+              const globex = yield* asApp(
+                RowLevelSecurity.withTenant(names).pipe(Effect.provideService(CurrentTenant, "globex"))
+              )
+              expect(globex).toEqual(["g1"])
+
+              // No tenant: raw SQL sees nothing, never everything; on both pooled connections.
+              for (let i = 0; i < 4; i++) expect(yield* asApp(names)).toEqual([])
+
+              const foreign = yield* Effect.either(insertAs("acme", "globex", "sneaky"))
+              expect(Either.isLeft(foreign) && foreign.left._tag === "AccessDenied" && foreign.left.reason).toBe(
+                "RowLevelSecurity"
+              )
+              yield* asApp(
+                RowLevelSecurity.withTenant(sql`UPDATE ${sql(table)} SET name = 'stolen'`).pipe(
+                  Effect.provideService(CurrentTenant, "acme")
+                )
+              )
+              const missing = yield* Effect.either(RowLevelSecurity.withTenant(names))
+              expect(Either.isLeft(missing) && missing.left._tag === "AccessDenied" && missing.left.reason).toBe(
+                "MissingTenant"
+              )
+              const all = yield* sql<{ readonly tenant_id: string; readonly name: string }>`
+              SELECT tenant_id, name FROM ${sql(table)} ORDER BY id`
+              expect(all.map((row) => [row.tenant_id, row.name])).toEqual([
+                ["acme", "stolen"],
+                ["acme", "stolen"],
+                ["globex", "g1"]
+              ])
+              const bad = yield* Effect.either(RowLevelSecurity.migration({ table: "x.y", tenantColumn: "t", role }))
+              expect(Either.isLeft(bad) && bad.left._tag).toBe("ValidationError")
+            }).pipe(Effect.ensuring(cleanup))
+          }))
+      }
+    )
+)
