@@ -338,11 +338,33 @@ export const makeRepository = <A, I>(
           const kept = new Set([idColumn, ...on, config.tenant, audit.createdAt, audit.createdBy])
           const updates = columns.filter((c) => !kept.has(c))
           return yield* stores.transaction(Effect.gen(function*() {
-            const [existing] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
-            if (
-              existing !== undefined && config.tenant !== undefined && existing[config.tenant] !== row[config.tenant]
-            ) {
-              return yield* Effect.fail(mismatch("the row belongs to another tenant"))
+            // Every unique key is checked first, not only `on`: MySQL's ON DUPLICATE KEY fires on
+            // any of them, which could otherwise update a different (or another tenant's) row.
+            const [target] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
+            for (const other of unique) {
+              const values = other.map((c) => row[c])
+              if (values.some((v) => v === null || v === undefined)) continue
+              const [existing] = yield* store.select(
+                { filters: other.map((c, i) => ({ field: c, op: "eq", value: values[i] as Query.Scalar })) },
+                [tiebreak],
+                { limit: 1 }
+              )
+              if (existing === undefined) continue
+              if (config.tenant !== undefined && existing[config.tenant] !== row[config.tenant]) {
+                return yield* Effect.fail(mismatch("the row belongs to another tenant"))
+              }
+              if (target === undefined || String(existing[idColumn]) !== String(target[idColumn])) {
+                return yield* Effect.fail(
+                  new DataAccessError({
+                    backend: stores.backend,
+                    operation: "Repository.upsert",
+                    reason: "UniqueViolation",
+                    table,
+                    constraint: other.join(","),
+                    detail: `(${other.join(", ")}) already belongs to another row`
+                  })
+                )
+              }
             }
             yield* store.upsert(row, on, updates)
             const [written] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })

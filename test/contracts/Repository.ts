@@ -363,6 +363,8 @@ export const suite = (
             ])
             expect((yield* failureOf(as(people.delete("p00001"))))?._tag).toBe("AccessDenied")
             expect((yield* failureOf(as(people.upsert(person(1, { name: "stolen" })))))?._tag).toBe("AccessDenied")
+            const byEmail = yield* failureOf(as(people.upsert(person(60, { email: "e1@example.com" }))))
+            expect(byEmail?._tag === "AccessDenied" && byEmail.reason).toBe("TenantMismatch")
           }
           const foreign = yield* failureOf(people.create(person(3, { tenant_id: "globex" })))
           expect(foreign?._tag === "AccessDenied" && foreign.reason).toBe("TenantMismatch")
@@ -402,6 +404,8 @@ export const suite = (
             on: ["email"]
           })
           expect([byEmail.id, byEmail.name]).toEqual(["p00003", "by email"])
+          const clash = yield* failureOf(people.upsert(person(50, { email: "e3@example.com" })))
+          expect(clash?._tag === "DataAccessError" && clash.reason).toBe("UniqueViolation")
           expect(yield* people.count()).toBe(2)
         })
       ))
