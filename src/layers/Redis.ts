@@ -15,9 +15,10 @@ import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import RedisMock from "ioredis-mock"
 import type { Backend } from "../errors.js"
-import { classify, ConnectionError, registerSecret } from "../errors.js"
+import { classify, ConnectionError } from "../errors.js"
 import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
+import * as ConnectionUrl from "./ConnectionUrl.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker } from "./Resilience.js"
 
@@ -47,23 +48,15 @@ export interface RedisOptions {
 }
 
 const parse = (options: RedisOptions) => {
-  let url: URL | undefined
-  try {
-    url = options.url ? new URL(Redacted.value(options.url)) : undefined
-  } catch {
-    url = undefined
-  }
-  const urlPassword = url?.password ? decodeURIComponent(url.password) : undefined
-  const password = options.password ?? (urlPassword !== undefined ? Redacted.make(urlPassword) : undefined)
-  if (password) registerSecret(Redacted.value(password))
-  const urlDb = url?.pathname && url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined
+  const url = ConnectionUrl.parse(options.url)
+  const urlDb = url.path !== undefined ? Number(url.path) : undefined
   return {
-    host: options.host ?? (url?.hostname || "127.0.0.1"),
-    port: options.port ?? (url?.port ? Number(url.port) : 6379),
-    username: options.username ?? (url?.username ? decodeURIComponent(url.username) : undefined),
-    password,
+    host: options.host ?? url.host ?? "127.0.0.1",
+    port: options.port ?? url.port ?? 6379,
+    username: options.username ?? url.username,
+    password: ConnectionUrl.secret(options.password) ?? url.password,
     db: options.db ?? (urlDb !== undefined && Number.isInteger(urlDb) ? urlDb : 0),
-    tls: options.tls ?? url?.protocol === "rediss:"
+    tls: options.tls ?? url.protocol === "rediss"
   }
 }
 

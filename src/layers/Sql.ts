@@ -27,8 +27,9 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import Pg from "pg"
 import type { Backend, BackendError } from "../errors.js"
-import { classify, ConnectionError, DataAccessError, registerSecret, scrub } from "../errors.js"
+import { classify, ConnectionError, DataAccessError, scrub } from "../errors.js"
 import type { PoolFigures } from "../services/Health.js"
+import * as ConnectionUrl from "./ConnectionUrl.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker, retrying } from "./Resilience.js"
 
@@ -206,31 +207,18 @@ interface Resolved {
   readonly params: URLSearchParams
 }
 
-/** Merges a URL and discrete options; the URL's password is registered as a secret. */
+/** Merges a URL and discrete options; either password is registered as a secret. */
 const resolve = (options: SqlOptions, defaults: { readonly port: number; readonly database: string }): Resolved => {
-  const url = options.url ? safeUrl(Redacted.value(options.url)) : undefined
-  const urlPassword = url?.password ? decodeURIComponent(url.password) : undefined
-  const password = options.password ?? (urlPassword !== undefined ? Redacted.make(urlPassword) : undefined)
-  if (password) registerSecret(Redacted.value(password))
-  const urlUser = url?.username ? decodeURIComponent(url.username) : undefined
-  const urlDatabase = url?.pathname && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined
-  const params = url?.searchParams ?? new URLSearchParams()
+  const url = ConnectionUrl.parse(options.url)
+  const params = url.params
   return {
-    host: options.host ?? (url?.hostname || "127.0.0.1"),
-    port: options.port ?? (url?.port ? Number(url.port) : defaults.port),
-    database: options.database ?? urlDatabase ?? defaults.database,
-    username: options.username ?? urlUser,
-    password,
+    host: options.host ?? url.host ?? "127.0.0.1",
+    port: options.port ?? url.port ?? defaults.port,
+    database: options.database ?? url.path ?? defaults.database,
+    username: options.username ?? url.username,
+    password: ConnectionUrl.secret(options.password) ?? url.password,
     ssl: options.ssl ?? (params.get("sslmode") !== null && params.get("sslmode") !== "disable"),
     params
-  }
-}
-
-const safeUrl = (text: string): URL | undefined => {
-  try {
-    return new URL(text)
-  } catch {
-    return undefined
   }
 }
 
