@@ -3,8 +3,15 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { ConnectionError as TediousConnectionError, RequestError } from "tedious"
 import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
+import * as Sql from "../../src/layers/Sql.js"
 
 const toTyped = classify({ backend: "mssql", operation: "test", table: "orders" })
 
@@ -74,4 +81,37 @@ describe("SQL Server error numbers", () => {
     const typed = toTyped(aggregate)
     assert.instanceOf(typed, ConnectionError)
   })
+})
+
+describe("the SQL Server layer without a server", () => {
+  it.live("a closed port is a typed ConnectionError that names the target and hides the password", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerMssql({
+        url: Redacted.make("mssql://sa:Mssql-Known-Secret-3321@127.0.0.1:1/orders?encrypt=false"),
+        connectTimeout: "3 seconds"
+      }))))
+      assert.instanceOf(error, ConnectionError)
+      assert.strictEqual(error.backend, "mssql")
+      assert.strictEqual(error.target, "127.0.0.1:1/orders")
+      assert.isTrue(error.retryable)
+      assert.notInclude(`${error.message} ${JSON.stringify(error)}`, "Mssql-Known-Secret-3321")
+    }))
+
+  it.effect("MSSQL_URL and MSSQL_* are read into options", () =>
+    Effect.gen(function*() {
+      const options = yield* Sql.mssqlConfig.pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([
+            ["MSSQL_URL", "mssql://sa:pw@db.internal:1433/orders?encrypt=true"],
+            ["MSSQL_POOL_SIZE", "7"],
+            ["MSSQL_QUERY_TIMEOUT", "2 seconds"]
+          ])
+        ))
+      )
+      assert.isTrue(Option.isSome(options))
+      const value = Option.getOrThrow(options)
+      assert.strictEqual(value.maxConnections, 7)
+      assert.strictEqual(Duration.toMillis(value.queryTimeout ?? 0), 2000)
+      assert.strictEqual(String(value.url), "<redacted>")
+    }))
 })
