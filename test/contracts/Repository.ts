@@ -346,6 +346,18 @@ export const suite = (
         })
       ))
 
+    it.effect("without soft delete, delete removes the row", () =>
+      withPeople((_, table) =>
+        Effect.gen(function*() {
+          const hard = yield* Repository.make({ table, schema: Person, id: "id", tenant: "tenant_id" })
+          yield* hard.createMany([person(1), person(2)])
+          yield* hard.delete("p00001")
+          expect(ids(yield* hard.list({ includeDeleted: true }))).toEqual(["p00002"])
+          expect((yield* failureOf(hard.delete("p00001")))?._tag).toBe("NotFound")
+          expect((yield* failureOf(hard.restore("p00002")))?._tag).toBe("ValidationError")
+        })
+      ))
+
     it.effect("tenants are isolated; no tenant means AccessDenied", () =>
       withPeople((people) =>
         Effect.gen(function*() {
