@@ -111,11 +111,17 @@ export interface Repository<A> {
   readonly delete: (id: Id) => Effect.Effect<void, RepositoryError | NotFound>
   /** Brings back a soft-deleted row. */
   readonly restore: (id: Id) => Effect.Effect<A, RepositoryError | NotFound>
+  /** Rows matching the filters, in the sort order then by primary key. */
   readonly list: (query?: ListQueryInput) => Effect.Effect<ReadonlyArray<A>, RepositoryError>
+  /** An offset page (`page` from 1, `perPage` up to 1,000) with the total and page count. */
   readonly listPage: (
     request: typeof PageRequest.Encoded,
     query?: ListQueryInput
   ) => Effect.Effect<Page<A>, RepositoryError>
+  /**
+   * A keyset page in `request.sort` order (the primary key breaks ties); `query` adds filters (its
+   * own `sort` is not used). Pass `nextCursor` back as `after` with the same sort.
+   */
   readonly listCursor: (
     request: typeof CursorRequest.Encoded,
     query?: ListQueryInput
