@@ -13,8 +13,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import * as Request from "effect/Request"
-import * as RequestResolver from "effect/RequestResolver"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { Backend, BackendError } from "../errors.js"
@@ -32,6 +30,7 @@ import type {
   RepositoryError
 } from "../services/Repository.js"
 import { CurrentActor, CurrentTenant, Repositories } from "../services/Repository.js"
+import * as Batcher from "./Batcher.js"
 import type { Row, Where } from "./Query.js"
 import { comparator, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
@@ -98,14 +97,11 @@ const auditColumns = (audit: RepositoryConfig<unknown, unknown>["audit"]): Audit
     ? { createdAt: "created_at", updatedAt: "updated_at", createdBy: "created_by", updatedBy: "updated_by" }
     : audit ?? {}
 
-interface FindById extends Request.Request<Option.Option<Row>, BackendError> {
-  readonly _tag: "FindById"
+interface FindById {
   readonly id: Id
   readonly tenant: string | null
   readonly includeDeleted: boolean
 }
-
-const FindById = Request.tagged<FindById>("FindById")
 
 const cursorValue = (value: unknown): Cursor.CursorValue => {
   if (value === null || value === undefined) return null
@@ -151,7 +147,9 @@ export const makeRepository = <A, I>(
     const store = stores.store(table, columns, unique)
     const idColumn = config.id as string
     const tiebreak: Sort = { field: idColumn, direction: "asc", nulls: "last" }
-    const span = (name: string) => Effect.withSpan(`Repository.${name}`, { attributes: { table } })
+    // No stack trace per span: capturing one costs more than a batched point read itself.
+    const span = (name: string) =>
+      Effect.withSpan(`Repository.${name}`, { attributes: { table }, captureStackTrace: false })
 
     const decodeRow = Schema.decodeUnknown(config.schema)
     const decode = (row: Row): Effect.Effect<A, DataAccessError> =>
@@ -253,33 +251,24 @@ export const makeRepository = <A, I>(
     const withTiebreak = (sort: ReadonlyArray<Sort>): ReadonlyArray<Sort> =>
       sort.some((s) => s.field === idColumn) ? sort : [...sort, tiebreak]
 
-    const resolver = RequestResolver.makeBatched((requests: ReadonlyArray<FindById>) => {
-      const groups = new Map<string, Array<FindById>>()
-      for (const request of requests) {
-        const key = JSON.stringify([request.tenant, request.includeDeleted])
-        groups.set(key, [...(groups.get(key) ?? []), request])
-      }
-      return Effect.forEach(groups.values(), (group) => {
+    /** Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and visibility. */
+    const pointReads = Batcher.make({
+      group: (request: FindById) => JSON.stringify([request.tenant, request.includeDeleted]),
+      maxBatchSize: Query.maxMembers,
+      execute: (group: ReadonlyArray<FindById>) => {
         const first = group[0] as FindById
         const ids = Array.from(new Set(group.map((r) => r.id)))
         return store.select(
           { filters: [{ field: idColumn, op: "in", values: ids }, ...scope(first.tenant, first.includeDeleted)] },
           [tiebreak]
         ).pipe(
-          Effect.withSpan("Repository.findById.batch", { attributes: { table } }),
-          Effect.flatMap((rows) => {
+          Effect.map((rows) => {
             const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
-            return Effect.forEach(
-              group,
-              (request) => Request.succeed(request, Option.fromNullable(byId.get(String(request.id)))),
-              { discard: true }
-            )
+            return group.map((request) => Option.fromNullable(byId.get(String(request.id))))
           }),
-          Effect.catchAll((error) =>
-            Effect.forEach(group, (request) => Request.fail(request, error), { discard: true })
-          )
+          Effect.withSpan("Repository.findById.batch", { attributes: { table }, captureStackTrace: false })
         )
-      }, { discard: true })
+      }
     })
 
     const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
@@ -375,10 +364,7 @@ export const makeRepository = <A, I>(
       findById: (id, options) =>
         Effect.gen(function*() {
           const tenant = yield* currentTenant
-          const row = yield* Effect.request(
-            FindById({ id, tenant, includeDeleted: options?.includeDeleted ?? false }),
-            resolver
-          )
+          const row = yield* pointReads.load({ id, tenant, includeDeleted: options?.includeDeleted ?? false })
           return Option.isSome(row) ? Option.some(yield* decode(row.value)) : Option.none()
         }).pipe(span("findById")),
 

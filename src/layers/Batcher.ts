@@ -1,0 +1,114 @@
+/**
+ * Cross-fiber batching of keyed reads. Calls of `load` made from any fibers before the event
+ * loop's next check phase (`setImmediate`) are served by one call of `execute` over their keys,
+ * so 32 callers each doing `findById` in their own fiber cost one round trip, not 32.
+ *
+ * `RequestResolver.makeBatched` batches only requests made inside one `Effect.forEach` /
+ * `Effect.all` with `batching: true`; independent callers (HTTP handlers, workers) need this.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Runtime from "effect/Runtime"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatcherOptions<K, A, E> {
+  /** Reads many keys at once, answering one value per key, in the keys' order. */
+  readonly execute: (keys: ReadonlyArray<K>) => Effect.Effect<ReadonlyArray<A>, E>
+  /** Keys of different groups (e.g. tenants) never share a batch. */
+  readonly group?: ((key: K) => string) | undefined
+  /** A full batch is sent at once, without waiting for the tick. Default 500. */
+  readonly maxBatchSize?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Batcher<K, A, E> {
+  readonly load: (key: K) => Effect.Effect<A, E>
+}
+
+interface Waiter<K, A, E> {
+  readonly key: K
+  readonly resume: (effect: Effect.Effect<A, E>) => void
+}
+
+interface Pending<K, A, E> {
+  readonly waiters: Set<Waiter<K, A, E>>
+  readonly runtime: Runtime.Runtime<never>
+  readonly group: string
+  timer: ReturnType<typeof setImmediate> | undefined
+}
+
+/**
+ * Creates a batcher. Each batch runs in its own fiber, with the services, span and settings of
+ * the fiber that opened it, so a caller interrupted while waiting leaves the others unharmed (its
+ * key is dropped if the batch has not been sent yet). A failed batch fails each of its callers.
+ *
+ * @example
+ * const users = Batcher.make({ execute: (ids) => selectByIds(ids) })
+ * yield* Effect.all([users.load(1), users.load(2)], { concurrency: "unbounded" }) // one query
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E> => {
+  const maxBatchSize = Math.max(1, options.maxBatchSize ?? 500)
+  const open = new Map<string, Pending<K, A, E>>()
+
+  const flush = (pending: Pending<K, A, E>) => {
+    if (open.get(pending.group) === pending) open.delete(pending.group)
+    if (pending.timer !== undefined) clearImmediate(pending.timer)
+    pending.timer = undefined
+    const waiters = Array.from(pending.waiters)
+    if (waiters.length === 0) return
+    const keys = waiters.map((waiter) => waiter.key)
+    Runtime.runFork(pending.runtime)(
+      Effect.onExit(options.execute(keys), (exit) =>
+        Effect.sync(() => {
+          if (Exit.isSuccess(exit)) {
+            waiters.forEach((waiter, i) => waiter.resume(Effect.succeed(exit.value[i] as A)))
+          } else {
+            waiters.forEach((waiter) => waiter.resume(Effect.failCause(exit.cause)))
+          }
+        }))
+    )
+  }
+
+  const load = (key: K): Effect.Effect<A, E> =>
+    Effect.withFiberRuntime<A, E>((fiber, status) => {
+      const group = options.group ? options.group(key) : ""
+      let pending = open.get(group)
+      if (pending === undefined) {
+        pending = {
+          waiters: new Set(),
+          runtime: Runtime.make({
+            context: fiber.currentContext,
+            fiberRefs: fiber.getFiberRefs(),
+            runtimeFlags: status.runtimeFlags
+          }),
+          group,
+          timer: undefined
+        }
+        const opened = pending
+        opened.timer = setImmediate(() => flush(opened))
+        open.set(group, opened)
+      }
+      const batch = pending
+      return Effect.async<A, E>((resume) => {
+        const waiter: Waiter<K, A, E> = { key, resume }
+        batch.waiters.add(waiter)
+        if (batch.waiters.size >= maxBatchSize) flush(batch)
+        return Effect.sync(() => {
+          batch.waiters.delete(waiter)
+        })
+      })
+    })
+
+  return { load }
+}

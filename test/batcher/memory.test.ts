@@ -1,0 +1,48 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Batcher from "../../src/layers/Batcher.js"
+
+describe("Batcher", () => {
+  it.effect("independent fibers loading at once share one execute", () =>
+    Effect.gen(function*() {
+      const calls: Array<ReadonlyArray<number>> = []
+      const batcher = Batcher.make({
+        execute: (keys: ReadonlyArray<number>) => Effect.sync(() => (calls.push(keys), keys.map((k) => k * 2)))
+      })
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        (i) => Effect.fork(batcher.load(i))
+      )
+      const values = yield* Effect.forEach(fibers, Fiber.join)
+      assert.deepStrictEqual(values, Array.from({ length: 100 }, (_, i) => i * 2))
+      assert.strictEqual(calls.length, 1)
+    }))
+
+  it.effect("groups never share a batch, and a full batch goes at once", () =>
+    Effect.gen(function*() {
+      const calls: Array<ReadonlyArray<string>> = []
+      const batcher = Batcher.make({
+        group: (key: string) => key.slice(0, 1),
+        maxBatchSize: 3,
+        execute: (keys: ReadonlyArray<string>) => Effect.sync(() => (calls.push(keys), keys))
+      })
+      yield* Effect.all(["a1", "b1", "a2", "a3", "a4"].map(batcher.load), { concurrency: "unbounded" })
+      assert.deepStrictEqual(calls.map((keys) => [...keys].sort()).sort(), [["a1", "a2", "a3"], ["a4"], ["b1"]])
+    }))
+
+  it.effect("a failed batch fails each caller; an interrupted caller's key is dropped", () =>
+    Effect.gen(function*() {
+      const seen: Array<ReadonlyArray<number>> = []
+      const batcher = Batcher.make({
+        execute: (keys: ReadonlyArray<number>) => Effect.suspend(() => (seen.push(keys), Effect.fail("boom" as const)))
+      })
+      const gone = yield* Effect.fork(batcher.load(1))
+      const kept = yield* Effect.fork(batcher.load(2))
+      yield* Fiber.interrupt(gone)
+      const exit = yield* Fiber.await(kept)
+      assert.deepStrictEqual(exit, Exit.fail("boom"))
+      assert.deepStrictEqual(seen, [[2]])
+    }))
+})
