@@ -38,6 +38,35 @@ const assetCycleTable = (name: string) =>
     yield* sql`CREATE INDEX ${sql(`${name}_asset`)} ON ${sql(name)} (asset_guid)`
   })
 
+const usersTable = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const text = (n: number) =>
+    sql.literal(sql.onDialectOrElse({
+      mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+      mssql: () => `NVARCHAR(${n})`,
+      orElse: () => `VARCHAR(${n})`
+    }))
+  const time = sql.literal(sql.onDialectOrElse({
+    pg: () => "TIMESTAMPTZ",
+    mysql: () => "DATETIME(3)",
+    mssql: () => "DATETIME2(3)",
+    orElse: () => "TIMESTAMP"
+  }))
+  const flag = sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" }))
+  yield* sql`CREATE TABLE users (
+    id ${text(64)} NOT NULL PRIMARY KEY,
+    username ${text(32)} NOT NULL,
+    email ${text(254)} NOT NULL,
+    hashed_password ${text(255)} NOT NULL,
+    is_active ${flag} NOT NULL,
+    created_at ${time},
+    updated_at ${time},
+    deleted_at ${time}
+  )`
+  yield* sql`CREATE UNIQUE INDEX users_username ON users (username)`
+  yield* sql`CREATE UNIQUE INDEX users_email ON users (email)`
+})
+
 /**
  * The migrations, in order. Ids are the numbers before the underscore.
  *
@@ -45,7 +74,8 @@ const assetCycleTable = (name: string) =>
  * @category models
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
-  "1_asset_cycles": Effect.zipRight(assetCycleTable("asset_cycles"), assetCycleTable("asset_cycles_final"))
+  "1_asset_cycles": Effect.zipRight(assetCycleTable("asset_cycles"), assetCycleTable("asset_cycles_final")),
+  "2_users": usersTable
 }
 
 /**

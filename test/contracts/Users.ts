@@ -1,0 +1,124 @@
+/**
+ * The Users contract: validation, uniqueness, soft delete and cache-aside reads, the same on
+ * every backend. The layer must also expose the `Repositories` underneath, so the suite can change
+ * a row behind the DAO's back and see the cached copy served.
+ */
+import { assert, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { UserRow } from "../../src/schemas/User.js"
+import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
+import * as Repository from "../../src/services/Repository.js"
+import { Users } from "../../src/services/Users.js"
+import { uniqueName } from "../support/services.js"
+
+const hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+
+const fresh = () => {
+  const name = uniqueName("u").replace(/[^a-z0-9_]/g, "").slice(-24)
+  return { username: name, email: `${name}@example.com`, hashed_password: hash }
+}
+
+export const suite = (
+  name: string,
+  users: Layer.Layer<Users | Repository.Repositories | AccessPolicy, unknown>
+) =>
+  layer(users, { timeout: 120_000 })(name, (it) => {
+    it.effect("create trims and lower-cases, and never hands out the hash", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        const input = fresh()
+        const user = yield* dao.create({
+          ...input,
+          username: `  ${input.username.toUpperCase()} `,
+          email: input.email.toUpperCase()
+        })
+        assert.strictEqual(user.username, input.username)
+        assert.strictEqual(user.email, input.email)
+        assert.isTrue(user.is_active)
+        assert.notProperty(user, "hashed_password")
+        const found = yield* dao.findById(user.id)
+        assert.deepStrictEqual(
+          Option.map(found, (u) => [u.username, u.email]),
+          Option.some([input.username, input.email])
+        )
+        assert.isTrue(Option.isSome(found) && !("hashed_password" in found.value))
+        const byEmail = yield* dao.findByEmail(` ${input.email.toUpperCase()}`)
+        assert.strictEqual(Option.getOrThrow(byEmail).id, user.id)
+      }))
+
+    it.effect("bad input is a ValidationError naming the field, and stores nothing", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        const input = fresh()
+        const cases: ReadonlyArray<[unknown, string]> = [
+          [{ ...input, email: "not-an-email" }, "email"],
+          [{ ...input, username: "x" }, "username"],
+          [{ ...input, username: "bob'; DROP TABLE users; --" }, "username"],
+          [{ ...input, hashed_password: "short" }, "hashed_password"],
+          [{ username: input.username }, "email"]
+        ]
+        for (const [bad, field] of cases) {
+          const error = yield* Effect.flip(dao.create(bad))
+          assert.strictEqual(error._tag, "ValidationError")
+          assert.include(error.message, field)
+        }
+        assert.isTrue(Option.isNone(yield* dao.findByEmail(input.email)))
+      }))
+
+    it.effect("a taken username or e-mail is UniqueViolation", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        const input = fresh()
+        yield* dao.create(input)
+        const sameName = yield* Effect.flip(dao.create({ ...fresh(), username: input.username }))
+        const sameEmail = yield* Effect.flip(dao.create({ ...fresh(), email: input.email.toUpperCase() }))
+        for (const error of [sameName, sameEmail]) {
+          assert.strictEqual(error._tag, "DataAccessError")
+          assert.strictEqual(error._tag === "DataAccessError" && error.reason, "UniqueViolation")
+        }
+      }))
+
+    it.effect("reads are served from the cache until the DAO changes the user", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        const user = yield* dao.create(fresh())
+        yield* dao.findById(user.id)
+        // Changed behind the DAO's back: the cached copy is still what a read returns.
+        const raw = yield* Repository.make({ table: "users", schema: UserRow, id: "id", softDelete: "deleted_at" })
+        yield* raw.update(user.id, { is_active: false })
+        const cached = yield* dao.findById(user.id)
+        assert.isTrue(Option.getOrThrow(cached).is_active)
+        // A change through the DAO drops the cached copy.
+        const renamed = `${user.username.slice(0, 20)}_x`
+        yield* dao.update(user.id, { username: renamed })
+        const fresh_ = Option.getOrThrow(yield* dao.findById(user.id))
+        assert.strictEqual(fresh_.username, renamed)
+        assert.isFalse(fresh_.is_active)
+      }))
+
+    it.effect("delete is soft, drops the cached copy, and a second delete is NotFound", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        const user = yield* dao.create(fresh())
+        assert.isTrue(Option.isSome(yield* dao.findById(user.id)))
+        yield* dao.delete(user.id)
+        assert.isTrue(Option.isNone(yield* dao.findById(user.id)))
+        const again = yield* Effect.flip(dao.delete(user.id))
+        assert.strictEqual(again._tag, "NotFound")
+        const raw = yield* Repository.make({ table: "users", schema: UserRow, id: "id", softDelete: "deleted_at" })
+        const kept = yield* raw.findById(user.id, { includeDeleted: true })
+        assert.isTrue(Option.isSome(kept) && kept.value.deleted_at instanceof Date)
+      }))
+
+    it.effect("unknown ids are None; ids that could widen a cache key are ValidationError", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        assert.isTrue(Option.isNone(yield* dao.findById(crypto.randomUUID())))
+        const error = yield* Effect.flip(dao.findById("*"))
+        assert.strictEqual(error._tag, "ValidationError")
+        const missing = yield* Effect.flip(dao.update(crypto.randomUUID(), { is_active: false }))
+        assert.strictEqual(missing._tag, "NotFound")
+      }))
+  })

@@ -1,0 +1,4 @@
+import { suite } from "../contracts/Users.js"
+import { inMemory } from "./layers.js"
+
+suite("Users (memory)", inMemory)
