@@ -71,7 +71,7 @@ const orderOf = (direction: Sort["direction"], strictlyAfter: boolean) =>
  * `LOWER(x) LIKE LOWER(y)` elsewhere.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const filterSql = (sql: Sql, filter: Filter): Fragment => {
   const column = sql(filter.field)
@@ -126,7 +126,7 @@ const keysetSql = (sql: Sql, keyset: Keyset): Fragment => {
  * A WHERE condition (without the keyword); `1=1` when there is nothing to filter.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const whereSql = (sql: Sql, where: Where): Fragment => {
   const clauses = where.filters.map((filter) => filterSql(sql, filter))
@@ -139,7 +139,7 @@ export const whereSql = (sql: Sql, where: Where): Fragment => {
  * is the same on every dialect.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
   sql.csv(sort.flatMap((s) => {
@@ -205,7 +205,7 @@ const memberOf = (value: unknown, values: ReadonlyArray<Scalar>) =>
  * One filter as a predicate on a row, with SQL's NULL rules: a comparison with NULL is false.
  *
  * @since 0.1.0
- * @category memory
+ * @category combinators
  */
 export const filterPredicate = (filter: Filter) => (row: Row): boolean => {
   const value = row[filter.field]
@@ -247,7 +247,7 @@ export const filterPredicate = (filter: Filter) => (row: Row): boolean => {
  * The order of `sort` as a comparator, NULLs placed as the SQL side places them.
  *
  * @since 0.1.0
- * @category memory
+ * @category combinators
  */
 export const comparator = (sort: ReadonlyArray<Sort>) => (left: Row, right: Row): number => {
   for (const s of sort) {
@@ -271,7 +271,7 @@ const compareKey = (sort: Sort, left: unknown, right: unknown): number => {
  * A WHERE condition as a predicate.
  *
  * @since 0.1.0
- * @category memory
+ * @category combinators
  */
 export const wherePredicate = (where: Where) => {
   const predicates = where.filters.map(filterPredicate)

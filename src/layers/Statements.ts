@@ -45,7 +45,7 @@ const windowSql = (sql: Sql, window: Window) => {
  * `SELECT columns FROM table WHERE ... ORDER BY ... LIMIT/OFFSET` (`OFFSET ... FETCH` on SQL Server).
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const select = (
   sql: Sql,
@@ -69,7 +69,7 @@ const orderBy = (sql: Sql, sort: ReadonlyArray<Sort>) =>
  * `SELECT COUNT(*) AS n`.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const count = (sql: Sql, table: string, where: Where): Statement.Statement<{ readonly n: unknown }> =>
   sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
@@ -79,7 +79,7 @@ export const count = (sql: Sql, table: string, where: Where): Statement.Statemen
  * (see `chunk`).
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const insert = (sql: Sql, table: string, rows: ReadonlyArray<Row>): Statement.Statement<Row> =>
   sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(rows as ReadonlyArray<Record<string, unknown>>)}`
@@ -88,7 +88,7 @@ export const insert = (sql: Sql, table: string, rows: ReadonlyArray<Row>): State
  * `UPDATE table SET ... WHERE ...`.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const update = (sql: Sql, table: string, set: Row, where: Where): Statement.Statement<Row> =>
   sql<Row>`UPDATE ${sql(table)} SET ${
@@ -99,7 +99,7 @@ export const update = (sql: Sql, table: string, set: Row, where: Where): Stateme
  * `DELETE FROM table WHERE ...`.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const remove = (sql: Sql, table: string, where: Where): Statement.Statement<Row> =>
   sql<Row>`DELETE FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
@@ -110,7 +110,7 @@ export const remove = (sql: Sql, table: string, where: Where): Statement.Stateme
  * `updates` columns take the new values; the others keep theirs.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const upsert = (
   sql: Sql,
@@ -147,7 +147,7 @@ export const upsert = (
  * The planner's row estimate (PostgreSQL); `undefined` on dialects that keep none.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const estimate = (sql: Sql, table: string): Statement.Statement<{ readonly n: unknown }> | undefined =>
   sql.onDialectOrElse({
@@ -162,7 +162,7 @@ export const estimate = (sql: Sql, table: string): Statement.Statement<{ readonl
  * Splits rows so that no statement carries more than `maxParams` bound parameters.
  *
  * @since 0.1.0
- * @category sql
+ * @category combinators
  */
 export const chunk = <A>(
   rows: ReadonlyArray<A>,
