@@ -21,14 +21,7 @@ import * as Cursor from "../schemas/Cursor.js"
 import type { CursorPage, Filter, Page, Sort } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
-import type {
-  AuditColumns,
-  Id,
-  RepositoriesService,
-  Repository,
-  RepositoryConfig,
-  RepositoryError
-} from "../services/Repository.js"
+import type { AuditColumns, Id, RepositoriesService, Repository, RepositoryConfig } from "../services/Repository.js"
 import { CurrentActor, CurrentTenant, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import type { Row, Where } from "./Query.js"
@@ -665,5 +658,3 @@ export const RepositoryTest: Layer.Layer<Repositories> = Layer.effect(
   Repositories,
   Effect.map(makeMemoryStores, repositories)
 )
-
-export type { RepositoryError }
