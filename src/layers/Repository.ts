@@ -238,8 +238,19 @@ export const makeRepository = <A, I>(
         yield* policy.filters(table, query.filters)
         yield* policy.sort(table, query.sort)
         const tenant = yield* currentTenant
-        return { query, where: { filters: [...scope(tenant, query.includeDeleted), ...query.filters] } }
+        return { query, tenant, where: { filters: [...scope(tenant, query.includeDeleted), ...query.filters] } }
       })
+
+    /**
+     * Reads confined to a tenant, checked once more on the rows themselves: a tenant column whose
+     * collation ignores case or trailing spaces (MariaDB's defaults) would let `ACME` rows answer
+     * for `acme`. Such a result fails rather than leaks.
+     */
+    const confined =
+      (tenant: string | null) => (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Row>, AccessDenied> =>
+        config.tenant === undefined || tenant === null || rows.every((row) => row[config.tenant as string] === tenant)
+          ? Effect.succeed(rows)
+          : Effect.fail(mismatch("the backend matched another tenant's rows: the tenant column must compare exactly"))
 
     const withTiebreak = (sort: ReadonlyArray<Sort>): ReadonlyArray<Sort> =>
       sort.some((s) => s.field === idColumn) ? sort : [...sort, tiebreak]
@@ -255,6 +266,7 @@ export const makeRepository = <A, I>(
           { filters: [{ field: idColumn, op: "in", values: ids }, ...scope(first.tenant, first.includeDeleted)] },
           [tiebreak]
         ).pipe(
+          Effect.flatMap(confined(first.tenant)),
           Effect.map((rows) => {
             const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
             return group.map((request) => Option.fromNullable(byId.get(String(request.id))))
@@ -268,14 +280,14 @@ export const makeRepository = <A, I>(
       Effect.gen(function*() {
         const request = yield* Query.decode(Query.CursorRequest, "cursor")(input)
         yield* policy.sort(table, request.sort)
-        const { where } = yield* listQuery(queryInput)
+        const { tenant, where } = yield* listQuery(queryInput)
         const sort = withTiebreak(request.sort)
         const values = request.after === undefined ? undefined : yield* Cursor.decode(table, sort, request.after)
         const rows = yield* store.select(
           { ...where, keyset: values === undefined ? undefined : { sort, values } },
           sort,
           { limit: request.limit + 1 }
-        )
+        ).pipe(Effect.flatMap(confined(tenant)))
         const page = rows.slice(0, request.limit)
         const last = page[page.length - 1]
         const nextCursor = rows.length > request.limit && last !== undefined
@@ -364,8 +376,8 @@ export const makeRepository = <A, I>(
       findByField: (field, value) =>
         Effect.gen(function*() {
           const filter: Filter = { field, op: "eq", value }
-          const { where } = yield* listQuery({ filters: [filter] })
-          return yield* decodeAll(yield* store.select(where, [tiebreak]))
+          const { tenant, where } = yield* listQuery({ filters: [filter] })
+          return yield* decodeAll(yield* store.select(where, [tiebreak]).pipe(Effect.flatMap(confined(tenant))))
         }).pipe(span("findByField")),
 
       update: (id, patch) =>
@@ -410,20 +422,22 @@ export const makeRepository = <A, I>(
 
       list: (queryInput) =>
         Effect.gen(function*() {
-          const { query, where } = yield* listQuery(queryInput)
-          const rows = yield* store.select(where, withTiebreak(query.sort), { limit: query.limit })
+          const { query, tenant, where } = yield* listQuery(queryInput)
+          const rows = yield* store.select(where, withTiebreak(query.sort), { limit: query.limit }).pipe(
+            Effect.flatMap(confined(tenant))
+          )
           return yield* decodeAll(rows)
         }).pipe(span("list")),
 
       listPage: (input, queryInput) =>
         Effect.gen(function*() {
           const request = yield* Query.decode(Query.PageRequest, "page")(input)
-          const { query, where } = yield* listQuery(queryInput)
+          const { query, tenant, where } = yield* listQuery(queryInput)
           const total = yield* store.count(where)
           const rows = yield* store.select(where, withTiebreak(query.sort), {
             limit: request.perPage,
             offset: (request.page - 1) * request.perPage
-          })
+          }).pipe(Effect.flatMap(confined(tenant)))
           const items = yield* decodeAll(rows)
           return {
             items,

@@ -1,11 +1,58 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { RepositoryLive } from "../../src/layers/Repository.js"
 import { layerMysql } from "../../src/layers/Sql.js"
+import * as Repository from "../../src/services/Repository.js"
+import { CurrentTenant } from "../../src/services/Repository.js"
 import { sqlTables, suite } from "../contracts/Repository.js"
-import { describeLive, mysqlOptions } from "../support/services.js"
+import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
 
-await describeLive(
-  "mariadb",
-  "Repository (mariadb)",
-  () => suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(layerMysql(mysqlOptions))))
-)
+const mysql = layerMysql(mysqlOptions)
+
+await describeLive("mariadb", "Repository (mariadb)", () => {
+  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(mysql)))
+
+  layer(Layer.provideMerge(RepositoryLive, mysql), { excludeTestServices: true, timeout: "60 seconds" })(
+    "collation",
+    (it) => {
+      it.effect("a case-insensitive tenant column fails reads instead of leaking another tenant's rows", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const table = uniqueName("ci")
+          // The server's default collation: 'acme' = 'ACME' = 'acme '.
+          yield* sql`CREATE TABLE ${sql(table)} (id VARCHAR(20) PRIMARY KEY, tenant_id VARCHAR(20) NOT NULL)`
+          yield* Effect.gen(function*() {
+            const Row = Schema.Struct({
+              id: Schema.String,
+              tenant_id: Schema.optionalWith(Schema.String, { nullable: true })
+            })
+            const rows = yield* Repository.make({ table, schema: Row, id: "id", tenant: "tenant_id" }).pipe(
+              Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "tenant_id"] } }))
+            )
+            yield* rows.create({ id: "a" }).pipe(Effect.provideService(CurrentTenant, "acme"))
+            yield* rows.create({ id: "b" }).pipe(Effect.provideService(CurrentTenant, "ACME"))
+            const reason = <X, E extends { readonly _tag: string }>(effect: Effect.Effect<X, E>) =>
+              Effect.map(
+                Effect.either(effect),
+                (o) => Either.isLeft(o) && o.left._tag === "AccessDenied" && (o.left as { reason?: string }).reason
+              )
+            const outcomes = yield* Effect.all([
+              reason(rows.list()),
+              reason(rows.findById("b")),
+              reason(rows.listPage({ page: 1, perPage: 10 })),
+              reason(rows.listCursor({ limit: 10 })),
+              reason(rows.update("b", {}))
+            ]).pipe(Effect.provideService(CurrentTenant, "acme"))
+            expect(outcomes).toEqual(
+              Array(5).fill("TenantMismatch")
+            )
+          }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
+        }))
+    }
+  )
+})
