@@ -22,6 +22,7 @@ import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
 import type { Key } from "../schemas/KeyPattern.js"
 import * as KeyPattern from "../schemas/KeyPattern.js"
+import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { CacheService, SetOptions } from "../services/Cache.js"
 import { Cache } from "../services/Cache.js"
 import { RedisClient } from "../services/RedisClient.js"
@@ -154,7 +155,9 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
       Effect.gen(function*() {
         const encoded = yield* Schema.encode(Schema.parseJson(schema))(value).pipe(
-          Effect.mapError((error) => new ValidationError({ field: "value", detail: error.message }))
+          Effect.mapError((error) =>
+            new ValidationError({ field: "value", detail: `does not encode: ${ParseIssue.describe(error)}` })
+          )
         )
         yield* Effect.ignore(observed(store.set(full, encoded, ttl)))
       })

@@ -24,6 +24,7 @@ import type { Backend, BackendError } from "../errors.js"
 import { DataAccessError, ValidationError } from "../errors.js"
 import type { Key } from "../schemas/KeyPattern.js"
 import * as KeyPattern from "../schemas/KeyPattern.js"
+import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { Region } from "../schemas/Region.js"
 import { RegionHash } from "../schemas/Region.js"
 import { RedisClient } from "../services/RedisClient.js"
@@ -243,11 +244,13 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
     const namespace = yield* KeyPattern.checkNamespace(options.namespace ?? "")
     const render = (key: Key) => KeyPattern.render(key, { namespace })
     const decodeFailure = (operation: string, detail: string) =>
-      new DataAccessError({ backend: store.backend, operation, reason: "Decode", detail: detail.slice(0, 500) })
+      new DataAccessError({ backend: store.backend, operation, reason: "Decode", detail })
     const decode = <A, I>(operation: string, schema: Schema.Schema<A, I>) => (raw: Option.Option<unknown>) =>
       Option.isNone(raw) ? Effect.succeedNone : Schema.decodeUnknown(schema)(raw.value).pipe(
         Effect.map(Option.some),
-        Effect.mapError((error) => decodeFailure(operation, error.message))
+        Effect.mapError((error) =>
+          decodeFailure(operation, `the stored value does not match the schema (${ParseIssue.describe(error)})`)
+        )
       )
 
     const getMany = <A, I>(
@@ -311,7 +314,9 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
         Effect.gen(function*() {
           const full = yield* render(key)
           const encoded = yield* Schema.encode(schema)(value).pipe(
-            Effect.mapError((error) => new ValidationError({ field: "value", detail: error.message.slice(0, 500) }))
+            Effect.mapError((error) =>
+              new ValidationError({ field: "value", detail: `does not encode: ${ParseIssue.describe(error)}` })
+            )
           )
           const structure = yield* toStructure(kind, encoded)
           const ttl = options?.ttl === undefined
@@ -339,7 +344,9 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
       putRegion: (assetId, region) =>
         Effect.gen(function*() {
           const fields = yield* Schema.encode(RegionHash)(region).pipe(
-            Effect.mapError((error) => new ValidationError({ field: "region", detail: error.message.slice(0, 500) }))
+            Effect.mapError((error) =>
+              new ValidationError({ field: "region", detail: `does not encode: ${ParseIssue.describe(error)}` })
+            )
           )
           yield* retrying("redis")(store.link({
             assetKey: yield* render(KeyPattern.assetRegions({ asset_id: assetId })),

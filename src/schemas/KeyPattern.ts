@@ -102,8 +102,8 @@ const forbidden = /[{}*?[\]\\\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
 
 const describe = (char: string): string => {
   const code = char.codePointAt(0) ?? 0
-  return code < 0x20 || code === 0x7f || /\s/u.test(char)
-    ? `a whitespace or control character (U+${code.toString(16).toUpperCase().padStart(4, "0")})`
+  return /[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(char)
+    ? `a whitespace, control or format character (U+${code.toString(16).toUpperCase().padStart(4, "0")})`
     : `"${char}"`
 }
 
