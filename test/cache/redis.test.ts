@@ -1,6 +1,8 @@
-import { afterAll, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -219,4 +221,36 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
       }).pipe(fastRetries, Effect.scoped),
     { timeout: 60_000 }
   )
+})
+
+describe("CacheLive configuration", () => {
+  const withEnv = (env: Record<string, string>) =>
+    Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+  it.effect("reads CACHE_NAMESPACE and CACHE_DEFAULT_TTL", () =>
+    Effect.gen(function*() {
+      const cache = yield* Cache
+      expect(cache.namespace).toBe("cfg:app")
+      yield* cache.set(KeyPattern.systemStats(), Schema.Number, 1)
+      const stored = yield* Effect.flatMap(RedisClient, (client) =>
+        client.use("test.pttl", (redis) => redis.pttl("cfg:app:system_stats")))
+      expect(stored).toBeGreaterThan(1_000)
+      expect(stored).toBeLessThanOrEqual(2_000)
+    }).pipe(
+      Effect.provide(
+        CacheLayer.CacheLive.pipe(
+          Layer.provideMerge(Redis.layerMemory),
+          Layer.provide(withEnv({ CACHE_NAMESPACE: "cfg:app", CACHE_DEFAULT_TTL: "2 seconds" }))
+        )
+      )
+    ))
+
+  it.effect("refuses a namespace that is not a valid key prefix", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Layer.build(CacheLayer.CacheLive.pipe(Layer.provide(Redis.layerMemory))).pipe(Effect.scoped)
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(String(exit)).toContain("CACHE_NAMESPACE")
+    }).pipe(Effect.provide(withEnv({ CACHE_NAMESPACE: "app*" }))))
 })
