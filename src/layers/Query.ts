@@ -108,12 +108,14 @@ export const filterSql = (sql: Sql, filter: Filter): Fragment => {
 const keysetSql = (sql: Sql, keyset: Keyset): Fragment => {
   const disjuncts: Array<Fragment> = []
   const equal: Array<Fragment> = []
+  const last = keyset.sort.length - 1
   keyset.sort.forEach((sort, i) => {
     const column = sql(sort.field)
     const value = keyset.values[i] ?? null
+    // The last key is the primary key, never NULL: a plain comparison, which an index can seek.
     const after: Fragment | undefined = value === null
       ? (sort.nulls === "first" ? sql`${column} IS NOT NULL` : undefined)
-      : sort.nulls === "last"
+      : sort.nulls === "last" && i !== last
       ? sql`(${column} ${sql.literal(orderOf(sort.direction, true))} ${value} OR ${column} IS NULL)`
       : sql`${column} ${sql.literal(orderOf(sort.direction, true))} ${value}`
     if (after !== undefined) disjuncts.push(sql`(${sql.and([...equal, after])})`)
@@ -135,19 +137,28 @@ export const whereSql = (sql: Sql, where: Where): Fragment => {
 }
 
 /**
- * An ORDER BY list (without the keyword). NULL placement is written as a `CASE` key so that it
- * is the same on every dialect.
+ * An ORDER BY list (without the keyword). NULL placement is PostgreSQL's own `NULLS FIRST/LAST`
+ * (so that an index on the column can give the order, and a keyset page at any depth is an
+ * index seek); elsewhere it is a `CASE` key, with the same result.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
-  sql.csv(sort.flatMap((s) => {
+  sql.csv(sort.flatMap((s): ReadonlyArray<Fragment> => {
     const column = sql(s.field)
-    const nullRank = s.nulls === "last"
-      ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
-      : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`
-    return [nullRank, sql`${column} ${sql.literal(s.direction === "asc" ? "ASC" : "DESC")}`]
+    const direction = sql.literal(s.direction === "asc" ? "ASC" : "DESC")
+    return sql.onDialectOrElse({
+      pg: (): ReadonlyArray<Fragment> => [
+        sql`${column} ${direction} ${sql.literal(s.nulls === "last" ? "NULLS LAST" : "NULLS FIRST")}`
+      ],
+      orElse: (): ReadonlyArray<Fragment> => [
+        s.nulls === "last"
+          ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
+          : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`,
+        sql`${column} ${direction}`
+      ]
+    })
   }))
 
 // ---------------------------------------------------------------------------------------------
