@@ -5,11 +5,15 @@
  * @since 0.1.0
  */
 import { mkdirSync, writeFileSync } from "node:fs"
+import * as BulkInsert from "./bulk-insert.js"
 import { results } from "./harness.js"
+import * as Pagination from "./pagination.js"
 import * as PointRead from "./point-read.js"
 
 const benchmarks: Record<string, { readonly description: string; readonly run: () => Promise<void> }> = {
-  "point-read": { description: "findById vs raw pool, PostgreSQL and MariaDB", run: PointRead.run }
+  "point-read": { description: "findById vs raw pool, PostgreSQL and MariaDB", run: PointRead.run },
+  "bulk-insert": { description: "createMany vs raw multi-row INSERT, PostgreSQL", run: BulkInsert.run },
+  "pagination": { description: "keyset vs offset pages over 1,000,000 rows, PostgreSQL", run: Pagination.run }
 }
 
 const main = async () => {
