@@ -6,8 +6,13 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
+import { RepositoryLive } from "../../src/layers/Repository.js"
 import * as RowLevelSecurity from "../../src/layers/RowLevelSecurity.js"
 import { layerPg } from "../../src/layers/Sql.js"
+import * as Repository from "../../src/services/Repository.js"
 import { CurrentTenant } from "../../src/services/Repository.js"
 import { describeLive, pgOptions, uniqueName } from "../support/services.js"
 
@@ -15,7 +20,10 @@ await describeLive(
   "postgres",
   "RowLevelSecurity (postgres)",
   () =>
-    layer(layerPg({ ...pgOptions, maxConnections: 2 }), { timeout: "60 seconds", excludeTestServices: true })(
+    layer(Layer.provideMerge(RepositoryLive, layerPg({ ...pgOptions, maxConnections: 2 })), {
+      timeout: "60 seconds",
+      excludeTestServices: true
+    })(
       "policies",
       (it) => {
         it.effect("the app role sees its tenant only, nothing without one, and cannot write for another", () =>
@@ -88,6 +96,22 @@ await describeLive(
                 ["acme", "stolen"],
                 ["globex", "g1"]
               ])
+
+              // Repositories compose with it: their own tenant filter, and the policy underneath.
+              const Named = Schema.Struct({
+                id: Schema.Number,
+                tenant_id: Schema.optionalWith(Schema.String, { nullable: true }),
+                name: Schema.String
+              })
+              const named = yield* Repository.make({ table, schema: Named, id: "id", tenant: "tenant_id" }).pipe(
+                Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "tenant_id", "name"] } }))
+              )
+              const asTenant = (tenant: string) => <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+                asApp(RowLevelSecurity.withTenant(effect)).pipe(Effect.provideService(CurrentTenant, tenant))
+              yield* asTenant("globex")(named.create({ id: 100, name: "g2" }))
+              const seen = yield* asTenant("globex")(named.list({ sort: [{ field: "id" }] }))
+              expect(seen.map((row) => row.name)).toEqual(["g1", "g2"])
+
               const bad = yield* Effect.either(RowLevelSecurity.migration({ table: "x.y", tenantColumn: "t", role }))
               expect(Either.isLeft(bad) && bad.left._tag).toBe("ValidationError")
             }).pipe(Effect.ensuring(cleanup))
