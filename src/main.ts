@@ -9,16 +9,19 @@ import { NodeRuntime } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { seedDemoRegions } from "./fixtures/DemoRegions.js"
 import * as AccessPolicy from "./layers/AccessPolicy.js"
 import { RedisLive, SqlLive } from "./layers/App.js"
 import * as AssetCyclesLayer from "./layers/AssetCycles.js"
 import * as CacheLayer from "./layers/Cache.js"
 import * as Health from "./layers/Health.js"
+import * as RedisSourceLayer from "./layers/RedisSource.js"
 import { migrate } from "./migrations/index.js"
 import * as KeyPattern from "./schemas/KeyPattern.js"
 import { AssetCycles } from "./services/AssetCycles.js"
 import { Cache } from "./services/Cache.js"
 import { Health as HealthTag } from "./services/Health.js"
+import { RedisSource } from "./services/RedisSource.js"
 
 const SiteSummary = Schema.Struct({ site: Schema.String, inProgress: Schema.Number })
 
@@ -49,6 +52,17 @@ const program = Effect.gen(function*() {
     `${site}: ${summary.inProgress} cycles in progress (cached: ${cached._tag === "Some" ? "yes" : "no"})`
   )
 
+  // Region data from Redis: only the latest version of each region unless all are asked for.
+  const source = yield* RedisSource
+  yield* seedDemoRegions
+  const latest = yield* source.assetRegions("truck-123")
+  const all = yield* source.assetRegions("truck-123", { includeAllVersions: true })
+  yield* Effect.logInfo(
+    `truck-123: ${latest.length} regions (${
+      latest.map((r) => `${r.regionId} v${r.version}`).join(", ")
+    }); ${all.length} versions in all`
+  )
+
   const health = yield* Effect.flatMap(HealthTag, (h) => h.check)
   for (const backend of health.backends) {
     yield* Effect.logInfo(
@@ -73,6 +87,7 @@ const Migrated = Layer.effectDiscard(
 const App = Layer.mergeAll(
   AssetCyclesLayer.AssetCyclesLive.pipe(Layer.provide(AccessPolicy.layer(AssetCyclesLayer.tables))),
   CacheLayer.CacheLive,
+  RedisSourceLayer.RedisSourceLive,
   Health.layer()
 ).pipe(
   Layer.provide(Migrated),

@@ -8,6 +8,7 @@ describe("npm start with nothing configured", () => {
     assert.include(run.output, "using embedded PGlite")
     assert.include(run.output, "using in-memory")
     assert.match(run.output, /site-\w+: 2 cycles in progress \(cached: yes\)/)
+    assert.include(run.output, "truck-123: 3 regions (crusher-1 v2, haul-road-a v1, pit-north v3)")
     assert.match(run.output, /health sql: \w+ .* up/)
   }, 120_000)
 })
