@@ -78,11 +78,7 @@ export const make = Effect.gen(function*() {
 
     complete: (id) =>
       repositories.withTransaction(Effect.gen(function*() {
-        // A list read, not the batched point read, so it runs on the transaction's connection.
-        const current = yield* found(
-          id,
-          Effect.map(cycles.findByField("cycle_id", id), (rows) => Option.fromNullable(rows[0]))
-        )
+        const current = yield* found(id, cycles.findById(id))
         if (current.cycle_status === "COMPLETE") return current
         const at = yield* now
         const completed: AssetCycle = yield* cycles.update(id, { cycle_status: "COMPLETE", updated_date: at })

@@ -76,6 +76,12 @@ export interface Stores {
     unique: ReadonlyArray<ReadonlyArray<string>>
   ) => Store
   readonly transaction: <X, E, R>(effect: Effect.Effect<X, E, R>) => Effect.Effect<X, E | BackendError, R>
+  /**
+   * Whether the current fiber runs inside a transaction. Its point reads are then not shared with
+   * other fibers: they must see the transaction's own writes and nothing may run on its connection
+   * from outside.
+   */
+  readonly inTransaction: Effect.Effect<boolean>
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,25 +262,38 @@ export const makeRepository = <A, I>(
       sort.some((s) => s.field === idColumn) ? sort : [...sort, tiebreak]
 
     /** Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and visibility. */
+    const readMany = (group: ReadonlyArray<FindById>) => {
+      const first = group[0] as FindById
+      const ids = Array.from(new Set(group.map((r) => r.id)))
+      return store.select(
+        { filters: [{ field: idColumn, op: "in", values: ids }, ...scope(first.tenant, first.includeDeleted)] },
+        [tiebreak]
+      ).pipe(
+        Effect.flatMap(confined(first.tenant)),
+        Effect.map((rows) => {
+          const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
+          return group.map((request) => Option.fromNullable(byId.get(String(request.id))))
+        }),
+        Effect.withSpan("Repository.findById.batch", { attributes: { table }, captureStackTrace: false })
+      )
+    }
+
+    /** Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and visibility. */
     const pointReads = Batcher.make({
       group: (request: FindById) => JSON.stringify([request.tenant, request.includeDeleted]),
       maxBatchSize: Query.maxMembers,
-      execute: (group: ReadonlyArray<FindById>) => {
-        const first = group[0] as FindById
-        const ids = Array.from(new Set(group.map((r) => r.id)))
-        return store.select(
-          { filters: [{ field: idColumn, op: "in", values: ids }, ...scope(first.tenant, first.includeDeleted)] },
-          [tiebreak]
-        ).pipe(
-          Effect.flatMap(confined(first.tenant)),
-          Effect.map((rows) => {
-            const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
-            return group.map((request) => Option.fromNullable(byId.get(String(request.id))))
-          }),
-          Effect.withSpan("Repository.findById.batch", { attributes: { table }, captureStackTrace: false })
-        )
-      }
+      execute: readMany
     })
+
+    /** Inside a transaction a point read runs on the transaction's own connection, alone. */
+    const pointRead = (request: FindById) =>
+      Effect.flatMap(
+        stores.inTransaction,
+        (inTransaction): Effect.Effect<Option.Option<Row>, BackendError | AccessDenied> =>
+          inTransaction
+            ? Effect.map(readMany([request]), (rows) => rows[0] ?? Option.none())
+            : pointReads.load(request)
+      )
 
     const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
       Effect.gen(function*() {
@@ -369,7 +388,7 @@ export const makeRepository = <A, I>(
       findById: (id, options) =>
         Effect.gen(function*() {
           const tenant = yield* currentTenant
-          const row = yield* pointReads.load({ id, tenant, includeDeleted: options?.includeDeleted ?? false })
+          const row = yield* pointRead({ id, tenant, includeDeleted: options?.includeDeleted ?? false })
           return Option.isSome(row) ? Option.some(yield* decode(row.value)) : Option.none()
         }).pipe(span("findById")),
 
@@ -527,7 +546,8 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
     store,
     transaction: (effect) =>
       transaction({ backend: backend.backend, operation: "Repository.transaction", target: backend.target })(effect)
-        .pipe(Effect.provideService(SqlClient.SqlClient, sql))
+        .pipe(Effect.provideService(SqlClient.SqlClient, sql)),
+    inTransaction: Effect.map(Effect.serviceOption(SqlClient.TransactionConnection), Option.isSome)
   }
 })
 
@@ -658,7 +678,9 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
             tables.clear()
             before.forEach((rows, name) => tables.set(name, rows))
           }))
-      })
+      }),
+    // Memory transactions do not isolate: sharing a batch changes nothing there.
+    inTransaction: Effect.succeed(false)
   }
 })
 

@@ -1,5 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -33,6 +34,41 @@ await describeLive("postgres", "Repository (postgres)", () => {
             const estimate = yield* big.countEstimate()
             expect(Math.abs(estimate - 25_000)).toBeLessThan(1_000)
             expect(yield* big.count({ filters: [{ field: "n", op: "eq", value: 3 }] })).toBe(2_500)
+          }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
+        }))
+    }
+  )
+
+  layer(Layer.provideMerge(RepositoryLive, pg), { excludeTestServices: true, timeout: "60 seconds" })(
+    "transactions",
+    (it) => {
+      it.effect("a point read inside a transaction sees its own writes, even beside an outside read", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const table = uniqueName("txread")
+          yield* sql`CREATE TABLE ${sql(table)} (id VARCHAR(64) PRIMARY KEY, n INTEGER NOT NULL)`
+          yield* Effect.gen(function*() {
+            const Item = Schema.Struct({ id: Schema.String, n: Schema.Number })
+            const items = yield* Repository.make({ table, schema: Item, id: "id" }).pipe(
+              Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "n"] } }))
+            )
+            const outside = <A, E>(effect: Effect.Effect<A, E>) =>
+              Effect.mapInputContext(
+                effect,
+                (context: Context.Context<never>) =>
+                  Context.omit(SqlClient.TransactionConnection)(
+                    context as Context.Context<SqlClient.TransactionConnection>
+                  ) as Context.Context<never>
+              )
+            const [seenOutside, seenInside] = yield* Repository.withTransaction(Effect.gen(function*() {
+              yield* items.create({ id: "x", n: 1 })
+              // The outside read opens a batch first; the inside one must not join it.
+              return yield* Effect.all([outside(items.findById("x")), items.findById("x")], {
+                concurrency: "unbounded"
+              })
+            }))
+            expect(seenOutside._tag).toBe("None")
+            expect(seenInside._tag).toBe("Some")
           }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
         }))
     }
