@@ -1,0 +1,319 @@
+/**
+ * The hash-store DAO over the generic repository: `HashStoreLive` on SQL, `HashStoreTest` in
+ * memory. Both run the same code; only the `Repositories` underneath differ. `layer(names)` puts
+ * a store on tables of other names (several stores in one database, or tests side by side).
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { DataAccessError } from "../errors.js"
+import type { HashLog as HashLogType } from "../schemas/HashLog.js"
+import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery } from "../schemas/HashLog.js"
+import type {
+  HashField as HashFieldType,
+  HashRecord as HashRecordType,
+  HashStoreTables
+} from "../schemas/HashRecord.js"
+import { HashField, HashPut, HashRecord, hashRecordColumns, hashStoreTables, Path } from "../schemas/HashRecord.js"
+import type { Filter, ListQueryInput } from "../schemas/Query.js"
+import { decode, maxMembers } from "../schemas/Query.js"
+import type { AccessPolicy } from "../services/AccessPolicy.js"
+import type { HashStoreService } from "../services/HashStore.js"
+import { HashStore } from "../services/HashStore.js"
+import * as Repository from "../services/Repository.js"
+import type { PolicyTables } from "./AccessPolicy.js"
+import { RepositoryLive, RepositoryTest } from "./Repository.js"
+import type { SqlBackend } from "./Sql.js"
+
+/**
+ * The tables a store on the given table names needs on the access policy.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const tablesFor = (names: HashStoreTables = hashStoreTables): PolicyTables => ({
+  [names.records]: hashRecordColumns,
+  [names.logs]: hashLogColumns
+})
+
+/**
+ * The tables this DAO needs on the access policy, under the default names.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const tables: PolicyTables = tablesFor()
+
+/** Records per page when the integrity checks walk the table; each carries its listings. */
+const walkPage = 250
+
+const dayMillis = 86_400_000
+
+const decodePath = decode(Path, "path")
+const decodeField = decode(HashField, "field")
+const decodePut = decode(HashPut, "record")
+const decodeLog = decode(HashLogInput, "log")
+const decodeLogQuery = decode(LogQuery, "query")
+const decodeIds = decode(Schema.Array(LogId).pipe(Schema.maxItems(maxMembers)), "ids")
+
+/**
+ * The path of a name listed by a directory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const childPath = (parent: string, name: string): string => parent === "/" ? `/${name}` : `${parent}/${name}`
+
+/**
+ * A path's parent and its name in it; `None` for `/`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const parentOf = (path: string): Option.Option<{ readonly parent: string; readonly name: string }> => {
+  const slash = path.lastIndexOf("/")
+  if (path === "/" || slash < 0) return Option.none()
+  return Option.some({ parent: slash === 0 ? "/" : path.slice(0, slash), name: path.slice(slash + 1) })
+}
+
+const isUniqueViolation = (error: { readonly _tag: string }): boolean =>
+  error._tag === "DataAccessError" && (error as { readonly reason?: string }).reason === "UniqueViolation"
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (names: HashStoreTables = hashStoreTables) =>
+  Effect.gen(function*() {
+    const records = yield* Repository.make({ table: names.records, schema: HashRecord, id: "path" })
+    const logs = yield* Repository.make({ table: names.logs, schema: HashLog, id: "log_id" })
+    const repositories = yield* Repository.Repositories
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+    const onRecords = (name: string) => Effect.withSpan(`HashStore.${name}`, { attributes: { table: names.records } })
+    const onLogs = (name: string) => Effect.withSpan(`HashStore.${name}`, { attributes: { table: names.logs } })
+
+    /** The records among `paths`, by path, in `IN (...)` reads of at most `maxMembers` values. */
+    const recordsAt = (paths: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const distinct = Array.from(new Set(paths))
+        const found = new Map<string, HashRecordType>()
+        for (let i = 0; i < distinct.length; i += maxMembers) {
+          const values = distinct.slice(i, i + maxMembers)
+          const rows = yield* records.list({ filters: [{ field: "path", op: "in", values }] })
+          // Compared here once more: a PAD SPACE collation matches `/a ` with `/a`.
+          for (const row of rows) if (values.includes(row.path)) found.set(row.path, row)
+        }
+        return found
+      })
+
+    /** Every record, a page at a time, each page turned into the paths it yields. */
+    const walk = (
+      name: string,
+      step: (page: ReadonlyArray<HashRecordType>) => Effect.Effect<Array<string>, Repository.RepositoryError>
+    ) =>
+      records.stream(undefined, walkPage).pipe(
+        Stream.rechunk(walkPage),
+        Stream.mapChunksEffect((page) => Effect.map(step(Chunk.toReadonlyArray(page)), Chunk.fromIterable)),
+        Stream.withSpan(`HashStore.${name}`, { attributes: { table: names.records } })
+      )
+
+    const put = (input: unknown) =>
+      Effect.gen(function*() {
+        const given = yield* decodePut(input)
+        return yield* repositories.withTransaction(Effect.gen(function*() {
+          // A list read, not the batched point read, so it runs on the transaction's connection.
+          const [current] = yield* records.findByField("path", given.path)
+          const at = yield* now
+          const target = given.target_hash !== undefined ? given.target_hash : (current?.target_hash ?? null)
+          const kept = {
+            target_hash: target,
+            needs_update: target !== null && target !== given.current_hash,
+            dirs: given.dirs ?? current?.dirs ?? [],
+            files: given.files ?? current?.files ?? [],
+            links: given.links ?? current?.links ?? [],
+            session_id: given.session_id !== undefined ? given.session_id : (current?.session_id ?? null)
+          }
+          if (current === undefined) {
+            return yield* records.create({
+              path: given.path,
+              current_hash: given.current_hash,
+              current_dtg_first: at,
+              current_dtg_latest: at,
+              prev_hash: null,
+              prev_dtg_latest: null,
+              ...kept
+            })
+          }
+          const moved = current.current_hash === given.current_hash
+            ? { current_dtg_latest: at }
+            : {
+              current_hash: given.current_hash,
+              current_dtg_first: at,
+              current_dtg_latest: at,
+              prev_hash: current.current_hash,
+              prev_dtg_latest: current.current_dtg_latest
+            }
+          return yield* records.update(given.path, { ...moved, ...kept }).pipe(
+            // Deleted between the read and the write: a conflict like any other, worth a retry.
+            Effect.catchTag("NotFound", () =>
+              Effect.fail(
+                new DataAccessError({
+                  backend: repositories.backend,
+                  operation: "HashStore.putHash",
+                  reason: "SerializationFailure",
+                  table: names.records,
+                  detail: "the record was deleted while it was being updated"
+                })
+              ))
+          )
+        }))
+      }).pipe(
+        // Two first puts of one path race to insert; the loser runs again and updates instead.
+        Effect.retry({ times: 1, while: isUniqueViolation })
+      )
+
+    const service: HashStoreService = {
+      getRecord: (path) =>
+        Effect.gen(function*() {
+          const valid = yield* decodePath(path)
+          return yield* records.findById(valid)
+        }).pipe(onRecords("getRecord")),
+
+      putHash: (input) => put(input).pipe(onRecords("putHash")),
+
+      getField: <F extends HashFieldType>(path: string, field: F) =>
+        Effect.gen(function*() {
+          yield* decodeField(field)
+          const valid = yield* decodePath(path)
+          const record = yield* records.findById(valid)
+          return Option.flatMap(record, (r) => Option.fromNullable(r[field]))
+        }).pipe(onRecords("getField")),
+
+      priorityUpdates: () =>
+        records.stream({ filters: [{ field: "needs_update", op: "eq", value: true }], sort: [{ field: "path" }] }).pipe(
+          Stream.map((record) => record.path),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray),
+          onRecords("priorityUpdates")
+        ),
+
+      putLog: (entry) =>
+        Effect.gen(function*() {
+          const log = yield* decodeLog(entry)
+          const at = yield* now
+          const created = yield* logs.create({
+            log_id: crypto.randomUUID(),
+            site_id: log.site_id ?? null,
+            log_level: log.log_level,
+            logged_at: at,
+            session_id: log.session_id ?? null,
+            summary_message: log.summary_message,
+            detailed_message: log.detailed_message ?? null
+          })
+          return created.log_id
+        }).pipe(onLogs("putLog")),
+
+      getLogs: (input) =>
+        Effect.gen(function*() {
+          const query = yield* decodeLogQuery(input ?? {})
+          const at = yield* now
+          const filters: Array<Filter> = []
+          if (query.sessionId !== undefined) filters.push({ field: "session_id", op: "eq", value: query.sessionId })
+          if (query.olderThanDays !== undefined) {
+            filters.push({
+              field: "logged_at",
+              op: "lt",
+              value: new Date(at.getTime() - query.olderThanDays * dayMillis)
+            })
+          }
+          const direction = query.direction === "asc" || query.direction === "ASC" ? "asc" as const : "desc" as const
+          // The sort key reaches SQL only after the access policy allowed it (AccessDenied otherwise).
+          const list: ListQueryInput = { filters, sort: [{ field: query.orderBy, direction }] }
+          // An offset window spans at most two pages of `limit` rows.
+          const page = Math.floor(query.offset / query.limit) + 1
+          const skip = query.offset - (page - 1) * query.limit
+          const first = yield* logs.listPage({ page, perPage: query.limit }, list)
+          if (skip === 0) return first.items
+          if (page >= first.pages) return first.items.slice(skip)
+          const second = yield* logs.listPage({ page: page + 1, perPage: query.limit }, list)
+          return [...first.items, ...second.items].slice(skip, skip + query.limit) as ReadonlyArray<HashLogType>
+        }).pipe(onLogs("getLogs")),
+
+      deleteLogs: (input) =>
+        Effect.gen(function*() {
+          const ids = Array.from(new Set(yield* decodeIds(input)))
+          if (ids.length === 0) return { deleted: 0, notFound: [] }
+          return yield* repositories.withTransaction(Effect.gen(function*() {
+            const existing = yield* logs.list({ filters: [{ field: "log_id", op: "in", values: ids }] })
+            const gone = yield* Effect.forEach(existing, (log) =>
+              logs.delete(log.log_id).pipe(
+                Effect.as(Option.some(log.log_id)),
+                Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
+              ))
+            const done = new Set(gone.flatMap(Option.toArray))
+            return { deleted: done.size, notFound: ids.filter((id) => !done.has(id)) }
+          }))
+        }).pipe(onLogs("deleteLogs")),
+
+      orphans: () =>
+        walk("orphans", (page) =>
+          Effect.gen(function*() {
+            const placed = page.flatMap((record) =>
+              Option.toArray(Option.map(parentOf(record.path), (at) => ({ path: record.path, ...at })))
+            )
+            const parents = yield* recordsAt(placed.map((p) => p.parent))
+            return placed.filter(({ name, parent }) => {
+              const listing = parents.get(parent)
+              return listing !== undefined &&
+                !listing.dirs.includes(name) && !listing.files.includes(name) && !listing.links.includes(name)
+            }).map((p) => p.path)
+          })),
+
+      untrackedChildren: () =>
+        walk("untrackedChildren", (page) =>
+          Effect.gen(function*() {
+            const children = Array.from(
+              new Set(page.flatMap((record) => record.dirs.map((name) => childPath(record.path, name))))
+            )
+            const tracked = yield* recordsAt(children)
+            return children.filter((path) => !tracked.has(path))
+          }))
+    }
+    return service
+  })
+
+/**
+ * The DAO on tables of the given names, over whichever `Repositories` is provided.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (names: HashStoreTables = hashStoreTables) => Layer.effect(HashStore, make(names))
+
+/**
+ * On SQL (tables from `migrations/HashStore`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const HashStoreLive: Layer.Layer<
+  HashStore,
+  Effect.Effect.Error<ReturnType<typeof make>>,
+  AccessPolicy | SqlClient.SqlClient | SqlBackend
+> = layer().pipe(Layer.provide(RepositoryLive))
+
+/**
+ * In memory, for users' tests.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const HashStoreTest: Layer.Layer<HashStore, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> = layer()
+  .pipe(Layer.provide(RepositoryTest))

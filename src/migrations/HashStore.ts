@@ -1,0 +1,98 @@
+/**
+ * The tables of the hash store: records keyed by path and the scan log, one DDL for every
+ * dialect with the differences in `sql.onDialectOrElse`.
+ *
+ * Keys and hashes compare exactly on every backend: `utf8mb4_bin` on MySQL/MariaDB and a binary
+ * collation on SQL Server, whose default would make `/A` and `/a` one key. The path key is
+ * bounded (`maxPathLength`) so that it stays an index key: 2,048 bytes in utf8mb4 (InnoDB allows
+ * 3,072), 1,024 bytes in NVARCHAR as a nonclustered key (SQL Server allows 1,700).
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import type { HashStoreTables } from "../schemas/HashRecord.js"
+import { hashStoreTables, maxPathLength } from "../schemas/HashRecord.js"
+
+const columnTypes = Effect.map(SqlClient.SqlClient, (sql) => ({
+  sql,
+  text: (n: number) =>
+    sql.literal(sql.onDialectOrElse({
+      mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+      mssql: () => `NVARCHAR(${n}) COLLATE Latin1_General_100_BIN2`,
+      orElse: () => `VARCHAR(${n})`
+    })),
+  long: sql.literal(sql.onDialectOrElse({
+    mysql: () => "MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+    mssql: () => "NVARCHAR(MAX)",
+    orElse: () => "TEXT"
+  })),
+  time: sql.literal(sql.onDialectOrElse({
+    pg: () => "TIMESTAMPTZ",
+    mysql: () => "DATETIME(3)",
+    mssql: () => "DATETIME2(3)",
+    orElse: () => "TIMESTAMP"
+  })),
+  flag: sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" })),
+  primaryKey: sql.literal(sql.onDialectOrElse({ mssql: () => "PRIMARY KEY NONCLUSTERED", orElse: () => "PRIMARY KEY" }))
+}))
+
+/**
+ * Creates the record and log tables (and their indexes) under the given names.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const createTables = (names: HashStoreTables = hashStoreTables) =>
+  Effect.gen(function*() {
+    const { flag, long, primaryKey, sql, text, time } = yield* columnTypes
+    yield* sql`CREATE TABLE ${sql(names.records)} (
+      path ${text(maxPathLength)} NOT NULL ${primaryKey},
+      current_hash ${text(128)} NOT NULL,
+      current_dtg_first ${time} NOT NULL,
+      current_dtg_latest ${time} NOT NULL,
+      prev_hash ${text(128)},
+      prev_dtg_latest ${time},
+      target_hash ${text(128)},
+      needs_update ${flag} NOT NULL,
+      dirs ${long} NOT NULL,
+      files ${long} NOT NULL,
+      links ${long} NOT NULL,
+      session_id ${text(64)}
+    )`
+    // The priority list is `needs_update = true` in path order: one index range.
+    yield* sql`CREATE INDEX ${sql(`${names.records}_needs_update`)} ON ${sql(names.records)} (needs_update, path)`
+    yield* sql`CREATE TABLE ${sql(names.logs)} (
+      log_id ${text(64)} NOT NULL PRIMARY KEY,
+      site_id ${text(64)},
+      log_level ${text(16)} NOT NULL CHECK (log_level IN ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL')),
+      logged_at ${time} NOT NULL,
+      session_id ${text(64)},
+      summary_message ${text(1000)} NOT NULL,
+      detailed_message ${long}
+    )`
+    yield* sql`CREATE INDEX ${sql(`${names.logs}_session`)} ON ${sql(names.logs)} (session_id, logged_at)`
+    yield* sql`CREATE INDEX ${sql(`${names.logs}_logged_at`)} ON ${sql(names.logs)} (logged_at)`
+    yield* sql`CREATE INDEX ${sql(`${names.logs}_level`)} ON ${sql(names.logs)} (log_level, logged_at)`
+  })
+
+/**
+ * Drops the tables `createTables` made under the given names.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const dropTables = (names: HashStoreTables = hashStoreTables) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`DROP TABLE ${sql(names.logs)}`
+    yield* sql`DROP TABLE ${sql(names.records)}`
+  })
+
+/**
+ * The migration for `migrations/index.ts`: the tables under their default names.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const migration: Effect.Effect<void, unknown, SqlClient.SqlClient> = createTables()

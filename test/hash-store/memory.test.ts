@@ -1,0 +1,4 @@
+import { suite } from "../contracts/HashStore.js"
+import { inMemory } from "./layers.js"
+
+suite("HashStore (memory)", inMemory())
