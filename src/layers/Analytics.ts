@@ -1,0 +1,394 @@
+/**
+ * The analytics DAO over SQL (`AnalyticsLive`) and over rows in memory (`AnalyticsTest`). Both
+ * share the request decoding, the access-policy checks, the empty-bucket policy and the result
+ * shapes; only the engine underneath differs (statements through `run`, or plain loops).
+ *
+ * Numbers: `avg`, `sum`, `min` and `max` are computed in double precision on every backend and
+ * come back as JS numbers; counts are exact up to 2^53. Drivers that return numerics as strings
+ * (node-postgres for NUMERIC and large BIGINT, mysql2 for DECIMAL, tedious for BIGINT) are
+ * decoded in one place.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type { BackendError } from "../errors.js"
+import { DataAccessError } from "../errors.js"
+import type { Aggregation, DimensionValue, MetricsRow, TimeBucket } from "../schemas/Analytics.js"
+import {
+  bucketRange,
+  CountRequest,
+  MetricsRequest,
+  PageCountRequest,
+  TimeBucketsRequest
+} from "../schemas/Analytics.js"
+import type { Filter, Sort } from "../schemas/Query.js"
+import { decode } from "../schemas/Query.js"
+import type { AccessPolicyService } from "../services/AccessPolicy.js"
+import { AccessPolicy } from "../services/AccessPolicy.js"
+import type { AnalyticsError, AnalyticsService } from "../services/Analytics.js"
+import { Analytics } from "../services/Analytics.js"
+import type { MetricsPlan, TimeBucketsPlan } from "./AnalyticsStatements.js"
+import * as AnalyticsStatements from "./AnalyticsStatements.js"
+import type { Row } from "./Query.js"
+import { comparator, wherePredicate } from "./Query.js"
+import { run, SqlBackend } from "./Sql.js"
+import * as Statements from "./Statements.js"
+
+// ---------------------------------------------------------------------------------------------
+// Engines
+// ---------------------------------------------------------------------------------------------
+
+/** A number as a driver returns it: a number, or a numeric string (NUMERIC, DECIMAL, BIGINT). */
+const Numeric = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+const BucketRow = Schema.Struct({
+  bucket_index: Numeric,
+  agg_value: Schema.NullOr(Numeric),
+  row_count: Numeric
+})
+
+const Group = Schema.Struct({
+  dimensions: Schema.Array(
+    Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.DateFromSelf, Schema.Null)
+  ),
+  metrics: Schema.Array(Schema.NullOr(Numeric)),
+  count: Numeric
+})
+
+type BucketRow = typeof BucketRow.Type
+type Group = typeof Group.Type
+
+/** What differs between the SQL and the in-memory layer. */
+interface Engine {
+  readonly buckets: (plan: TimeBucketsPlan) => Effect.Effect<ReadonlyArray<BucketRow>, BackendError>
+  readonly groups: (plan: MetricsPlan) => Effect.Effect<ReadonlyArray<Group>, BackendError>
+  readonly count: (table: string, filters: ReadonlyArray<Filter>) => Effect.Effect<number, BackendError>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans
+// ---------------------------------------------------------------------------------------------
+
+interface BucketsPlanned extends TimeBucketsPlan {
+  readonly request: TimeBucketsRequest
+}
+
+const planBuckets = (policy: AccessPolicyService) => (input: unknown) =>
+  Effect.gen(function*() {
+    const request = yield* decode(TimeBucketsRequest, "timeBuckets")(input)
+    yield* policy.columns(request.table, [request.timeColumn, request.valueColumn])
+    yield* policy.filters(request.table, request.filters)
+    const range: ReadonlyArray<Filter> = [
+      { field: request.timeColumn, op: "gte", value: request.from },
+      { field: request.timeColumn, op: "lt", value: request.to }
+    ]
+    const planned: BucketsPlanned = {
+      request,
+      table: request.table,
+      timeColumn: request.timeColumn,
+      valueColumn: request.valueColumn,
+      aggregation: request.aggregation,
+      seconds: request.bucket,
+      where: { filters: [...request.filters, ...range] }
+    }
+    return planned
+  })
+
+const planMetrics = (policy: AccessPolicyService) => (input: unknown) =>
+  Effect.gen(function*() {
+    const request = yield* decode(MetricsRequest, "metrics")(input)
+    const metrics = Object.entries(request.metrics).map(([column, aggregation]) => ({ column, aggregation }))
+    yield* policy.columns(request.table, [...request.dimensions, ...metrics.map((m) => m.column)])
+    yield* policy.filters(request.table, request.filters)
+    yield* policy.sort(request.table, request.sort)
+    // A name that is both a dimension and a metric sorts as the dimension.
+    const alias = (field: string): string => {
+      const dimension = request.dimensions.indexOf(field)
+      return dimension >= 0
+        ? AnalyticsStatements.dimensionAlias(dimension)
+        : AnalyticsStatements.metricAlias(metrics.findIndex((m) => m.column === field))
+    }
+    const sorted = new Set(request.sort.map((s) => s.field))
+    const sort: ReadonlyArray<Sort> = request.dimensions.length === 0 ? [] : [
+      ...request.sort.map((s) => ({ ...s, field: alias(s.field) })),
+      ...request.dimensions.flatMap((d, i) =>
+        sorted.has(d)
+          ? []
+          : [{ field: AnalyticsStatements.dimensionAlias(i), direction: "asc", nulls: "last" } as const]
+      )
+    ]
+    const plan: MetricsPlan = {
+      table: request.table,
+      dimensions: request.dimensions,
+      metrics,
+      where: { filters: request.filters },
+      sort,
+      limit: request.limit
+    }
+    return plan
+  })
+
+const planCount = (policy: AccessPolicyService) => (input: unknown) =>
+  Effect.gen(function*() {
+    const request = yield* decode(CountRequest, "count")(input)
+    yield* policy.table(request.table)
+    yield* policy.filters(request.table, request.filters)
+    return request
+  })
+
+// ---------------------------------------------------------------------------------------------
+// The service over an engine
+// ---------------------------------------------------------------------------------------------
+
+const toBucket = (seconds: number) => (row: BucketRow): TimeBucket => ({
+  bucket: new Date(row.bucket_index * seconds * 1_000),
+  value: row.agg_value,
+  count: row.row_count
+})
+
+/** Every bucket of the range; those without rows have no value (0 for `count`) and count 0. */
+const fill = (request: TimeBucketsRequest, rows: ReadonlyArray<BucketRow>): ReadonlyArray<BucketRow> => {
+  const byIndex = new Map(rows.map((row) => [row.bucket_index, row]))
+  const { first, last } = bucketRange(request.from, request.to, request.bucket)
+  const empty = request.aggregation === "count" ? 0 : null
+  return Array.from(
+    { length: last - first + 1 },
+    (_, i) => byIndex.get(first + i) ?? { bucket_index: first + i, agg_value: empty, row_count: 0 }
+  )
+}
+
+const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => {
+  const count = (input: unknown): Effect.Effect<number, AnalyticsError> =>
+    Effect.flatMap(planCount(policy)(input), (request) => engine.count(request.table, request.filters))
+  return {
+    timeBuckets: (input) =>
+      Effect.gen(function*() {
+        const plan = yield* planBuckets(policy)(input)
+        const rows = [...(yield* engine.buckets(plan))].sort((a, b) => a.bucket_index - b.bucket_index)
+        const buckets = plan.request.emptyBuckets === "fill" ? fill(plan.request, rows) : rows
+        return buckets.map(toBucket(plan.seconds))
+      }).pipe(Effect.withSpan("Analytics.timeBuckets")),
+
+    metrics: (input) =>
+      Effect.gen(function*() {
+        const plan = yield* planMetrics(policy)(input)
+        const groups = yield* engine.groups(plan)
+        return groups.map((group): MetricsRow => ({
+          dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, group.dimensions[i] ?? null])),
+          metrics: Object.fromEntries(plan.metrics.map((m, i) => [m.column, group.metrics[i] ?? null])),
+          count: group.count
+        }))
+      }).pipe(Effect.withSpan("Analytics.metrics")),
+
+    count: (input) => count(input).pipe(Effect.withSpan("Analytics.count")),
+
+    pageCount: (input) =>
+      Effect.gen(function*() {
+        const request = yield* decode(PageCountRequest, "pageCount")(input)
+        const total = yield* count({ table: request.table, filters: request.filters })
+        return { total, perPage: request.perPage, pages: Math.ceil(total / request.perPage) }
+      }).pipe(Effect.withSpan("Analytics.pageCount"))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL
+// ---------------------------------------------------------------------------------------------
+
+const GroupRows = Schema.Array(Group)
+const BucketRows = Schema.Array(BucketRow)
+
+/**
+ * The analytics DAO over the `SqlClient` in context, every statement through `run` (timeout,
+ * typed errors, breaker, retry, span).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | SqlBackend | AccessPolicy> = Layer
+  .effect(
+    Analytics,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const backend = yield* SqlBackend
+      const policy = yield* AccessPolicy
+      const read = (operation: string, table: string) => <X, E>(effect: Effect.Effect<X, E>) =>
+        run({ operation, table, idempotent: true })(effect).pipe(Effect.provideService(SqlBackend, backend))
+      return make(policy, {
+        buckets: (plan) =>
+          AnalyticsStatements.timeBuckets(sql, plan).pipe(
+            Effect.flatMap(Schema.decodeUnknown(BucketRows)),
+            read("Analytics.timeBuckets", plan.table)
+          ),
+        groups: (plan) =>
+          AnalyticsStatements.metrics(sql, plan).pipe(
+            Effect.flatMap((rows) =>
+              Schema.decodeUnknown(GroupRows)(rows.map((row) => ({
+                dimensions: plan.dimensions.map((_, i) => row[AnalyticsStatements.dimensionAlias(i)]),
+                metrics: plan.metrics.map((_, i) => row[AnalyticsStatements.metricAlias(i)]),
+                count: row["row_count"]
+              })))
+            ),
+            read("Analytics.metrics", plan.table)
+          ),
+        count: (table, filters) =>
+          Statements.count(sql, table, { filters }).pipe(
+            Effect.flatMap((rows) => Schema.decodeUnknown(Numeric)(rows[0]?.n)),
+            read("Analytics.count", table)
+          )
+      })
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------
+
+const millisOf = (value: unknown): number | null => {
+  if (value instanceof Date) return value.getTime()
+  if (typeof value === "string") {
+    const parsed = Date.parse(value)
+    return Number.isNaN(parsed) ? null : parsed
+  }
+  return null
+}
+
+const numberOf = (value: unknown): number | undefined => {
+  if (typeof value === "number") return value
+  if (typeof value === "bigint") return Number(value)
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value)
+  return undefined
+}
+
+/** An aggregation over values as SQL computes it: NULLs skipped, no values gives NULL (0 for count). */
+const aggregate = (aggregation: Aggregation, values: ReadonlyArray<unknown>): number | null | undefined => {
+  const present = values.filter((v) => v !== null && v !== undefined)
+  if (aggregation === "count") return present.length
+  const numbers: Array<number> = []
+  for (const value of present) {
+    const n = numberOf(value)
+    if (n === undefined) return undefined
+    numbers.push(n)
+  }
+  if (numbers.length === 0) return null
+  switch (aggregation) {
+    case "sum":
+      return numbers.reduce((a, b) => a + b, 0)
+    case "avg":
+      return numbers.reduce((a, b) => a + b, 0) / numbers.length
+    case "min":
+      return numbers.reduce((a, b) => Math.min(a, b))
+    case "max":
+      return numbers.reduce((a, b) => Math.max(a, b))
+  }
+}
+
+const dimensionOf = (value: unknown): DimensionValue =>
+  value === undefined || value === null
+    ? null
+    : typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value instanceof Date
+    ? value
+    : String(value)
+
+const groupKey = (values: ReadonlyArray<DimensionValue>): string =>
+  JSON.stringify(values.map((v) => v instanceof Date ? { at: v.getTime() } : v))
+
+const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine => {
+  const failure = (operation: string, table: string, reason: "UndefinedObject" | "InvalidValue", detail: string) =>
+    new DataAccessError({ backend: "memory", operation, table, reason, detail })
+
+  const rowsOf = (operation: string, table: string) => {
+    const rows = tables.get(table)
+    return rows === undefined
+      ? Effect.fail(failure(operation, table, "UndefinedObject", `table ${table} does not exist`))
+      : Effect.succeed(rows)
+  }
+
+  const aggregated = (operation: string, table: string, aggregation: Aggregation, values: ReadonlyArray<unknown>) => {
+    const value = aggregate(aggregation, values)
+    return value === undefined
+      ? Effect.fail(failure(operation, table, "InvalidValue", `${aggregation} of a value that is not a number`))
+      : Effect.succeed(value)
+  }
+
+  return {
+    buckets: (plan) =>
+      Effect.gen(function*() {
+        const operation = "Analytics.timeBuckets"
+        const rows = (yield* rowsOf(operation, plan.table)).filter(wherePredicate(plan.where))
+        const buckets = new Map<number, Array<unknown>>()
+        for (const row of rows) {
+          const millis = millisOf(row[plan.timeColumn])
+          if (millis === null) continue
+          const index = Math.floor(millis / (plan.seconds * 1_000))
+          const values = buckets.get(index) ?? []
+          values.push(row[plan.valueColumn])
+          buckets.set(index, values)
+        }
+        return yield* Effect.forEach(buckets, ([index, values]) =>
+          Effect.map(aggregated(operation, plan.table, plan.aggregation, values), (value) => ({
+            bucket_index: index,
+            agg_value: value,
+            row_count: values.length
+          })))
+      }),
+
+    groups: (plan) =>
+      Effect.gen(function*() {
+        const operation = "Analytics.metrics"
+        const rows = (yield* rowsOf(operation, plan.table)).filter(wherePredicate(plan.where))
+        const groups = new Map<
+          string,
+          { readonly dimensions: ReadonlyArray<DimensionValue>; readonly rows: Array<Row> }
+        >()
+        // With no dimensions SQL returns one group, even over no rows.
+        if (plan.dimensions.length === 0) groups.set(groupKey([]), { dimensions: [], rows: [] })
+        for (const row of rows) {
+          const dimensions = plan.dimensions.map((d) => dimensionOf(row[d]))
+          const key = groupKey(dimensions)
+          const group = groups.get(key) ?? { dimensions, rows: [] }
+          group.rows.push(row)
+          groups.set(key, group)
+        }
+        const computed = yield* Effect.forEach(groups.values(), (group) =>
+          Effect.map(
+            Effect.forEach(
+              plan.metrics,
+              (m) => aggregated(operation, plan.table, m.aggregation, group.rows.map((row) => row[m.column]))
+            ),
+            (metrics): Group => ({ dimensions: group.dimensions, metrics, count: group.rows.length })
+          ))
+        const keyed = (group: Group): Row =>
+          Object.fromEntries([
+            ...group.dimensions.map((v, i) => [AnalyticsStatements.dimensionAlias(i), v]),
+            ...group.metrics.map((v, i) => [AnalyticsStatements.metricAlias(i), v])
+          ])
+        const order = comparator(plan.sort)
+        return plan.sort.length === 0
+          ? computed
+          : computed
+            .map((group) => ({ group, row: keyed(group) }))
+            .sort((a, b) => order(a.row, b.row))
+            .slice(0, plan.limit)
+            .map(({ group }) => group)
+      }),
+
+    count: (table, filters) =>
+      Effect.map(rowsOf("Analytics.count", table), (rows) => rows.filter(wherePredicate({ filters })).length)
+  }
+}
+
+/**
+ * The analytics DAO over rows held in memory, by table (the map is read at each request, so a
+ * test may fill it later). A table missing from the map fails as a missing SQL table does.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const AnalyticsTest = (
+  tables: ReadonlyMap<string, ReadonlyArray<Row>>
+): Layer.Layer<Analytics, never, AccessPolicy> =>
+  Layer.effect(Analytics, Effect.map(AccessPolicy, (policy) => make(policy, memoryEngine(tables))))

@@ -1,0 +1,3 @@
+import { memoryFixture, suite } from "../contracts/Analytics.js"
+
+suite("Analytics (memory)", memoryFixture)

@@ -1,0 +1,403 @@
+/**
+ * The Analytics contract: time buckets, grouped metrics and counts over a table of known rows,
+ * the same numbers on every backend, and every bad request refused with a typed error before any
+ * SQL runs.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { expect, layer } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
+import { AnalyticsLive, AnalyticsTest } from "../../src/layers/Analytics.js"
+import type { Row } from "../../src/layers/Query.js"
+import type { SqlBackend } from "../../src/layers/Sql.js"
+import type { MetricsInput, TimeBucketsInput } from "../../src/schemas/Analytics.js"
+import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
+import type { AnalyticsError } from "../../src/services/Analytics.js"
+import { Analytics } from "../../src/services/Analytics.js"
+import { uniqueName } from "../support/services.js"
+
+/** Creates and drops the seeded table, and gives the Analytics layer over the backend. */
+export class AnalyticsFixture extends Context.Tag("test/AnalyticsFixture")<AnalyticsFixture, {
+  readonly seed: (table: string, rows: ReadonlyArray<Row>) => Effect.Effect<void, unknown>
+  readonly drop: (table: string) => Effect.Effect<void, unknown>
+  readonly analytics: Layer.Layer<Analytics, never, AccessPolicy>
+}>() {}
+
+/**
+ * The table on SQL: a `TIMESTAMPTZ` on PostgreSQL, a `DATETIME(3)` on MySQL/MariaDB, a
+ * `DATETIME2(3)` on SQL Server; prices as `DECIMAL` (strings from node-postgres and mysql2).
+ */
+export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClient | SqlBackend> = Layer.effect(
+  AnalyticsFixture,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const context = yield* Effect.context<SqlClient.SqlClient | SqlBackend>()
+    const text = sql.literal(sql.onDialectOrElse({
+      pg: () => "VARCHAR(64) COLLATE \"C\"",
+      mysql: () => "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+      mssql: () => "NVARCHAR(64) COLLATE Latin1_General_100_BIN2",
+      orElse: () => "VARCHAR(64)"
+    }))
+    const time = sql.literal(sql.onDialectOrElse({
+      pg: () => "TIMESTAMPTZ",
+      mysql: () => "DATETIME(3)",
+      mssql: () => "DATETIME2(3)",
+      orElse: () => "TIMESTAMP"
+    }))
+    return {
+      seed: (table, rows) =>
+        Effect.gen(function*() {
+          yield* sql`CREATE TABLE ${sql(table)} (
+            id INTEGER NOT NULL PRIMARY KEY, at ${time} NOT NULL, region ${text} NULL, product ${text} NULL,
+            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL)`
+          yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
+        }),
+      drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
+      analytics: AnalyticsLive.pipe(Layer.provide(Layer.succeedContext(context)))
+    }
+  })
+)
+
+export const memoryFixture: Layer.Layer<AnalyticsFixture> = Layer.sync(AnalyticsFixture, () => {
+  const tables = new Map<string, ReadonlyArray<Row>>()
+  return {
+    seed: (table, rows) => Effect.sync(() => void tables.set(table, rows)),
+    drop: (table) => Effect.sync(() => void tables.delete(table)),
+    analytics: AnalyticsTest(tables)
+  }
+})
+
+const at = (iso: string) => new Date(iso)
+const hostile = "x' OR '1'='1"
+
+export const rows: ReadonlyArray<Row> = [
+  { id: 1, at: at("2026-01-01T00:05:00Z"), region: "eu", product: "coal", price: 10.5, qty: 3, secret: "s" },
+  { id: 2, at: at("2026-01-01T00:20:00Z"), region: "eu", product: "gas", price: 20.25, qty: 1, secret: "s" },
+  { id: 3, at: at("2026-01-01T00:59:59Z"), region: "us", product: "coal", price: null, qty: 5, secret: "s" },
+  { id: 4, at: at("2026-01-01T01:00:00Z"), region: "us", product: "gas", price: 30, qty: 2, secret: "s" },
+  { id: 5, at: at("2026-01-01T01:30:00Z"), region: "eu", product: "coal", price: 15.75, qty: null, secret: "s" },
+  { id: 6, at: at("2026-01-01T03:10:00Z"), region: "us", product: "coal", price: 40, qty: 4, secret: "s" },
+  { id: 7, at: at("2025-12-31T23:59:59Z"), region: "eu", product: "coal", price: 99, qty: 9, secret: "s" },
+  { id: 8, at: at("2026-01-01T05:00:00Z"), region: "eu", product: "gas", price: 50, qty: 1, secret: "s" },
+  { id: 9, at: at("2026-01-01T02:15:00Z"), region: "eu", product: hostile, price: null, qty: 1, secret: "s" }
+]
+
+/** The policy of a test table: `secret` is not readable, `id` neither filterable nor sortable. */
+const policyFor = (table: string) =>
+  AccessPolicyLayer.layer({
+    [table]: {
+      readable: ["id", "at", "region", "product", "price", "qty"],
+      filterable: ["at", "region", "product", "price", "qty"],
+      sortable: ["region", "product", "price", "qty"]
+    }
+  })
+
+/** Runs `body` against a freshly seeded table, dropped afterwards. */
+export const withTable = <X, E>(body: (table: string) => Effect.Effect<X, E, Analytics>) =>
+  Effect.gen(function*() {
+    const fixture = yield* AnalyticsFixture
+    const table = uniqueName("analytics")
+    yield* fixture.seed(table, rows)
+    return yield* body(table).pipe(
+      Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+      Effect.ensuring(Effect.ignore(fixture.drop(table)))
+    )
+  })
+
+const iso = (
+  buckets: ReadonlyArray<{ readonly bucket: Date; readonly value: number | null; readonly count: number }>
+) => buckets.map((b) => [b.bucket.toISOString(), b.value, b.count])
+
+/** The tag of a failure, with the reason of an AccessDenied. */
+const refusal = <A, R>(effect: Effect.Effect<A, AnalyticsError, R>) =>
+  Effect.map(Effect.flip(effect), (e) => e._tag === "AccessDenied" ? e.reason : e._tag)
+
+/** Input as it may arrive from outside, unchecked by the compiler. */
+const raw = <A>(input: unknown): A => input as A
+
+export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, unknown>): void => {
+  layer(fixtureLayer, { timeout: "60 seconds", excludeTestServices: true })(name, (it) => {
+    it.effect("hourly averages are aligned to UTC hours; NULLs are skipped; empty buckets omitted or filled", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const request = {
+            table,
+            timeColumn: "at",
+            valueColumn: "price",
+            aggregation: "avg",
+            bucket: "1 hour",
+            from: at("2026-01-01T00:00:00Z"),
+            to: at("2026-01-01T05:00:00Z")
+          } as const
+          const omitted = yield* analytics.timeBuckets(request)
+          expect(iso(omitted)).toEqual([
+            ["2026-01-01T00:00:00.000Z", 15.375, 3],
+            ["2026-01-01T01:00:00.000Z", 22.875, 2],
+            ["2026-01-01T02:00:00.000Z", null, 1],
+            ["2026-01-01T03:00:00.000Z", 40, 1]
+          ])
+          const filled = yield* analytics.timeBuckets({ ...request, emptyBuckets: "fill" })
+          expect(iso(filled)).toEqual([...iso(omitted), ["2026-01-01T04:00:00.000Z", null, 0]])
+          // From JSON: ISO strings and an upper-case unit.
+          const fromJson = yield* analytics.timeBuckets({
+            ...request,
+            bucket: "1 HOUR",
+            from: "2026-01-01T00:00:00Z",
+            to: "2026-01-01T05:00:00.000Z"
+          })
+          expect(iso(fromJson)).toEqual(iso(omitted))
+        })
+      ))
+
+    it.effect("count, sum, min and max; filters; a range not aligned to the width", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const base = { table, timeColumn: "at", bucket: "1 hour" } as const
+          const counted = yield* analytics.timeBuckets({
+            ...base,
+            valueColumn: "qty",
+            aggregation: "count",
+            from: "2026-01-01T00:00:00Z",
+            to: "2026-01-01T05:00:00Z",
+            emptyBuckets: "fill"
+          })
+          expect(iso(counted)).toEqual([
+            ["2026-01-01T00:00:00.000Z", 3, 3],
+            ["2026-01-01T01:00:00.000Z", 1, 2],
+            ["2026-01-01T02:00:00.000Z", 1, 1],
+            ["2026-01-01T03:00:00.000Z", 1, 1],
+            ["2026-01-01T04:00:00.000Z", 0, 0]
+          ])
+          const europe = yield* analytics.timeBuckets({
+            ...base,
+            valueColumn: "qty",
+            aggregation: "sum",
+            from: "2026-01-01T00:00:00Z",
+            to: "2026-01-01T05:00:00Z",
+            filters: [{ field: "region", op: "eq", value: "eu" }]
+          })
+          expect(iso(europe)).toEqual([
+            ["2026-01-01T00:00:00.000Z", 4, 2],
+            ["2026-01-01T01:00:00.000Z", null, 1],
+            ["2026-01-01T02:00:00.000Z", 1, 1]
+          ])
+          const day = { ...base, bucket: "1 day", valueColumn: "price", from: "2025-12-31T00:00:00Z" } as const
+          const lows = yield* analytics.timeBuckets({ ...day, aggregation: "min", to: "2026-01-02T00:00:00Z" })
+          const highs = yield* analytics.timeBuckets({ ...day, aggregation: "max", to: "2026-01-02T00:00:00Z" })
+          expect(iso(lows)).toEqual([["2025-12-31T00:00:00.000Z", 99, 1], ["2026-01-01T00:00:00.000Z", 10.5, 8]])
+          expect(iso(highs)).toEqual([["2025-12-31T00:00:00.000Z", 99, 1], ["2026-01-01T00:00:00.000Z", 50, 8]])
+          // The first bucket starts at the hour, but holds only the rows from 00:30 on.
+          const unaligned = yield* analytics.timeBuckets({
+            ...base,
+            valueColumn: "price",
+            aggregation: "avg",
+            from: "2026-01-01T00:30:00Z",
+            to: "2026-01-01T02:00:00Z",
+            emptyBuckets: "fill"
+          })
+          expect(iso(unaligned)).toEqual([
+            ["2026-01-01T00:00:00.000Z", null, 1],
+            ["2026-01-01T01:00:00.000Z", 22.875, 2]
+          ])
+          const quarters = yield* analytics.timeBuckets({
+            ...base,
+            bucket: "15 minutes",
+            valueColumn: "id",
+            aggregation: "count",
+            from: "2026-01-01T00:00:00Z",
+            to: "2026-01-01T01:00:00Z",
+            emptyBuckets: "fill"
+          })
+          expect(iso(quarters)).toEqual([
+            ["2026-01-01T00:00:00.000Z", 1, 1],
+            ["2026-01-01T00:15:00.000Z", 1, 1],
+            ["2026-01-01T00:30:00.000Z", 0, 0],
+            ["2026-01-01T00:45:00.000Z", 1, 1]
+          ])
+        })
+      ))
+
+    it.effect("metrics are grouped by the dimensions, sorted and limited", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const byRegion = yield* analytics.metrics({
+            table,
+            metrics: { price: "sum", qty: "max" },
+            dimensions: ["region"]
+          })
+          expect(byRegion).toEqual([
+            { dimensions: { region: "eu" }, metrics: { price: 195.5, qty: 9 }, count: 6 },
+            { dimensions: { region: "us" }, metrics: { price: 70, qty: 5 }, count: 3 }
+          ])
+          const top = yield* analytics.metrics({
+            table,
+            metrics: { price: "sum" },
+            dimensions: ["region", "product"],
+            sort: [{ field: "price", direction: "desc" }],
+            limit: 3
+          })
+          expect(top.map((g) => [g.dimensions["region"], g.dimensions["product"], g.metrics["price"], g.count]))
+            .toEqual([["eu", "coal", 125.25, 3], ["eu", "gas", 70.25, 2], ["us", "coal", 40, 2]])
+          const nullsLast = yield* analytics.metrics({
+            table,
+            metrics: { price: "sum" },
+            dimensions: ["product", "region"],
+            sort: [{ field: "price" }]
+          })
+          expect(nullsLast.map((g) => g.metrics["price"])).toEqual([30, 40, 70.25, 125.25, null])
+          const averages = yield* analytics.metrics({
+            table,
+            metrics: { price: "avg" },
+            dimensions: ["region"],
+            filters: [{ field: "product", op: "in", values: ["coal", "gas"] }],
+            sort: [{ field: "region", direction: "desc" }]
+          })
+          expect(averages).toEqual([
+            { dimensions: { region: "us" }, metrics: { price: 35 }, count: 3 },
+            { dimensions: { region: "eu" }, metrics: { price: 39.1 }, count: 5 }
+          ])
+        })
+      ))
+
+    it.effect("without dimensions there is one group, even over no rows; values are bound, never SQL", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const all = yield* analytics.metrics({ table, metrics: { qty: "count", price: "min" } })
+          expect(all).toEqual([{ dimensions: {}, metrics: { qty: 8, price: 10.5 }, count: 9 }])
+          const none = yield* analytics.metrics({
+            table,
+            metrics: { qty: "count", price: "avg" },
+            filters: [{ field: "region", op: "eq", value: "' OR 1=1 --" }]
+          })
+          expect(none).toEqual([{ dimensions: {}, metrics: { qty: 0, price: null }, count: 0 }])
+          const quoted = yield* analytics.metrics({
+            table,
+            metrics: { qty: "sum" },
+            dimensions: ["product"],
+            filters: [{ field: "product", op: "eq", value: hostile }]
+          })
+          expect(quoted).toEqual([{ dimensions: { product: hostile }, metrics: { qty: 1 }, count: 1 }])
+        })
+      ))
+
+    it.effect("count and pageCount for pagination", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const europe = [{ field: "region", op: "eq", value: "eu" }] as const
+          expect(yield* analytics.count({ table })).toBe(9)
+          expect(yield* analytics.count({ table, filters: europe })).toBe(6)
+          expect(
+            yield* analytics.count({
+              table,
+              filters: [{
+                field: "at",
+                op: "between",
+                from: at("2026-01-01T00:05:00Z"),
+                to: at("2026-01-01T01:00:00Z")
+              }]
+            })
+          ).toBe(4)
+          expect(yield* analytics.pageCount({ table, filters: europe, perPage: 4 })).toEqual({
+            total: 6,
+            perPage: 4,
+            pages: 2
+          })
+          expect(
+            yield* analytics.pageCount({ table, filters: [{ field: "region", op: "eq", value: "none" }], perPage: 4 })
+          ).toEqual({ total: 0, perPage: 4, pages: 0 })
+        })
+      ))
+
+    it.effect("names off the allow-list are AccessDenied, bad requests ValidationError, before any SQL", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const buckets = {
+            table,
+            timeColumn: "at",
+            valueColumn: "price",
+            aggregation: "avg",
+            bucket: "1 hour",
+            from: "2026-01-01T00:00:00Z",
+            to: "2026-01-02T00:00:00Z"
+          }
+          const timeBuckets = (change: Record<string, unknown>) =>
+            refusal(analytics.timeBuckets(raw<TimeBucketsInput>({ ...buckets, ...change })))
+          const metrics = (input: Record<string, unknown>) =>
+            refusal(analytics.metrics(raw<MetricsInput>({ table, metrics: { price: "sum" }, ...input })))
+          const refused = yield* Effect.all([
+            timeBuckets({ table: "pg_authid" }),
+            timeBuckets({ table: `public.${table}` }),
+            timeBuckets({ timeColumn: "secret" }),
+            timeBuckets({ valueColumn: "price); DROP TABLE x; --" }),
+            timeBuckets({ filters: [{ field: "id", op: "eq", value: 1 }] }),
+            timeBuckets({ aggregation: "median" }),
+            timeBuckets({ aggregation: "avg(price)" }),
+            timeBuckets({ bucket: "1 week" }),
+            timeBuckets({ bucket: "0 minutes" }),
+            timeBuckets({ bucket: "1 hour; DROP TABLE x" }),
+            timeBuckets({ from: "2026-01-03T00:00:00Z" }),
+            timeBuckets({ from: buckets.to }),
+            timeBuckets({ bucket: "1 second" }),
+            timeBuckets({ from: "1969-12-31T00:00:00Z" }),
+            timeBuckets({ from: "yesterday" }),
+            timeBuckets({ emptyBuckets: "zero" }),
+            metrics({ dimensions: ["secret"] }),
+            metrics({ metrics: { secret: "count" } }),
+            metrics({ metrics: { price: "stddev" } }),
+            metrics({ metrics: {} }),
+            metrics({ dimensions: ["id"], sort: [{ field: "id" }] }),
+            metrics({ dimensions: ["region"], sort: [{ field: "qty" }] }),
+            metrics({ dimensions: ["region", "region"] }),
+            metrics({ limit: 0 }),
+            metrics({ having: "1=1" }),
+            refusal(analytics.count({ table: "users" })),
+            refusal(analytics.count({ table, filters: [{ field: "secret", op: "isNull" }] })),
+            refusal(analytics.count(raw({ table, filters: [{ field: "region", op: "regex", value: ".*" }] }))),
+            refusal(analytics.pageCount({ table, perPage: 0 })),
+            refusal(analytics.count(raw("SELECT 1")))
+          ])
+          expect(refused).toEqual([
+            "TableNotAllowed",
+            "TableNotAllowed",
+            "ColumnNotAllowed",
+            "ColumnNotAllowed",
+            "FilterNotAllowed",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ColumnNotAllowed",
+            "ColumnNotAllowed",
+            "ValidationError",
+            "ValidationError",
+            "SortNotAllowed",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "TableNotAllowed",
+            "FilterNotAllowed",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError"
+          ])
+          expect(yield* analytics.count({ table })).toBe(9)
+        })
+      ))
+  })
+}
