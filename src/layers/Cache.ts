@@ -15,6 +15,7 @@ import * as Either from "effect/Either"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -109,6 +110,33 @@ const ttlMillis = (ttl: Duration.Duration): Either.Either<number, ValidationErro
     : Either.left(new ValidationError({ field: "ttl", detail: "must be at least 1 millisecond and finite" }))
 }
 
+/**
+ * A value's codec to and from its JSON text, built once per schema: building `parseJson` and its
+ * parser on every call cost more than the Redis round trip of a hit.
+ */
+interface JsonCodec {
+  readonly decode: (text: string) => Either.Either<unknown, ParseResult.ParseError>
+  readonly encode: (value: unknown) => Effect.Effect<string, ParseResult.ParseError>
+}
+
+const jsonCodecs = new WeakMap<Schema.Schema.All, JsonCodec>()
+
+const jsonCodec = <A, I>(schema: Schema.Schema<A, I>): JsonCodec => {
+  const known = jsonCodecs.get(schema)
+  if (known !== undefined) return known
+  const json = Schema.parseJson(schema)
+  const codec: JsonCodec = {
+    decode: Schema.decodeUnknownEither(json),
+    encode: Schema.encode(json) as JsonCodec["encode"]
+  }
+  jsonCodecs.set(schema, codec)
+  return codec
+}
+
+/** Spans of the cache path carry no stack trace: capturing one costs more than a cache hit. */
+const span = (name: string, attributes: Record<string, unknown>) =>
+  Effect.withSpan(name, { attributes, captureStackTrace: false })
+
 const makeWith = (store: KeyStore, options: CacheOptions) =>
   Effect.gen(function*() {
     const { batchSize, defaultTtl, namespace } = yield* settings(options)
@@ -145,8 +173,8 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
       Effect.gen(function*() {
         const raw = yield* observed(store.get(full))
         if (Option.isNone(raw)) return Option.none<A>()
-        const decoded = yield* Effect.either(Schema.decodeUnknown(Schema.parseJson(schema))(raw.value))
-        if (Either.isRight(decoded)) return Option.some(decoded.right)
+        const decoded = jsonCodec(schema).decode(raw.value)
+        if (Either.isRight(decoded)) return Option.some(decoded.right as A)
         // A value written under an older shape: a miss, and it goes so that the next write replaces it.
         yield* Effect.ignore(observed(store.unlink([full])))
         return Option.none<A>()
@@ -154,7 +182,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
 
     const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
       Effect.gen(function*() {
-        const encoded = yield* Schema.encode(Schema.parseJson(schema))(value).pipe(
+        const encoded = yield* jsonCodec(schema).encode(value).pipe(
           Effect.mapError((error) =>
             new ValidationError({ field: "value", detail: `does not encode: ${ParseIssue.describe(error)}` })
           )
@@ -205,13 +233,13 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         Effect.gen(function*() {
           const full = yield* render(key)
           return yield* read(full, schema)
-        }).pipe(Effect.withSpan("Cache.get", { attributes: attributes(key) })),
+        }).pipe(span("Cache.get", attributes(key))),
       set: (key, schema, value, options) =>
         Effect.gen(function*() {
           const full = yield* render(key)
           const ttl = yield* ttlOf(options)
           yield* write(full, schema, value, ttl)
-        }).pipe(Effect.withSpan("Cache.set", { attributes: attributes(key) })),
+        }).pipe(span("Cache.set", attributes(key))),
       getOrSet: (key, schema, load, options) =>
         Effect.gen(function*() {
           const full = yield* render(key)
@@ -229,12 +257,12 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
               return value
             })
           )
-        }).pipe(Effect.withSpan("Cache.getOrSet", { attributes: attributes(key) })),
+        }).pipe(span("Cache.getOrSet", attributes(key))),
       invalidate: (key) =>
         Effect.gen(function*() {
           const full = yield* render(key)
           return (yield* observed(store.unlink([full]))) > 0
-        }).pipe(Effect.withSpan("Cache.invalidate", { attributes: attributes(key) })),
+        }).pipe(span("Cache.invalidate", attributes(key))),
       invalidatePrefix: (prefix) =>
         Effect.gen(function*() {
           const full = yield* render(prefix)
@@ -256,7 +284,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
           yield* unlinkPending
           yield* Effect.annotateCurrentSpan("cache.deleted", deleted)
           return deleted
-        }).pipe(Effect.withSpan("Cache.invalidatePrefix", { attributes: attributes(prefix) }))
+        }).pipe(span("Cache.invalidatePrefix", attributes(prefix)))
     }
     return service
   })

@@ -14,7 +14,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import RedisMock from "ioredis-mock"
-import type { Backend } from "../errors.js"
+import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError } from "../errors.js"
 import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
@@ -45,6 +45,11 @@ export interface RedisOptions {
   readonly breakerResetTimeout?: Duration.DurationInput | undefined
   /** The name the connection shows in `CLIENT LIST`. Default `effect-dao`. */
   readonly connectionName?: string | undefined
+  /**
+   * Sends the commands issued in one tick as one pipeline (ioredis `enableAutoPipelining`): many
+   * concurrent reads then cost one round trip. Default false.
+   */
+  readonly autoPipelining?: boolean | undefined
 }
 
 const parse = (options: RedisOptions) => {
@@ -60,32 +65,45 @@ const parse = (options: RedisOptions) => {
   }
 }
 
-/** The parts of a client shared by the server and the in-memory stand-in. */
+/**
+ * The parts of a client shared by the server and the in-memory stand-in. `commandTimeout` is
+ * `"driver"` when the connection bounds each command itself (ioredis `commandTimeout`, failing
+ * with "Command timed out", a `ConnectionError` Timeout): racing every call against an Effect
+ * timer forks two fibers per command, which cost more than a cache hit.
+ */
 const makeService = (
   backend: "redis" | "memory",
   target: string,
   redis: Redis,
-  commandTimeout: Duration.Duration,
+  commandTimeout: Duration.Duration | "driver",
   breaker: CircuitBreaker
 ): RedisClientService => {
+  const bounded = <A>(operation: string, self: Effect.Effect<A, BackendError>): Effect.Effect<A, BackendError> =>
+    commandTimeout === "driver" ? self : Effect.timeoutFail(self, {
+      duration: commandTimeout,
+      onTimeout: () =>
+        new ConnectionError({
+          backend,
+          operation,
+          target,
+          reason: "Timeout",
+          detail: `no answer within ${Duration.format(commandTimeout)}`
+        })
+    })
   const use = <A>(operation: string, f: (redis: Redis) => Promise<A>) =>
-    Effect.tryPromise({
-      try: () => f(redis),
-      catch: classify({ backend: backend as Backend, operation, target })
-    }).pipe(
-      Effect.timeoutFail({
-        duration: commandTimeout,
-        onTimeout: () =>
-          new ConnectionError({
-            backend,
-            operation,
-            target,
-            reason: "Timeout",
-            detail: `no answer within ${Duration.format(commandTimeout)}`
-          })
-      }),
+    bounded(
+      operation,
+      Effect.tryPromise({
+        try: () => f(redis),
+        catch: classify({ backend: backend as Backend, operation, target })
+      })
+    ).pipe(
       breaker.protect,
-      Effect.withSpan(operation, { kind: "client", attributes: { "db.system.name": "redis" } })
+      Effect.withSpan(operation, {
+        kind: "client",
+        attributes: { "db.system.name": "redis" },
+        captureStackTrace: false
+      })
     )
   return {
     backend,
@@ -124,6 +142,8 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
           enableOfflineQueue: false,
           autoResendUnfulfilledCommands: false,
           maxRetriesPerRequest: 0,
+          enableAutoPipelining: options.autoPipelining ?? false,
+          commandTimeout: Duration.toMillis(Duration.decode(options.commandTimeout ?? "5 seconds")),
           retryStrategy: (times) => Math.min(50 * 2 ** times, 5_000)
         })
         return client
@@ -175,7 +195,7 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
       failureThreshold: options.breakerThreshold,
       resetTimeout: options.breakerResetTimeout
     })
-    return makeService("redis", target, redis, Duration.decode(options.commandTimeout ?? "5 seconds"), breaker)
+    return makeService("redis", target, redis, "driver", breaker)
   })
 
 /**

@@ -113,11 +113,20 @@ export const schedule = (options: RetryOptions): Schedule.Schedule<unknown> => {
  * @category combinators
  */
 export const retrying = (kind: "sql" | "redis") => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(RetryPolicy, (policy) =>
-    Effect.retry(self, {
-      schedule: schedule(policy[kind]),
-      while: isTransient
-    }))
+  // The schedule is built only once a first attempt has failed transiently: the common case, a
+  // success, then costs one `catchIf` instead of a schedule and its driver per call.
+  Effect.catchIf(self, isTransient, (first) =>
+    Effect.flatMap(RetryPolicy, (policy) =>
+      Effect.flatMap(Schedule.driver(schedule(policy[kind])), (driver) => {
+        const again = (error: E): Effect.Effect<A, E, R> =>
+          Effect.matchEffect(driver.next(error), {
+            onFailure: () =>
+              Effect.fail(error),
+            onSuccess: () =>
+              Effect.catchIf(self, isTransient, again)
+          })
+        return again(first)
+      })))
 
 /**
  * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it
@@ -282,7 +291,20 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
       detail: "the backend failed repeatedly; calls fail fast until the reset timeout has passed"
     })
 
+    const closed: BreakerState = { _tag: "Closed", failures: 0 }
+    const afterClosed = <A, E>(exit: Exit.Exit<A, E>) =>
+      Exit.isSuccess(exit)
+        ? Ref.set(ref, closed)
+        : Effect.flatMap(Clock.currentTimeMillis, (now) => record("run", outcomeOf(exit), now))
+
+    // While closed (nearly always) no clock is read and no state changes before the call.
     const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
+      Effect.flatMap(
+        Ref.get(ref),
+        (state) => state._tag === "Closed" ? Effect.onExit(self, afterClosed) : guarded(self)
+      )
+
+    const guarded = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
       Effect.gen(function*() {
         const admission = yield* Effect.flatMap(Clock.currentTimeMillis, admit)
         if (admission === "reject") return yield* Effect.fail(rejected)
