@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as BulkInsert from "./bulk-insert.js"
+import * as CacheHit from "./cache-hit.js"
 import { results } from "./harness.js"
 import * as Pagination from "./pagination.js"
 import * as PointRead from "./point-read.js"
@@ -13,7 +14,11 @@ import * as PointRead from "./point-read.js"
 const benchmarks: Record<string, { readonly description: string; readonly run: () => Promise<void> }> = {
   "point-read": { description: "findById vs raw pool, PostgreSQL and MariaDB", run: PointRead.run },
   "bulk-insert": { description: "createMany vs raw multi-row INSERT, PostgreSQL", run: BulkInsert.run },
-  "pagination": { description: "keyset vs offset pages over 1,000,000 rows, PostgreSQL", run: Pagination.run }
+  "pagination": { description: "keyset vs offset pages over 1,000,000 rows, PostgreSQL", run: Pagination.run },
+  "cache-hit": {
+    description: "Cache.get vs raw ioredis get + JSON.parse, with and without pipelining",
+    run: CacheHit.run
+  }
 }
 
 const main = async () => {
