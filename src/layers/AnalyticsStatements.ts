@@ -156,10 +156,10 @@ export const metrics = (sql: Sql, plan: MetricsPlan): Statement.Statement<Row> =
   )
   const groupBy = plan.dimensions.length === 0
     ? sql``
-    : sql`GROUP BY ${sql.csv(plan.dimensions.map((column) => sql`${sql(column)}`))}`
+    : sql` GROUP BY ${sql.csv(plan.dimensions.map((column) => sql`${sql(column)}`))}`
   const grouped = sql`SELECT ${sql.csv([...dimensions, ...aggregates, sql`COUNT(*) AS ${sql("row_count")}`])} FROM ${
     sql(plan.table)
-  } WHERE ${whereSql(sql, plan.where)} ${groupBy}`
+  } WHERE ${whereSql(sql, plan.where)}${groupBy}`
   if (plan.sort.length === 0) return sql<Row>`SELECT * FROM (${grouped}) AS ${sql("g")}`
   const limit = sql.onDialectOrElse({
     mssql: () => sql`OFFSET 0 ROWS FETCH NEXT ${plan.limit} ROWS ONLY`,

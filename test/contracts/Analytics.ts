@@ -23,6 +23,11 @@ export class AnalyticsFixture extends Context.Tag("test/AnalyticsFixture")<Analy
   readonly seed: (table: string, rows: ReadonlyArray<Row>) => Effect.Effect<void, unknown>
   readonly drop: (table: string) => Effect.Effect<void, unknown>
   readonly analytics: Layer.Layer<Analytics, never, AccessPolicy>
+  /**
+   * Runs `effect` on one connection whose session time zone is +05:30 (PostgreSQL, MySQL/MariaDB),
+   * failing unless the session really is in it; as is elsewhere.
+   */
+  readonly inSessionZone: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, unknown, R>
 }>() {}
 
 /**
@@ -55,7 +60,32 @@ export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClien
           yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
         }),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
-      analytics: AnalyticsLive.pipe(Layer.provide(Layer.succeedContext(context)))
+      analytics: AnalyticsLive.pipe(Layer.provide(Layer.succeedContext(context))),
+      inSessionZone: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, unknown, R> => {
+        const shifted = (zone: Effect.Effect<ReadonlyArray<Row>, unknown>) =>
+          Effect.flatMap(zone, (rows) =>
+            ["+05:30", "<+05:30>-05:30"].includes(String(rows[0]?.["zone"]))
+              ? Effect.void
+              : Effect.dieMessage(`session time zone not shifted: ${String(rows[0]?.["zone"])}`))
+        return sql.onDialectOrElse({
+          pg: () =>
+            sql.withTransaction(
+              sql`SET LOCAL TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE`.pipe(
+                Effect.zipRight(shifted(sql`SELECT current_setting('TimeZone') AS zone`)),
+                Effect.zipRight(effect)
+              )
+            ),
+          mysql: () =>
+            sql.withTransaction(
+              sql`SET time_zone = '+05:30'`.pipe(
+                Effect.zipRight(shifted(sql`SELECT @@session.time_zone AS zone`)),
+                Effect.zipRight(effect),
+                Effect.ensuring(Effect.ignore(sql`SET time_zone = DEFAULT`))
+              )
+            ),
+          orElse: () => effect
+        })
+      }
     }
   })
 )
@@ -65,7 +95,8 @@ export const memoryFixture: Layer.Layer<AnalyticsFixture> = Layer.sync(Analytics
   return {
     seed: (table, rows) => Effect.sync(() => void tables.set(table, rows)),
     drop: (table) => Effect.sync(() => void tables.delete(table)),
-    analytics: AnalyticsTest(tables)
+    analytics: AnalyticsTest(tables),
+    inSessionZone: (effect) => effect
   }
 })
 
@@ -220,6 +251,34 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
           ])
         })
       ))
+
+    it.effect("buckets do not move with the session time zone (DATETIME on MySQL/MariaDB, TIMESTAMPTZ on PostgreSQL)", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        return yield* withTable((table) =>
+          Effect.gen(function*() {
+            const analytics = yield* Analytics
+            const request = {
+              table,
+              timeColumn: "at",
+              valueColumn: "price",
+              aggregation: "max",
+              from: "2025-12-31T00:00:00Z",
+              to: "2026-01-01T04:00:00Z"
+            } as const
+            const days = yield* fixture.inSessionZone(analytics.timeBuckets({ ...request, bucket: "1 day" }))
+            expect(iso(days)).toEqual([["2025-12-31T00:00:00.000Z", 99, 1], ["2026-01-01T00:00:00.000Z", 40, 7]])
+            const hours = yield* fixture.inSessionZone(analytics.timeBuckets({ ...request, bucket: "1 hour" }))
+            expect(iso(hours)).toEqual([
+              ["2025-12-31T23:00:00.000Z", 99, 1],
+              ["2026-01-01T00:00:00.000Z", 20.25, 3],
+              ["2026-01-01T01:00:00.000Z", 30, 2],
+              ["2026-01-01T02:00:00.000Z", null, 1],
+              ["2026-01-01T03:00:00.000Z", 40, 1]
+            ])
+          })
+        )
+      }))
 
     it.effect("metrics are grouped by the dimensions, sorted and limited", () =>
       withTable((table) =>
