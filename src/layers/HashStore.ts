@@ -15,7 +15,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { DataAccessError } from "../errors.js"
 import type { HashLog as HashLogType } from "../schemas/HashLog.js"
-import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery } from "../schemas/HashLog.js"
+import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery, makeLog } from "../schemas/HashLog.js"
 import type {
   HashField as HashFieldType,
   HashRecord as HashRecordType,
@@ -208,15 +208,7 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
         Effect.gen(function*() {
           const log = yield* decodeLog(entry)
           const at = yield* now
-          const created = yield* logs.create({
-            log_id: crypto.randomUUID(),
-            site_id: log.site_id ?? null,
-            log_level: log.log_level,
-            logged_at: at,
-            session_id: log.session_id ?? null,
-            summary_message: log.summary_message,
-            detailed_message: log.detailed_message ?? null
-          })
+          const created = yield* logs.create(makeLog(log, crypto.randomUUID(), at))
           return created.log_id
         }).pipe(onLogs("putLog")),
 
@@ -298,6 +290,30 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
 export const layer = (names: HashStoreTables = hashStoreTables) => Layer.effect(HashStore, make(names))
 
 /**
+ * On SQL, on tables of the given names. The repositories underneath are built fresh for this
+ * layer: two tiers composed in one program over different `SqlClient`s never share them.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLive = (names: HashStoreTables = hashStoreTables): Layer.Layer<
+  HashStore,
+  Effect.Effect.Error<ReturnType<typeof make>>,
+  AccessPolicy | SqlClient.SqlClient | SqlBackend
+> => layer(names).pipe(Layer.provide(Layer.fresh(RepositoryLive)))
+
+/**
+ * In memory, on a store of its own, under the given table names.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTest = (
+  names: HashStoreTables = hashStoreTables
+): Layer.Layer<HashStore, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> =>
+  layer(names).pipe(Layer.provide(Layer.fresh(RepositoryTest)))
+
+/**
  * On SQL (tables from `migrations/HashStore`).
  *
  * @since 0.1.0
@@ -307,7 +323,7 @@ export const HashStoreLive: Layer.Layer<
   HashStore,
   Effect.Effect.Error<ReturnType<typeof make>>,
   AccessPolicy | SqlClient.SqlClient | SqlBackend
-> = layer().pipe(Layer.provide(RepositoryLive))
+> = layerLive()
 
 /**
  * In memory, for users' tests.
@@ -315,5 +331,5 @@ export const HashStoreLive: Layer.Layer<
  * @since 0.1.0
  * @category layers
  */
-export const HashStoreTest: Layer.Layer<HashStore, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> = layer()
-  .pipe(Layer.provide(RepositoryTest))
+export const HashStoreTest: Layer.Layer<HashStore, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> =
+  layerTest()

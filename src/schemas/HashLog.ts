@@ -107,3 +107,23 @@ export const hashLogColumns = {
   filterable: ["log_id", "site_id", "log_level", "logged_at", "session_id"],
   sortable: ["log_id", "site_id", "log_level", "logged_at", "session_id"]
 }
+
+/**
+ * The row a validated entry becomes, with its id and time.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeLog = (
+  entry: typeof HashLogInput.Type,
+  id: string,
+  at: Date
+): HashLog => ({
+  log_id: id,
+  site_id: entry.site_id ?? null,
+  log_level: entry.log_level,
+  logged_at: at,
+  session_id: entry.session_id ?? null,
+  summary_message: entry.summary_message,
+  detailed_message: entry.detailed_message ?? null
+})

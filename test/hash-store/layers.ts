@@ -3,7 +3,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AccessPolicy from "../../src/layers/AccessPolicy.js"
 import * as HashStoreLayer from "../../src/layers/HashStore.js"
-import { RepositoryLive, RepositoryTest } from "../../src/layers/Repository.js"
 import type { SqlBackend } from "../../src/layers/Sql.js"
 import { createTables, dropTables } from "../../src/migrations/HashStore.js"
 import type { HashStoreTables } from "../../src/schemas/HashRecord.js"
@@ -22,16 +21,15 @@ export const ownTables = (names: HashStoreTables) =>
 /** The store in memory. */
 export const inMemory = () => {
   const names = freshTables()
-  return HashStoreLayer.layer(names).pipe(
-    Layer.provide(Layer.merge(RepositoryTest, AccessPolicy.layer(HashStoreLayer.tablesFor(names))))
-  )
+  return HashStoreLayer.layerTest(names).pipe(Layer.provide(AccessPolicy.layer(HashStoreLayer.tablesFor(names))))
 }
 
 /** The store on a SQL backend, on tables of its own. */
-export const onSql = <E>(backend: Layer.Layer<SqlClient.SqlClient | SqlBackend, E>) => {
-  const names = freshTables()
-  return HashStoreLayer.layer(names).pipe(
-    Layer.provide(Layer.merge(RepositoryLive, AccessPolicy.layer(HashStoreLayer.tablesFor(names)))),
+export const onSql = <E>(
+  backend: Layer.Layer<SqlClient.SqlClient | SqlBackend, E>,
+  names: HashStoreTables = freshTables()
+) =>
+  HashStoreLayer.layerLive(names).pipe(
+    Layer.provide(AccessPolicy.layer(HashStoreLayer.tablesFor(names))),
     Layer.provide(ownTables(names).pipe(Layer.provideMerge(backend)))
   )
-}
