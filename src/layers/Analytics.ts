@@ -20,6 +20,7 @@ import type { Aggregation, DimensionValue, MetricsRow, TimeBucket } from "../sch
 import {
   bucketRange,
   CountRequest,
+  MetricsPageRequest,
   MetricsRequest,
   PageCountRequest,
   TimeBucketsRequest
@@ -65,6 +66,8 @@ type Group = typeof Group.Type
 interface Engine {
   readonly buckets: (plan: TimeBucketsPlan) => Effect.Effect<ReadonlyArray<BucketRow>, BackendError>
   readonly groups: (plan: MetricsPlan) => Effect.Effect<ReadonlyArray<Group>, BackendError>
+  /** Only called with at least one dimension. */
+  readonly groupCount: (plan: MetricsPlan) => Effect.Effect<number, BackendError>
   readonly count: (table: string, filters: ReadonlyArray<Filter>) => Effect.Effect<number, BackendError>
 }
 
@@ -97,9 +100,12 @@ const planBuckets = (policy: AccessPolicyService) => (input: unknown) =>
     return planned
   })
 
-const planMetrics = (policy: AccessPolicyService) => (input: unknown) =>
+const planMetrics = (
+  policy: AccessPolicyService,
+  request: Omit<MetricsRequest, "limit">,
+  window: { readonly limit: number; readonly offset: number }
+) =>
   Effect.gen(function*() {
-    const request = yield* decode(MetricsRequest, "metrics")(input)
     const metrics = Object.entries(request.metrics).map(([column, aggregation]) => ({ column, aggregation }))
     yield* policy.columns(request.table, [...request.dimensions, ...metrics.map((m) => m.column)])
     yield* policy.filters(request.table, request.filters)
@@ -126,7 +132,8 @@ const planMetrics = (policy: AccessPolicyService) => (input: unknown) =>
       metrics,
       where: { filters: request.filters },
       sort,
-      limit: request.limit
+      limit: window.limit,
+      offset: window.offset
     }
     return plan
   })
@@ -163,6 +170,16 @@ const fill = (request: TimeBucketsRequest, rows: ReadonlyArray<BucketRow>): Read
 const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => {
   const count = (input: unknown): Effect.Effect<number, AnalyticsError> =>
     Effect.flatMap(planCount(policy)(input), (request) => engine.count(request.table, request.filters))
+  const groups = (plan: MetricsPlan): Effect.Effect<ReadonlyArray<MetricsRow>, AnalyticsError> =>
+    Effect.map(engine.groups(plan), (found) =>
+      // The single group of no dimensions is not paged by the engines.
+      (plan.dimensions.length === 0 ? found.slice(plan.offset, plan.offset + plan.limit) : found).map((
+        group
+      ): MetricsRow => ({
+        dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, group.dimensions[i] ?? null])),
+        metrics: Object.fromEntries(plan.metrics.map((m, i) => [m.column, group.metrics[i] ?? null])),
+        count: group.count
+      })))
   return {
     timeBuckets: (input) =>
       Effect.gen(function*() {
@@ -174,14 +191,27 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
 
     metrics: (input) =>
       Effect.gen(function*() {
-        const plan = yield* planMetrics(policy)(input)
-        const groups = yield* engine.groups(plan)
-        return groups.map((group): MetricsRow => ({
-          dimensions: Object.fromEntries(plan.dimensions.map((d, i) => [d, group.dimensions[i] ?? null])),
-          metrics: Object.fromEntries(plan.metrics.map((m, i) => [m.column, group.metrics[i] ?? null])),
-          count: group.count
-        }))
+        const request = yield* decode(MetricsRequest, "metrics")(input)
+        const plan = yield* planMetrics(policy, request, { limit: request.limit, offset: 0 })
+        return yield* groups(plan)
       }).pipe(Effect.withSpan("Analytics.metrics")),
+
+    metricsPage: (input) =>
+      Effect.gen(function*() {
+        const request = yield* decode(MetricsPageRequest, "metricsPage")(input)
+        const offset = (request.page - 1) * request.perPage
+        const plan = yield* planMetrics(policy, request, { limit: request.perPage, offset })
+        // Without dimensions there is always exactly one group.
+        const total = plan.dimensions.length === 0 ? 1 : yield* engine.groupCount(plan)
+        const items = yield* groups(plan)
+        return {
+          items,
+          total,
+          page: request.page,
+          perPage: request.perPage,
+          pages: Math.ceil(total / request.perPage)
+        }
+      }).pipe(Effect.withSpan("Analytics.metricsPage")),
 
     count: (input) => count(input).pipe(Effect.withSpan("Analytics.count")),
 
@@ -233,6 +263,11 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
               })))
             ),
             read("Analytics.metrics", plan.table)
+          ),
+        groupCount: (plan) =>
+          AnalyticsStatements.groupCount(sql, plan).pipe(
+            Effect.flatMap((rows) => Schema.decodeUnknown(Numeric)(rows[0]?.n)),
+            read("Analytics.metricsPage", plan.table)
           ),
         count: (table, filters) =>
           Statements.count(sql, table, { filters }).pipe(
@@ -372,9 +407,17 @@ const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine =
           : computed
             .map((group) => ({ group, row: keyed(group) }))
             .sort((a, b) => order(a.row, b.row))
-            .slice(0, plan.limit)
+            .slice(plan.offset, plan.offset + plan.limit)
             .map(({ group }) => group)
       }),
+
+    groupCount: (plan) =>
+      Effect.map(rowsOf("Analytics.metricsPage", plan.table), (rows) =>
+        new Set(
+          rows.filter(wherePredicate(plan.where)).map((row) =>
+            groupKey(plan.dimensions.map((d) => dimensionOf(row[d])))
+          )
+        ).size),
 
     count: (table, filters) =>
       Effect.map(rowsOf("Analytics.count", table), (rows) => rows.filter(wherePredicate({ filters })).length)

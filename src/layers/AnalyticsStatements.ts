@@ -123,6 +123,7 @@ export interface MetricsPlan {
   /** On the aliases (`dimensionAlias`, `metricAlias`); empty when there are no dimensions. */
   readonly sort: ReadonlyArray<Sort>
   readonly limit: number
+  readonly offset: number
 }
 
 /**
@@ -141,6 +142,9 @@ export const dimensionAlias = (i: number): string => `d${i}`
  */
 export const metricAlias = (i: number): string => `m${i}`
 
+const groupBySql = (sql: Sql, dimensions: ReadonlyArray<string>): Fragment =>
+  dimensions.length === 0 ? sql`` : sql` GROUP BY ${sql.csv(dimensions.map((column) => sql`${sql(column)}`))}`
+
 /**
  * One row per group: dimensions as `d0, d1, ...`, metrics as `m0, m1, ...`, and `row_count`.
  * The grouped rows are a derived table so that the order (NULL placement included, which needs
@@ -154,16 +158,28 @@ export const metrics = (sql: Sql, plan: MetricsPlan): Statement.Statement<Row> =
   const aggregates = plan.metrics.map((metric, i) =>
     sql`${aggregateSql(sql, metric.aggregation, sql`${sql(metric.column)}`)} AS ${sql(metricAlias(i))}`
   )
-  const groupBy = plan.dimensions.length === 0
-    ? sql``
-    : sql` GROUP BY ${sql.csv(plan.dimensions.map((column) => sql`${sql(column)}`))}`
+  const groupBy = groupBySql(sql, plan.dimensions)
   const grouped = sql`SELECT ${sql.csv([...dimensions, ...aggregates, sql`COUNT(*) AS ${sql("row_count")}`])} FROM ${
     sql(plan.table)
   } WHERE ${whereSql(sql, plan.where)}${groupBy}`
   if (plan.sort.length === 0) return sql<Row>`SELECT * FROM (${grouped}) AS ${sql("g")}`
   const limit = sql.onDialectOrElse({
-    mssql: () => sql`OFFSET 0 ROWS FETCH NEXT ${plan.limit} ROWS ONLY`,
-    orElse: () => sql`LIMIT ${plan.limit}`
+    mssql: () => sql`OFFSET ${plan.offset} ROWS FETCH NEXT ${plan.limit} ROWS ONLY`,
+    orElse: () => sql`LIMIT ${plan.limit} OFFSET ${plan.offset}`
   })
   return sql<Row>`SELECT * FROM (${grouped}) AS ${sql("g")} ORDER BY ${orderSql(sql, plan.sort)} ${limit}`
 }
+
+/**
+ * How many groups the dimensions make over the filtered rows: `SELECT COUNT(*) AS n`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const groupCount = (
+  sql: Sql,
+  plan: Pick<MetricsPlan, "table" | "dimensions" | "where">
+): Statement.Statement<{ readonly n: unknown }> =>
+  sql`SELECT COUNT(*) AS ${sql("n")} FROM (SELECT 1 AS ${sql("one")} FROM ${sql(plan.table)} WHERE ${
+    whereSql(sql, plan.where)
+  }${groupBySql(sql, plan.dimensions)}) AS ${sql("g")}`

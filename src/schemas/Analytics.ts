@@ -156,6 +156,27 @@ export type TimeBucketsInput = typeof TimeBucketsRequest.Encoded
  */
 export const maxMetrics = 32
 
+const metricsFields = {
+  table: Identifier,
+  metrics: Schema.Record({ key: Identifier, value: Aggregation }),
+  dimensions: Schema.optionalWith(Schema.Array(Identifier).pipe(Schema.maxItems(8)), { default: () => [] }),
+  filters: Filters,
+  sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] })
+}
+
+const checkMetrics = (request: Schema.Struct.Type<typeof metricsFields>) => {
+  const metrics = Object.keys(request.metrics).length
+  if (metrics === 0 || metrics > maxMetrics) {
+    return { path: ["metrics"], message: `expected 1 to ${maxMetrics} metrics` }
+  }
+  if (new Set(request.dimensions).size !== request.dimensions.length) {
+    return { path: ["dimensions"], message: "a dimension is repeated" }
+  }
+  const known = new Set([...request.dimensions, ...Object.keys(request.metrics)])
+  const unknown = request.sort.find((s) => !known.has(s.field))
+  return unknown === undefined || { path: ["sort"], message: "a sort key must be a dimension or a metric column" }
+}
+
 /**
  * A grouped-metrics request: `metrics` maps a column to its aggregation, `dimensions` are the
  * GROUP BY columns. `sort` keys are dimensions or metric columns (a metric sorts by its
@@ -169,30 +190,9 @@ export const maxMetrics = 32
  * @category models
  */
 export const MetricsRequest = Schema.Struct({
-  table: Identifier,
-  metrics: Schema.Record({ key: Identifier, value: Aggregation }),
-  dimensions: Schema.optionalWith(
-    Schema.Array(Identifier).pipe(Schema.maxItems(8)),
-    { default: () => [] }
-  ),
-  filters: Filters,
-  sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] }),
+  ...metricsFields,
   limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, maxTableRows)), { default: () => maxPerPage })
-}).pipe(
-  Schema.filter((request) => {
-    const metrics = Object.keys(request.metrics).length
-    if (metrics === 0 || metrics > maxMetrics) {
-      return { path: ["metrics"], message: `expected 1 to ${maxMetrics} metrics` }
-    }
-    if (new Set(request.dimensions).size !== request.dimensions.length) {
-      return { path: ["dimensions"], message: "a dimension is repeated" }
-    }
-    const known = new Set([...request.dimensions, ...Object.keys(request.metrics)])
-    const unknown = request.sort.find((s) => !known.has(s.field))
-    return unknown === undefined ||
-      { path: ["sort"], message: "a sort key must be a dimension or a metric column" }
-  })
-)
+}).pipe(Schema.filter(checkMetrics))
 
 /**
  * @since 0.1.0
@@ -207,6 +207,33 @@ export type MetricsRequest = typeof MetricsRequest.Type
  * @category models
  */
 export type MetricsInput = typeof MetricsRequest.Encoded
+
+/**
+ * A page of groups: a metrics request with `page` (from 1) and `perPage` (1 to `maxPerPage`,
+ * default 20) in place of `limit`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const MetricsPageRequest = Schema.Struct({
+  ...metricsFields,
+  page: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
+  perPage: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, maxPerPage)), { default: () => 20 })
+}).pipe(Schema.filter(checkMetrics))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MetricsPageRequest = typeof MetricsPageRequest.Type
+
+/**
+ * What a caller passes for a page of groups.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MetricsPageInput = typeof MetricsPageRequest.Encoded
 
 /**
  * A count request: the rows of `table` that pass the filters.

@@ -11,12 +11,14 @@ import type { AccessDenied, ConnectionError, DataAccessError, ValidationError } 
 import type {
   CountInput,
   MetricsInput,
+  MetricsPageInput,
   MetricsRow,
   PageCount,
   PageCountInput,
   TimeBucket,
   TimeBucketsInput
 } from "../schemas/Analytics.js"
+import type { Page } from "../schemas/Query.js"
 
 /**
  * @since 0.1.0
@@ -45,6 +47,13 @@ export interface AnalyticsService {
    * analytics.metrics({ table: "trades", metrics: { volume: "sum", price: "avg" }, dimensions: ["region"] })
    */
   readonly metrics: (request: MetricsInput) => Effect.Effect<ReadonlyArray<MetricsRow>, AnalyticsError>
+  /**
+   * One page of groups, in the same order as `metrics`, with the number of groups and pages.
+   *
+   * @example
+   * analytics.metricsPage({ table: "trades", metrics: { volume: "sum" }, dimensions: ["region"], page: 2, perPage: 50 })
+   */
+  readonly metricsPage: (request: MetricsPageInput) => Effect.Effect<Page<MetricsRow>, AnalyticsError>
   /** The rows that pass the filters. */
   readonly count: (request: CountInput) => Effect.Effect<number, AnalyticsError>
   /** The rows that pass the filters and how many pages of `perPage` they make. */

@@ -38,7 +38,8 @@ const metricsPlan: AnalyticsStatements.MetricsPlan = {
   metrics: [{ column: "volume", aggregation: "sum" }, { column: "price", aggregation: "count" }],
   where: { filters: [{ field: "product", op: "eq", value: hostile }] },
   sort: [{ field: "m0", direction: "desc", nulls: "last" }, { field: "d0", direction: "asc", nulls: "last" }],
-  limit: 10
+  limit: 10,
+  offset: 20
 }
 
 describe("Analytics SQL (compiled)", () => {
@@ -81,11 +82,19 @@ describe("Analytics SQL (compiled)", () => {
       "SELECT * FROM (SELECT [region] AS [d0], SUM(CAST([volume] AS FLOAT)) AS [m0], COUNT([price]) AS [m1], " +
         "COUNT(*) AS [row_count] FROM [trades] WHERE [product] = @1 GROUP BY [region]) AS [g] ORDER BY " +
         "CASE WHEN [m0] IS NULL THEN 1 ELSE 0 END, [m0] DESC, CASE WHEN [d0] IS NULL THEN 1 ELSE 0 END, [d0] ASC " +
-        "OFFSET 0 ROWS FETCH NEXT @2 ROWS ONLY"
+        "OFFSET @2 ROWS FETCH NEXT @3 ROWS ONLY"
     )
-    expect(params).toEqual([hostile, 10])
+    expect(params).toEqual([hostile, 20, 10])
     const [pgText] = AnalyticsStatements.metrics(pg, metricsPlan).compile()
-    expect(pgText).toMatch(/ORDER BY "m0" DESC NULLS LAST, "d0" ASC NULLS LAST LIMIT \$2$/)
+    expect(pgText).toMatch(/ORDER BY "m0" DESC NULLS LAST, "d0" ASC NULLS LAST LIMIT \$2 OFFSET \$3$/)
+  })
+
+  it("groups are counted over a grouped derived table", () => {
+    const [text, params] = AnalyticsStatements.groupCount(mssql, metricsPlan).compile()
+    expect(text).toBe(
+      "SELECT COUNT(*) AS [n] FROM (SELECT 1 AS [one] FROM [trades] WHERE [product] = @1 GROUP BY [region]) AS [g]"
+    )
+    expect(params).toEqual([hostile])
   })
 
   it("without dimensions there is no GROUP BY, order or limit: one row", () => {

@@ -345,6 +345,47 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
         })
       ))
 
+    it.effect("metricsPage pages through the groups in order, with their total", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const request = { table, metrics: { qty: "sum" }, dimensions: ["region", "product"], perPage: 2 } as const
+          const pages = yield* Effect.forEach([1, 2, 3, 4], (page) => analytics.metricsPage({ ...request, page }))
+          expect(pages.map((p) => [p.total, p.page, p.perPage, p.pages])).toEqual([
+            [5, 1, 2, 3],
+            [5, 2, 2, 3],
+            [5, 3, 2, 3],
+            [5, 4, 2, 3]
+          ])
+          expect(
+            pages.map((p) => p.items.map((g) => [g.dimensions["region"], g.dimensions["product"], g.metrics["qty"]]))
+          )
+            .toEqual([
+              [["eu", "coal", 12], ["eu", "gas", 2]],
+              [["eu", hostile, 1], ["us", "coal", 9]],
+              [["us", "gas", 2]],
+              []
+            ])
+          const american = yield* analytics.metricsPage({
+            ...request,
+            filters: [{ field: "region", op: "eq", value: "us" }],
+            sort: [{ field: "qty", direction: "desc" }]
+          })
+          expect(american.items.map((g) => g.dimensions["product"])).toEqual(["coal", "gas"])
+          expect([american.total, american.pages]).toEqual([2, 1])
+          const single = yield* analytics.metricsPage({ table, metrics: { qty: "sum" } })
+          expect(single).toEqual({
+            items: [{ dimensions: {}, metrics: { qty: 26 }, count: 9 }],
+            total: 1,
+            page: 1,
+            perPage: 20,
+            pages: 1
+          })
+          const beyond = yield* analytics.metricsPage({ table, metrics: { qty: "sum" }, page: 2 })
+          expect([beyond.items, beyond.total]).toEqual([[], 1])
+        })
+      ))
+
     it.effect("count and pageCount for pagination", () =>
       withTable((table) =>
         Effect.gen(function*() {
@@ -417,6 +458,9 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             metrics({ dimensions: ["region", "region"] }),
             metrics({ limit: 0 }),
             metrics({ having: "1=1" }),
+            refusal(analytics.metricsPage({ table, metrics: { price: "sum" }, page: 0 })),
+            refusal(analytics.metricsPage({ table, metrics: { price: "sum" }, perPage: 5_000 })),
+            refusal(analytics.metricsPage({ table, metrics: { price: "sum" }, dimensions: ["secret"] })),
             refusal(analytics.count({ table: "users" })),
             refusal(analytics.count({ table, filters: [{ field: "secret", op: "isNull" }] })),
             refusal(analytics.count(raw({ table, filters: [{ field: "region", op: "regex", value: ".*" }] }))),
@@ -449,6 +493,9 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             "ValidationError",
             "ValidationError",
             "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ColumnNotAllowed",
             "TableNotAllowed",
             "FilterNotAllowed",
             "ValidationError",
