@@ -57,7 +57,12 @@ export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClien
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, at ${time} NOT NULL, region ${text} NULL, product ${text} NULL,
             price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL)`
-          yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
+          // Prices as decimal text: tedious binds every JS number as INT, which would cut 10.5 to 10.
+          const decimals = rows.map((row) => ({
+            ...row,
+            price: typeof row["price"] === "number" ? row["price"].toFixed(2) : row["price"]
+          }))
+          yield* sql`INSERT INTO ${sql(table)} ${sql.insert(decimals)}`
         }),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       analytics: AnalyticsLive.pipe(Layer.provide(Layer.succeedContext(context))),
@@ -115,15 +120,18 @@ export const rows: ReadonlyArray<Row> = [
   { id: 9, at: at("2026-01-01T02:15:00Z"), region: "eu", product: hostile, price: null, qty: 1, secret: "s" }
 ]
 
-/** The policy of a test table: `secret` is not readable, `id` neither filterable nor sortable. */
-const policyFor = (table: string) =>
-  AccessPolicyLayer.layer({
-    [table]: {
-      readable: ["id", "at", "region", "product", "price", "qty"],
-      filterable: ["at", "region", "product", "price", "qty"],
-      sortable: ["region", "product", "price", "qty"]
-    }
-  })
+/**
+ * The policy of a test table: `secret` is not readable, `id` neither filterable nor sortable. Its
+ * `_missing` twin is allowed but never created.
+ */
+const policyFor = (table: string) => {
+  const rules = {
+    readable: ["id", "at", "region", "product", "price", "qty"],
+    filterable: ["at", "region", "product", "price", "qty"],
+    sortable: ["region", "product", "price", "qty"]
+  }
+  return AccessPolicyLayer.layer({ [table]: rules, [`${table}_missing`]: rules })
+}
 
 /** Runs `body` against a freshly seeded table, dropped afterwards. */
 export const withTable = <X, E>(body: (table: string) => Effect.Effect<X, E, Analytics>) =>
@@ -503,6 +511,32 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             "ValidationError"
           ])
           expect(yield* analytics.count({ table })).toBe(9)
+        })
+      ))
+
+    it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const missing = `${table}_missing`
+          const failures = yield* Effect.all([
+            Effect.flip(analytics.count({ table: missing })),
+            Effect.flip(analytics.metrics({ table: missing, metrics: { qty: "sum" }, dimensions: ["region"] })),
+            Effect.flip(analytics.timeBuckets({
+              table: missing,
+              timeColumn: "at",
+              valueColumn: "qty",
+              aggregation: "sum",
+              bucket: "1 day",
+              from: "2026-01-01T00:00:00Z",
+              to: "2026-01-02T00:00:00Z"
+            }))
+          ])
+          expect(failures.map((e) => e._tag === "DataAccessError" ? [e.reason, e.table] : e._tag)).toEqual([
+            ["UndefinedObject", missing],
+            ["UndefinedObject", missing],
+            ["UndefinedObject", missing]
+          ])
         })
       ))
   })
