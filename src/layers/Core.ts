@@ -26,6 +26,7 @@ import type { CoreService } from "../services/Core.js"
 import { Core } from "../services/Core.js"
 import * as Repository from "../services/Repository.js"
 import type { PolicyTables } from "./AccessPolicy.js"
+import { isUniqueViolation } from "./HashStore.js"
 import { RepositoryLive, RepositoryTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
@@ -79,9 +80,6 @@ type Bucket = Exclude<keyof Dashboard, "crit_error_count" | "hash_record_count">
 
 type Tally = { -readonly [K in keyof Dashboard]: number }
 
-const isUniqueViolation = (error: { readonly _tag: string }): boolean =>
-  error._tag === "DataAccessError" && (error as { readonly reason?: string }).reason === "UniqueViolation"
-
 /**
  * @since 0.1.0
  * @category constructors
@@ -104,7 +102,8 @@ export const make = (names: CoreTables = coreTables) =>
         for (let i = 0; i < hashes.length; i += maxMembers) {
           const values = hashes.slice(i, i + maxMembers)
           const rows = yield* baselines.list({ filters: [{ field: "baseline_hash", op: "in", values }] })
-          for (const row of rows) if (values.includes(row.baseline_hash)) found.set(row.baseline_hash, row)
+          const wanted = new Set(values)
+          for (const row of rows) if (wanted.has(row.baseline_hash)) found.set(row.baseline_hash, row)
         }
         return found
       })

@@ -14,14 +14,22 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { DataAccessError } from "../errors.js"
-import type { HashLog as HashLogType } from "../schemas/HashLog.js"
 import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery, makeLog } from "../schemas/HashLog.js"
 import type {
   HashField as HashFieldType,
   HashRecord as HashRecordType,
   HashStoreTables
 } from "../schemas/HashRecord.js"
-import { HashField, HashPut, HashRecord, hashRecordColumns, hashStoreTables, Path } from "../schemas/HashRecord.js"
+import {
+  childPath,
+  HashField,
+  HashPut,
+  HashRecord,
+  hashRecordColumns,
+  hashStoreTables,
+  parentOf,
+  Path
+} from "../schemas/HashRecord.js"
 import type { Filter, ListQueryInput } from "../schemas/Query.js"
 import { decode, maxMembers } from "../schemas/Query.js"
 import type { AccessPolicy } from "../services/AccessPolicy.js"
@@ -64,27 +72,14 @@ const decodeLogQuery = decode(LogQuery, "query")
 const decodeIds = decode(Schema.Array(LogId).pipe(Schema.maxItems(maxMembers)), "ids")
 
 /**
- * The path of a name listed by a directory.
+ * Whether a failure is a unique-key clash: two first writes of one key raced, and the loser may
+ * run again to find the winner's row.
  *
  * @since 0.1.0
- * @category models
+ * @category errors
  */
-export const childPath = (parent: string, name: string): string => parent === "/" ? `/${name}` : `${parent}/${name}`
-
-/**
- * A path's parent and its name in it; `None` for `/`.
- *
- * @since 0.1.0
- * @category models
- */
-export const parentOf = (path: string): Option.Option<{ readonly parent: string; readonly name: string }> => {
-  const slash = path.lastIndexOf("/")
-  if (path === "/" || slash < 0) return Option.none()
-  return Option.some({ parent: slash === 0 ? "/" : path.slice(0, slash), name: path.slice(slash + 1) })
-}
-
-const isUniqueViolation = (error: { readonly _tag: string }): boolean =>
-  error._tag === "DataAccessError" && (error as { readonly reason?: string }).reason === "UniqueViolation"
+export const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof DataAccessError && error.reason === "UniqueViolation"
 
 /**
  * @since 0.1.0
@@ -108,7 +103,8 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
           const values = distinct.slice(i, i + maxMembers)
           const rows = yield* records.list({ filters: [{ field: "path", op: "in", values }] })
           // Compared here once more: a PAD SPACE collation matches `/a ` with `/a`.
-          for (const row of rows) if (values.includes(row.path)) found.set(row.path, row)
+          const wanted = new Set(values)
+          for (const row of rows) if (wanted.has(row.path)) found.set(row.path, row)
         }
         return found
       })
@@ -235,7 +231,7 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
           if (skip === 0) return first.items
           if (page >= first.pages) return first.items.slice(skip)
           const second = yield* logs.listPage({ page: page + 1, perPage: query.limit }, list)
-          return [...first.items, ...second.items].slice(skip, skip + query.limit) as ReadonlyArray<HashLogType>
+          return [...first.items, ...second.items].slice(skip, skip + query.limit)
         }).pipe(onLogs("getLogs")),
 
       deleteLogs: (input) =>

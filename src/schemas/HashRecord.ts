@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Flag } from "./User.js"
 
@@ -186,4 +187,24 @@ export const hashRecordColumns = {
   readable: Object.keys(HashRecord.fields),
   filterable: ["path", "current_hash", "target_hash", "needs_update", "session_id", "current_dtg_latest"],
   sortable: ["path", "current_dtg_latest", "current_dtg_first"]
+}
+
+/**
+ * The path of a name listed by a directory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const childPath = (parent: string, name: string): string => parent === "/" ? `/${name}` : `${parent}/${name}`
+
+/**
+ * A path's parent and its name in it; `None` for `/`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const parentOf = (path: string): Option.Option<{ readonly parent: string; readonly name: string }> => {
+  const slash = path.lastIndexOf("/")
+  if (path === "/" || slash < 0) return Option.none()
+  return Option.some({ parent: slash === 0 ? "/" : path.slice(0, slash), name: path.slice(slash + 1) })
 }
