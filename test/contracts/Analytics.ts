@@ -16,6 +16,7 @@ import type { MetricsInput, TimeBucketsInput } from "../../src/schemas/Analytics
 import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
 import type { AnalyticsError } from "../../src/services/Analytics.js"
 import { Analytics } from "../../src/services/Analytics.js"
+import { makeRecording } from "../support/recording.js"
 import { uniqueName } from "../support/services.js"
 
 /** Creates and drops the seeded table, and gives the Analytics layer over the backend. */
@@ -511,6 +512,30 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             "ValidationError"
           ])
           expect(yield* analytics.count({ table })).toBe(9)
+        })
+      ))
+
+    it.effect("a refused request sends no SQL; span attributes carry no values", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const refused = makeRecording()
+          yield* Effect.flip(analytics.count({ table: "pg_authid" })).pipe(Effect.provide(refused.layer))
+          yield* Effect.flip(analytics.metrics({ table, metrics: { secret: "max" } })).pipe(
+            Effect.provide(refused.layer)
+          )
+          expect(refused.spans.map((span) => span.name)).toEqual(["Analytics.count", "Analytics.metrics"])
+          const answered = makeRecording()
+          yield* analytics.metrics({
+            table,
+            metrics: { qty: "sum" },
+            dimensions: ["product"],
+            filters: [{ field: "product", op: "eq", value: hostile }]
+          }).pipe(Effect.provide(answered.layer))
+          const names = answered.spans.map((span) => span.name)
+          expect(names).toContain("Analytics.metrics")
+          const attributes = JSON.stringify(answered.spans.map((span) => Object.fromEntries(span.attributes)))
+          expect(attributes).not.toContain(hostile)
         })
       ))
 
