@@ -203,6 +203,21 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
         assert.strictEqual(read.prev_hash, other)
       }))
 
+    it.effect("many concurrent puts of one new path all succeed and leave one consistent record", () =>
+      Effect.gen(function*() {
+        const store = yield* HashStore
+        const path = root()
+        const hashes = ["h0", "h1", "h2", "h3", "h4", "h5"]
+        const written = yield* Effect.forEach(hashes, (current_hash) => store.putHash({ path, current_hash }), {
+          concurrency: "unbounded"
+        })
+        assert.sameMembers(written.map((r) => r.current_hash), hashes)
+        const read = Option.getOrThrow(yield* store.getRecord(path))
+        assert.include(hashes, read.current_hash)
+        assert.include(hashes, read.prev_hash)
+        assert.notStrictEqual(read.prev_hash, read.current_hash)
+      }))
+
     it.effect("putLog stores a validated entry stamped by the clock and returns its id", () =>
       Effect.gen(function*() {
         const store = yield* HashStore
