@@ -27,6 +27,7 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { CacheService, SetOptions } from "../services/Cache.js"
 import { Cache } from "../services/Cache.js"
 import { RedisClient } from "../services/RedisClient.js"
+import * as Batcher from "./Batcher.js"
 import { retrying } from "./Resilience.js"
 
 /**
@@ -60,17 +61,28 @@ interface KeyStore {
   ) => Effect.Effect<readonly [string, ReadonlyArray<string>], BackendError>
 }
 
-const redisStore = Effect.map(RedisClient, (client): KeyStore => ({
-  deleteWhileScanning: client.backend === "redis",
-  get: (key) => client.use("Redis.get", (redis) => redis.get(key)).pipe(Effect.map(Option.fromNullable)),
-  set: (key, value, ttlMillis) =>
-    Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
-  unlink: (keys) =>
-    keys.length === 0 ? Effect.succeed(0) : client.use("Redis.unlink", (redis) => redis.unlink(...keys)),
-  // Keys are checked to hold no glob characters, so the prefix is matched literally.
-  scan: (cursor, prefix, count) =>
-    client.use("Redis.scan", (redis) => redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", count))
-}))
+const redisStore = Effect.map(RedisClient, (client): KeyStore => {
+  // Reads from concurrent callers (any fibers) in one tick go as one MGET: one command, one
+  // round trip, one breaker check and span for the lot.
+  const reads = Batcher.make({
+    maxBatchSize: 500,
+    execute: (keys: ReadonlyArray<string>) =>
+      client.use("Redis.mget", (redis) => redis.mget(...keys)).pipe(
+        Effect.map((values) => values.map(Option.fromNullable))
+      )
+  })
+  return {
+    deleteWhileScanning: client.backend === "redis",
+    get: reads.load,
+    set: (key, value, ttlMillis) =>
+      Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
+    unlink: (keys) =>
+      keys.length === 0 ? Effect.succeed(0) : client.use("Redis.unlink", (redis) => redis.unlink(...keys)),
+    // Keys are checked to hold no glob characters, so the prefix is matched literally.
+    scan: (cursor, prefix, count) =>
+      client.use("Redis.scan", (redis) => redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", count))
+  }
+})
 
 const memoryStore = Effect.sync((): KeyStore => {
   const entries = new Map<string, { readonly value: string; readonly expiresAt: number }>()

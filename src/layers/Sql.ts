@@ -157,9 +157,11 @@ export const run = (options: RunOptions) =>
     const retried = options.idempotent && !inTransaction ? retrying("sql")(guarded) : guarded
     return yield* retried
   }).pipe(
+    // No stack trace: capturing one per statement cost more than a point read's round trip.
     Effect.withSpan(options.operation, {
       kind: "client",
-      attributes: options.table ? { "db.collection.name": options.table } : {}
+      attributes: options.table ? { "db.collection.name": options.table } : {},
+      captureStackTrace: false
     })
   )
 
