@@ -124,7 +124,7 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
       Effect.gen(function*() {
         const given = yield* decodePut(input)
         return yield* repositories.withTransaction(Effect.gen(function*() {
-          // A list read, not the batched point read, so it runs on the transaction's connection.
+          // Read on the transaction's connection: the write below is computed from it.
           const [current] = yield* records.findByField("path", given.path)
           const at = yield* now
           const target = given.target_hash !== undefined ? given.target_hash : (current?.target_hash ?? null)
