@@ -10,6 +10,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -150,31 +151,40 @@ export const makeRepository = <A, I>(
     const span = (name: string) =>
       Effect.withSpan(`Repository.${name}`, { attributes: { table }, captureStackTrace: false })
 
-    const decodeRow = Schema.decodeUnknown(config.schema)
-    const decode = (row: Row): Effect.Effect<A, DataAccessError> =>
-      decodeRow(row).pipe(
-        Effect.mapError((error) =>
-          new DataAccessError({
-            backend: stores.backend,
-            operation: `Repository decode`,
-            reason: "Decode",
-            table,
-            detail: ParseResult.TreeFormatter.formatErrorSync(error)
-          })
-        )
-      )
-    const decodeAll = (rows: ReadonlyArray<Row>) => Effect.forEach(rows, decode)
-    const encodeRecord = Schema.encode(config.schema)
-    const encode = (record: A): Effect.Effect<Record<string, unknown>, ValidationError> =>
-      encodeRecord(record).pipe(
-        Effect.map((encoded) => {
+    // Rows are decoded and encoded synchronously (an `Either` per row, not an effect): on reads of
+    // many rows and on `createMany` the effect per row cost more than the codec itself.
+    const decodeRow = Schema.decodeUnknownEither(config.schema)
+    const decodeFailure = (error: ParseResult.ParseError) =>
+      new DataAccessError({
+        backend: stores.backend,
+        operation: `Repository decode`,
+        reason: "Decode",
+        table,
+        detail: ParseResult.TreeFormatter.formatErrorSync(error)
+      })
+    const decode = (row: Row): Either.Either<A, DataAccessError> => Either.mapLeft(decodeRow(row), decodeFailure)
+    const decodeAll = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<A>, DataAccessError> =>
+      Effect.suspend(() => {
+        const decoded: Array<A> = []
+        for (const row of rows) {
+          const one = decode(row)
+          if (Either.isLeft(one)) return Effect.fail(one.left)
+          decoded.push(one.right)
+        }
+        return Effect.succeed(decoded)
+      })
+    const encodeRecord = Schema.encodeEither(config.schema)
+    const encode = (record: A): Either.Either<Record<string, unknown>, ValidationError> =>
+      Either.match(encodeRecord(record), {
+        onLeft: (error) =>
+          Either.left(new ValidationError({ field: table, detail: ParseResult.TreeFormatter.formatErrorSync(error) })),
+        onRight: (encoded) => {
           const source = encoded as Record<string, unknown>
-          return Object.fromEntries(columns.map((c) => [c, source[c] ?? null]))
-        }),
-        Effect.mapError((error) =>
-          new ValidationError({ field: table, detail: ParseResult.TreeFormatter.formatErrorSync(error) })
-        )
-      )
+          const row: Record<string, unknown> = {}
+          for (const c of columns) row[c] = source[c] ?? null
+          return Either.right(row)
+        }
+      })
 
     const currentTenant: Effect.Effect<string | null, AccessDenied> = config.tenant === undefined
       ? Effect.succeed(null)
@@ -197,26 +207,41 @@ export const makeRepository = <A, I>(
 
     const mismatch = (detail: string) => new AccessDenied({ reason: "TenantMismatch", table, detail })
 
+    /** Who, when and for which tenant records are created: read once per create call. */
+    const creation = Effect.all({ tenant: currentTenant, at: now, by: actor })
+
     /** The row as it will be written by a create: tenant checked and set, audit filled. */
-    const prepare = (record: A) =>
-      Effect.gen(function*() {
-        const tenant = yield* currentTenant
-        const row = yield* encode(record)
-        if (config.tenant !== undefined) {
-          const given = row[config.tenant]
-          if (given !== null && given !== tenant) {
-            return yield* Effect.fail(mismatch("record belongs to another tenant"))
-          }
-          row[config.tenant] = tenant
+    const fill = (
+      record: A,
+      { at, by, tenant }: Effect.Effect.Success<typeof creation>
+    ): Either.Either<Row, ValidationError | AccessDenied> => {
+      const encoded = encode(record)
+      if (Either.isLeft(encoded)) return encoded
+      const row = encoded.right
+      if (config.tenant !== undefined) {
+        const given = row[config.tenant]
+        if (given !== null && given !== tenant) return Either.left(mismatch("record belongs to another tenant"))
+        row[config.tenant] = tenant
+      }
+      if (audit.createdAt) row[audit.createdAt] = at
+      if (audit.updatedAt) row[audit.updatedAt] = at
+      if (audit.createdBy) row[audit.createdBy] = by
+      if (audit.updatedBy) row[audit.updatedBy] = by
+      if (config.softDelete) row[config.softDelete] = null
+      return Either.right(row as Row)
+    }
+
+    const prepare = (record: A) => Effect.flatMap(creation, (context) => fill(record, context))
+
+    const prepareAll = (records: ReadonlyArray<A>) =>
+      Effect.flatMap(creation, (context) => {
+        const rows: Array<Row> = []
+        for (const record of records) {
+          const row = fill(record, context)
+          if (Either.isLeft(row)) return Effect.fail(row.left)
+          rows.push(row.right)
         }
-        const at = yield* now
-        const by = yield* actor
-        if (audit.createdAt) row[audit.createdAt] = at
-        if (audit.updatedAt) row[audit.updatedAt] = at
-        if (audit.createdBy) row[audit.createdBy] = by
-        if (audit.updatedBy) row[audit.updatedBy] = by
-        if (config.softDelete) row[config.softDelete] = null
-        return row as Row
+        return Effect.succeed(rows)
       })
 
     const idFilter = (id: Id): Filter => ({ field: idColumn, op: "eq", value: id })
@@ -331,7 +356,7 @@ export const makeRepository = <A, I>(
 
       createMany: (records) =>
         Effect.gen(function*() {
-          const rows = yield* Effect.forEach(records, prepare)
+          const rows = yield* prepareAll(records)
           const chunks = Statements.chunk(rows, columns.length, store.maxParams)
           yield* stores.transaction(Effect.forEach(chunks, store.insert, { discard: true }))
           return rows.length
