@@ -85,6 +85,8 @@ export const Instant = Schema.Union(Schema.DateFromSelf, Schema.Date).pipe(
 )
 
 const Identifier = Schema.String.pipe(Schema.maxLength(128))
+/** A whole number from a number or a numeric string (query strings). */
+const Count = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int())
 const Filters = Schema.optionalWith(Schema.Array(Filter).pipe(Schema.maxItems(64)), { default: () => [] })
 
 /**
@@ -149,7 +151,7 @@ export type TimeBucketsRequest = typeof TimeBucketsRequest.Type
 export type TimeBucketsInput = typeof TimeBucketsRequest.Encoded
 
 /**
- * Most metrics and dimensions in one request.
+ * Most metrics in one request (and at most 8 dimensions).
  *
  * @since 0.1.0
  * @category models
@@ -191,7 +193,7 @@ const checkMetrics = (request: Schema.Struct.Type<typeof metricsFields>) => {
  */
 export const MetricsRequest = Schema.Struct({
   ...metricsFields,
-  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, maxTableRows)), { default: () => maxPerPage })
+  limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxTableRows)), { default: () => maxPerPage })
 }).pipe(Schema.filter(checkMetrics))
 
 /**
@@ -217,8 +219,8 @@ export type MetricsInput = typeof MetricsRequest.Encoded
  */
 export const MetricsPageRequest = Schema.Struct({
   ...metricsFields,
-  page: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
-  perPage: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, maxPerPage)), { default: () => 20 })
+  page: Schema.optionalWith(Count.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
+  perPage: Schema.optionalWith(Count.pipe(Schema.between(1, maxPerPage)), { default: () => 20 })
 }).pipe(Schema.filter(checkMetrics))
 
 /**
@@ -269,7 +271,7 @@ export type CountInput = typeof CountRequest.Encoded
 export const PageCountRequest = Schema.Struct({
   table: Identifier,
   filters: Filters,
-  perPage: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, maxPerPage)), { default: () => 20 })
+  perPage: Schema.optionalWith(Count.pipe(Schema.between(1, maxPerPage)), { default: () => 20 })
 })
 
 /**

@@ -375,6 +375,8 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
               [["us", "gas", 2]],
               []
             ])
+          // From a query string.
+          expect(yield* analytics.metricsPage({ ...request, page: "2", perPage: "2" })).toEqual(pages[1])
           const american = yield* analytics.metricsPage({
             ...request,
             filters: [{ field: "region", op: "eq", value: "us" }],
