@@ -171,7 +171,8 @@ export const metrics = (sql: Sql, plan: MetricsPlan): Statement.Statement<Row> =
 }
 
 /**
- * How many groups the dimensions make over the filtered rows: `SELECT COUNT(*) AS n`.
+ * How many groups the dimensions make over the filtered rows: `SELECT COUNT(*) AS n`. Only
+ * meaningful with at least one dimension (without, there is one group and this counts rows).
  *
  * @since 0.1.0
  * @category combinators
