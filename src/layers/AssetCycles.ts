@@ -122,7 +122,10 @@ export const AssetCyclesLive: Layer.Layer<
   AssetCycles,
   Effect.Effect.Error<typeof make>,
   AccessPolicy | SqlClient.SqlClient | SqlBackend
-> = layer.pipe(Layer.provide(RepositoryLive))
+> = layer.pipe(
+  // Fresh: two DAOs on different databases must not share one memoized repository layer.
+  Layer.provide(Layer.fresh(RepositoryLive))
+)
 
 /**
  * In memory, for users' tests.

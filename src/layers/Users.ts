@@ -130,7 +130,10 @@ export const UsersLive: Layer.Layer<
   Users,
   Effect.Effect.Error<typeof make>,
   AccessPolicy | Cache | SqlClient.SqlClient | SqlBackend
-> = layer.pipe(Layer.provide(RepositoryLive))
+> = layer.pipe(
+  // Fresh: two DAOs on different databases must not share one memoized repository layer.
+  Layer.provide(Layer.fresh(RepositoryLive))
+)
 
 /**
  * In memory, cache included, for users' tests.

@@ -8,6 +8,7 @@
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import * as HashStoreMigrations from "./HashStore.js"
 
 const assetCycleTable = (name: string) =>
   Effect.gen(function*() {
@@ -75,7 +76,9 @@ const usersTable = Effect.gen(function*() {
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "1_asset_cycles": Effect.zipRight(assetCycleTable("asset_cycles"), assetCycleTable("asset_cycles_final")),
-  "2_users": usersTable
+  "2_users": usersTable,
+  "3_hash_store": HashStoreMigrations.migration,
+  "4_hash_store_core": HashStoreMigrations.coreMigration
 }
 
 /**

@@ -11,12 +11,17 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
+import { CacheTest } from "../../src/layers/Cache.js"
 import { layerMysql, layerPg } from "../../src/layers/Sql.js"
+import { AssetCycles } from "../../src/services/AssetCycles.js"
 import { Core } from "../../src/services/Core.js"
 import { HashStore } from "../../src/services/HashStore.js"
+import { Users } from "../../src/services/Users.js"
+import * as AssetCyclesLayers from "../asset-cycles/layers.js"
 import * as CoreLayers from "../core/layers.js"
 import * as HashStoreLayers from "../hash-store/layers.js"
-import { isAvailable, mysqlOptions, pgOptions } from "../support/services.js"
+import { isAvailable, mysqlOptions, pgOptions, uniqueName } from "../support/services.js"
+import * as UsersLayers from "../users/layers.js"
 
 const remoteTables = HashStoreLayers.freshTables()
 const coreTables = CoreLayers.freshCoreTables()
@@ -63,6 +68,43 @@ describe.skipIf(!up)("HashStore on MariaDB with Core on PostgreSQL", () => {
         const onPostgres = yield* present(remoteNames).pipe(Effect.provide(layerPg(pgOptions)))
         assert.deepStrictEqual(onMariaDb, [remoteTables.logs, remoteTables.records].sort())
         assert.deepStrictEqual(onPostgres, [coreTables.logs, coreTables.sites].sort())
+      }))
+  })
+})
+
+/** AssetCycles on MariaDB and Users on PostgreSQL: their repository layers must not be shared. */
+const domains = Layer.merge(
+  AssetCyclesLayers.onSql(layerMysql(mysqlOptions)),
+  UsersLayers.onSql(layerPg(pgOptions), CacheTest)
+)
+
+describe.skipIf(!up)("AssetCycles on MariaDB with Users on PostgreSQL", () => {
+  layer(domains, { timeout: 120_000 })("one program", (it) => {
+    it.effect("each DAO writes to its own database", () =>
+      Effect.gen(function*() {
+        const cycles = yield* AssetCycles
+        const users = yield* Users
+        const site = uniqueName("tier")
+        const cycle = yield* cycles.insert({ asset_guid: "truck-9", site_guid: site, current_work_state_id: 1 })
+        const name = uniqueName("t").replace(/[^a-z0-9_]/g, "").slice(-24)
+        const user = yield* users.create({
+          username: name,
+          email: `${name}@example.com`,
+          hashed_password: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"
+        })
+        const cycleWhere = (sql: SqlClient.SqlClient) =>
+          sql<{ n: number }>`SELECT COUNT(*) AS n FROM asset_cycles WHERE cycle_id = ${cycle.cycle_id}`
+        const userWhere = (sql: SqlClient.SqlClient) =>
+          sql<{ n: number }>`SELECT COUNT(*) AS n FROM users WHERE id = ${user.id}`
+        const count = (rows: ReadonlyArray<{ n: number }>) => Number(rows[0]?.n ?? -1)
+        const onMariaDb = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          Effect.all([cycleWhere(sql), userWhere(sql)]))
+          .pipe(Effect.provide(layerMysql(mysqlOptions)))
+        const onPostgres = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          Effect.all([cycleWhere(sql), userWhere(sql)]))
+          .pipe(Effect.provide(layerPg(pgOptions)))
+        assert.deepStrictEqual(onMariaDb.map(count), [1, 0])
+        assert.deepStrictEqual(onPostgres.map(count), [0, 1])
       }))
   })
 })
