@@ -45,7 +45,8 @@ export interface CacheOptions {
 
 /** The few key operations the cache needs; a Redis connection or a map. */
 interface KeyStore {
-  readonly get: (key: string) => Effect.Effect<Option.Option<string>, BackendError>
+  /** The values of many keys, one per key, in order (`MGET`). */
+  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<string>>, BackendError>
   readonly set: (key: string, value: string, ttlMillis: number) => Effect.Effect<void, BackendError>
   readonly unlink: (keys: ReadonlyArray<string>) => Effect.Effect<number, BackendError>
   /**
@@ -62,18 +63,12 @@ interface KeyStore {
 }
 
 const redisStore = Effect.map(RedisClient, (client): KeyStore => {
-  // Reads from concurrent callers (any fibers) in one tick go as one MGET: one command, one
-  // round trip, one breaker check and span for the lot.
-  const reads = Batcher.make({
-    maxBatchSize: 500,
-    execute: (keys: ReadonlyArray<string>) =>
-      client.use("Redis.mget", (redis) => redis.mget(...keys)).pipe(
-        Effect.map((values) => values.map(Option.fromNullable))
-      )
-  })
   return {
     deleteWhileScanning: client.backend === "redis",
-    get: reads.load,
+    getMany: (keys) =>
+      client.use("Redis.mget", (redis) => redis.mget(...keys)).pipe(
+        Effect.map((values) => values.map(Option.fromNullable))
+      ),
     set: (key, value, ttlMillis) =>
       Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
     unlink: (keys) =>
@@ -95,7 +90,7 @@ const memoryStore = Effect.sync((): KeyStore => {
     Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => f(now)))
   return {
     deleteWhileScanning: true,
-    get: (key) => withNow((now) => Option.fromNullable(alive(key, now)?.value)),
+    getMany: (keys) => withNow((now) => keys.map((key) => Option.fromNullable(alive(key, now)?.value))),
     set: (key, value, ttlMillis) => withNow((now) => void entries.set(key, { value, expiresAt: now + ttlMillis })),
     unlink: (keys) =>
       withNow((now) => keys.filter((key) => alive(key, now) !== undefined && entries.delete(key)).length),
@@ -181,15 +176,20 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         })
       )
 
-    const read = <A, I>(full: string, schema: Schema.Schema<A, I>) =>
-      Effect.gen(function*() {
-        const raw = yield* observed(store.get(full))
-        if (Option.isNone(raw)) return Option.none<A>()
+    // Reads from concurrent callers (any fibers) in one tick go as one MGET: one command, one
+    // round trip, one retry policy, breaker check and span for the lot.
+    const reads = Batcher.make({
+      maxBatchSize: 500,
+      execute: (keys: ReadonlyArray<string>) => observed(store.getMany(keys))
+    })
+
+    const read = <A, I>(full: string, schema: Schema.Schema<A, I>): Effect.Effect<Option.Option<A>, BackendError> =>
+      Effect.flatMap(reads.load(full), (raw) => {
+        if (Option.isNone(raw)) return Effect.succeed(Option.none<A>())
         const decoded = jsonCodec(schema).decode(raw.value)
-        if (Either.isRight(decoded)) return Option.some(decoded.right as A)
+        if (Either.isRight(decoded)) return Effect.succeed(Option.some(decoded.right as A))
         // A value written under an older shape: a miss, and it goes so that the next write replaces it.
-        yield* Effect.ignore(observed(store.unlink([full])))
-        return Option.none<A>()
+        return Effect.as(Effect.ignore(observed(store.unlink([full]))), Option.none<A>())
       })
 
     const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
@@ -242,10 +242,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     const service: CacheService = {
       namespace,
       get: (key, schema) =>
-        Effect.gen(function*() {
-          const full = yield* render(key)
-          return yield* read(full, schema)
-        }).pipe(span("Cache.get", attributes(key))),
+        Effect.flatMap(render(key), (full) => read(full, schema)).pipe(span("Cache.get", attributes(key))),
       set: (key, schema, value, options) =>
         Effect.gen(function*() {
           const full = yield* render(key)
