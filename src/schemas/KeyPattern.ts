@@ -171,6 +171,39 @@ export interface RenderOptions {
   readonly namespace?: string | undefined
 }
 
+/** A template's parameter names, once its static text is known to be safe. */
+const checkTemplate = (template: string): Either.Either<ReadonlySet<string>, ValidationError> => {
+  const badStatic = forbidden.exec(template.replace(placeholder, ""))
+  if (badStatic || template.length === 0) {
+    return Either.left(
+      new ValidationError({
+        field: "pattern",
+        detail: badStatic ? `template must not contain ${describe(badStatic[0])}` : "template must not be empty"
+      })
+    )
+  }
+  return Either.right(new Set(Array.from(template.matchAll(placeholder), (match) => match[1] ?? "")))
+}
+
+// Templates and namespaces are few and fixed in code; checking them once, not on every key
+// rendered, takes the regular expressions off the cache hit path.
+const templates = new Map<string, Either.Either<ReadonlySet<string>, ValidationError>>()
+const namespaces = new Map<string, Either.Either<string, ValidationError>>()
+const rememberedLimit = 1_000
+
+const remembered = <A>(
+  memo: Map<string, Either.Either<A, ValidationError>>,
+  text: string,
+  check: (text: string) => Either.Either<A, ValidationError>
+): Either.Either<A, ValidationError> => {
+  const known = memo.get(text)
+  if (known !== undefined) return known
+  const checked = check(text)
+  if (memo.size >= rememberedLimit) memo.clear()
+  memo.set(text, checked)
+  return checked
+}
+
 /**
  * Renders a key to the string sent to Redis, or fails with a `ValidationError` naming the
  * offending parameter (never echoing its value).
@@ -179,19 +212,11 @@ export interface RenderOptions {
  * @category constructors
  */
 export const render = (key: Key, options: RenderOptions = {}): Either.Either<string, ValidationError> => {
-  const namespace = checkNamespace(options.namespace ?? "")
+  const namespace = remembered(namespaces, options.namespace ?? "", checkNamespace)
   if (Either.isLeft(namespace)) return namespace
-  const staticText = key.template.replace(placeholder, "")
-  const badStatic = forbidden.exec(staticText)
-  if (badStatic || key.template.length === 0) {
-    return Either.left(
-      new ValidationError({
-        field: "pattern",
-        detail: badStatic ? `template must not contain ${describe(badStatic[0])}` : "template must not be empty"
-      })
-    )
-  }
-  const names = new Set(Array.from(key.template.matchAll(placeholder), (match) => match[1] ?? ""))
+  const checkedTemplate = remembered(templates, key.template, checkTemplate)
+  if (Either.isLeft(checkedTemplate)) return Either.left(checkedTemplate.left)
+  const names = checkedTemplate.right
   for (const name of Object.keys(key.parameters)) {
     if (!names.has(name)) {
       return Either.left(new ValidationError({ field: name, detail: `is not a parameter of "${key.template}"` }))
