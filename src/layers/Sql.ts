@@ -26,6 +26,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import Pg from "pg"
+import Tedious from "tedious"
 import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, scrub } from "../errors.js"
 import type { PoolFigures } from "../services/Health.js"
@@ -547,6 +548,48 @@ export const layerMysqlConfig = fromConfig(mysqlConfig, "MySQL (MYSQL_URL or MYS
 // SQL Server
 // ---------------------------------------------------------------------------------------------
 
+type TediousType = MssqlClient.MssqlClientConfig["parameterTypes"] extends Record<string, infer T> | undefined ? T
+  : never
+
+const isInt32 = (n: number) => n >= -2_147_483_648 && n <= 2_147_483_647
+
+/** The tedious type a JS number is sent as: INT while it fits, BIGINT beyond, FLOAT for fractions. */
+const numberType = (value: unknown): TediousType =>
+  typeof value === "bigint"
+    ? Tedious.TYPES.BigInt
+    : typeof value === "number" && !Number.isInteger(value)
+    ? Tedious.TYPES.Float
+    : typeof value === "number" && !isInt32(value)
+    ? Tedious.TYPES.BigInt
+    : Tedious.TYPES.Int
+
+/**
+ * @effect/sql-mssql binds every JS number as INT, which silently truncates `10.5` to `10` and
+ * overflows past 2^31. This type picks INT, BIGINT or FLOAT per value (each step of tedious'
+ * parameter writing gets the value), so filters and inserts keep what the caller gave.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const mssqlNumber: TediousType = {
+  ...Tedious.TYPES.Int,
+  name: "Number",
+  declaration: (parameter) => numberType(parameter.value).declaration(parameter),
+  generateTypeInfo: (parameter, options) => numberType(parameter.value).generateTypeInfo(parameter, options),
+  generateParameterLength: (parameter, options) =>
+    numberType(parameter.value).generateParameterLength(parameter, options),
+  generateParameterData: (parameter, options) => numberType(parameter.value).generateParameterData(parameter, options),
+  validate: (value, collation) => numberType(value).validate(value, collation)
+}
+
+/**
+ * The parameter types the SQL Server layer binds with: @effect/sql-mssql's, with numbers by value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const mssqlParameterTypes = { ...MssqlClient.defaultParameterTypes, number: mssqlNumber }
+
 /**
  * A pooled SQL Server client: `MssqlClient`, `SqlClient` and `SqlBackend`. Transport encryption
  * follows `encrypt` / `trustServerCertificate` in the URL (default: encrypted, certificate
@@ -580,7 +623,8 @@ export const makeMssql = (
         encrypt: flag("encrypt") !== "false",
         trustServer: flag("trustservercertificate") === "true",
         connectTimeout: Duration.millis(connectTimeout),
-        maxConnections: options.maxConnections ?? 10
+        maxConnections: options.maxConnections ?? 10,
+        parameterTypes: mssqlParameterTypes
       })
     )
     const backend = yield* backendService(options, {
