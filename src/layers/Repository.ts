@@ -11,6 +11,7 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -88,6 +89,15 @@ export interface Stores {
 // ---------------------------------------------------------------------------------------------
 // The shared implementation
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Resumes after the event loop's pending work (`setImmediate`), not through `Clock`: a statement
+ * forked just before has then been compiled and sent.
+ */
+const nextMacrotask: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
 
 /** Below this the planner's estimate is not worth its imprecision. */
 const estimateThreshold = 10_000
@@ -233,8 +243,8 @@ export const makeRepository = <A, I>(
 
     const prepare = (record: A) => Effect.flatMap(creation, (context) => fill(record, context))
 
-    const prepareAll = (records: ReadonlyArray<A>) =>
-      Effect.flatMap(creation, (context) => {
+    const fillAll = (records: ReadonlyArray<A>, context: Effect.Effect.Success<typeof creation>) =>
+      Effect.suspend(() => {
         const rows: Array<Row> = []
         for (const record of records) {
           const row = fill(record, context)
@@ -242,6 +252,26 @@ export const makeRepository = <A, I>(
           rows.push(row.right)
         }
         return Effect.succeed(rows)
+      })
+
+    /**
+     * Inserts the chunks in order, encoding each next chunk while the previous one is with the
+     * database (the statements still run one after the other, on one connection).
+     */
+    const insertChunks = (
+      chunks: ReadonlyArray<ReadonlyArray<A>>,
+      context: Effect.Effect.Success<typeof creation>
+    ) =>
+      Effect.gen(function*() {
+        let previous: Fiber.RuntimeFiber<void, BackendError> | undefined
+        for (const records of chunks) {
+          const rows = yield* fillAll(records, context)
+          if (previous !== undefined) yield* Fiber.join(previous)
+          previous = yield* Effect.fork(store.insert(rows))
+          // Let the insert compile and go out before the next chunk is encoded.
+          yield* nextMacrotask
+        }
+        if (previous !== undefined) yield* Fiber.join(previous)
       })
 
     const idFilter = (id: Id): Filter => ({ field: idColumn, op: "eq", value: id })
@@ -356,10 +386,10 @@ export const makeRepository = <A, I>(
 
       createMany: (records) =>
         Effect.gen(function*() {
-          const rows = yield* prepareAll(records)
-          const chunks = Statements.chunk(rows, columns.length, store.maxParams)
-          yield* stores.transaction(Effect.forEach(chunks, store.insert, { discard: true }))
-          return rows.length
+          const context = yield* creation
+          const chunks = Statements.chunk(records, columns.length, store.maxParams)
+          yield* stores.transaction(insertChunks(chunks, context))
+          return records.length
         }).pipe(span("createMany")),
 
       upsert: (record, options) =>
