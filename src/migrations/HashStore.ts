@@ -17,29 +17,7 @@ import type { CoreTables } from "../schemas/CoreSite.js"
 import { coreTables } from "../schemas/CoreSite.js"
 import type { HashStoreTables } from "../schemas/HashRecord.js"
 import { hashStoreTables, maxPathLength } from "../schemas/HashRecord.js"
-
-const columnTypes = Effect.map(SqlClient.SqlClient, (sql) => ({
-  sql,
-  text: (n: number) =>
-    sql.literal(sql.onDialectOrElse({
-      mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-      mssql: () => `NVARCHAR(${n}) COLLATE Latin1_General_100_BIN2`,
-      orElse: () => `VARCHAR(${n})`
-    })),
-  long: sql.literal(sql.onDialectOrElse({
-    mysql: () => "MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-    mssql: () => "NVARCHAR(MAX)",
-    orElse: () => "TEXT"
-  })),
-  time: sql.literal(sql.onDialectOrElse({
-    pg: () => "TIMESTAMPTZ",
-    mysql: () => "DATETIME(3)",
-    mssql: () => "DATETIME2(3)",
-    orElse: () => "TIMESTAMP"
-  })),
-  flag: sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" })),
-  primaryKey: sql.literal(sql.onDialectOrElse({ mssql: () => "PRIMARY KEY NONCLUSTERED", orElse: () => "PRIMARY KEY" }))
-}))
+import { columnTypes } from "./ColumnTypes.js"
 
 /** A log table (the remote tier's scan log and the core's central log have one shape). */
 const logTable = (name: string) =>

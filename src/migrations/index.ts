@@ -6,26 +6,14 @@
  * @since 0.1.0
  */
 import * as Migrator from "@effect/sql/Migrator"
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { columnTypes } from "./ColumnTypes.js"
 import * as HashStoreMigrations from "./HashStore.js"
 
 const assetCycleTable = (name: string) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const text = (n: number) =>
-      sql.literal(sql.onDialectOrElse({
-        pg: () => `VARCHAR(${n})`,
-        mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-        mssql: () => `NVARCHAR(${n})`,
-        orElse: () => `VARCHAR(${n})`
-      }))
-    const time = sql.literal(sql.onDialectOrElse({
-      pg: () => "TIMESTAMPTZ",
-      mysql: () => "DATETIME(3)",
-      mssql: () => "DATETIME2(3)",
-      orElse: () => "TIMESTAMP"
-    }))
+    const { sql, text, time } = yield* columnTypes
     yield* sql`CREATE TABLE ${sql(name)} (
       cycle_id ${text(64)} NOT NULL PRIMARY KEY,
       asset_guid ${text(64)} NOT NULL,
@@ -40,20 +28,7 @@ const assetCycleTable = (name: string) =>
   })
 
 const usersTable = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const text = (n: number) =>
-    sql.literal(sql.onDialectOrElse({
-      mysql: () => `VARCHAR(${n}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-      mssql: () => `NVARCHAR(${n})`,
-      orElse: () => `VARCHAR(${n})`
-    }))
-  const time = sql.literal(sql.onDialectOrElse({
-    pg: () => "TIMESTAMPTZ",
-    mysql: () => "DATETIME(3)",
-    mssql: () => "DATETIME2(3)",
-    orElse: () => "TIMESTAMP"
-  }))
-  const flag = sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" }))
+  const { flag, sql, text, time } = yield* columnTypes
   yield* sql`CREATE TABLE users (
     id ${text(64)} NOT NULL PRIMARY KEY,
     username ${text(32)} NOT NULL,

@@ -3,7 +3,7 @@
  * the same numbers on every backend, and every bad request refused with a typed error before any
  * SQL runs.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -12,6 +12,7 @@ import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { AnalyticsLive, AnalyticsTest } from "../../src/layers/Analytics.js"
 import type { Row } from "../../src/layers/Query.js"
 import type { SqlBackend } from "../../src/layers/Sql.js"
+import { columnTypes } from "../../src/migrations/ColumnTypes.js"
 import type { MetricsInput, TimeBucketsInput } from "../../src/schemas/Analytics.js"
 import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
 import type { AnalyticsError } from "../../src/services/Analytics.js"
@@ -38,20 +39,10 @@ export class AnalyticsFixture extends Context.Tag("test/AnalyticsFixture")<Analy
 export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClient | SqlBackend> = Layer.effect(
   AnalyticsFixture,
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const context = yield* Effect.context<SqlClient.SqlClient | SqlBackend>()
-    const text = sql.literal(sql.onDialectOrElse({
-      pg: () => "VARCHAR(64) COLLATE \"C\"",
-      mysql: () => "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-      mssql: () => "NVARCHAR(64) COLLATE Latin1_General_100_BIN2",
-      orElse: () => "VARCHAR(64)"
-    }))
-    const time = sql.literal(sql.onDialectOrElse({
-      pg: () => "TIMESTAMPTZ",
-      mysql: () => "DATETIME(3)",
-      mssql: () => "DATETIME2(3)",
-      orElse: () => "TIMESTAMP"
-    }))
+    const types = yield* columnTypes
+    const { sql, time } = types
+    const text = types.text(64)
     return {
       seed: (table, rows) =>
         Effect.gen(function*() {

@@ -65,7 +65,7 @@ describe("HashStore DDL (compiled)", () => {
       assert.include(core[1], "baseline_hash NVARCHAR(128) COLLATE Latin1_General_100_BIN2 NOT NULL PRIMARY KEY")
     }))
 
-  it.effect("MySQL: utf8mb4_bin keys and MEDIUMTEXT listings; PostgreSQL: TIMESTAMPTZ and BOOLEAN", () =>
+  it.effect("MySQL: utf8mb4_bin keys and MEDIUMTEXT listings; PostgreSQL: C-collated keys, TIMESTAMPTZ and BOOLEAN", () =>
     Effect.gen(function*() {
       const [mysql] = yield* compiled(MysqlClient.makeCompiler(), createTables(names))
       assert.include(
@@ -75,7 +75,7 @@ describe("HashStore DDL (compiled)", () => {
       assert.include(mysql, "dirs MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL")
       assert.include(mysql, "needs_update BOOLEAN NOT NULL")
       const [pg, pgIndex] = yield* compiled(PgClient.makeCompiler(), createTables(names))
-      assert.include(pg, `path VARCHAR(${maxPathLength}) NOT NULL PRIMARY KEY`)
+      assert.include(pg, `path VARCHAR(${maxPathLength}) COLLATE "C" NOT NULL PRIMARY KEY`)
       assert.include(pg, "current_dtg_latest TIMESTAMPTZ NOT NULL")
       assert.include(pg, "links TEXT NOT NULL")
       assert.strictEqual(pgIndex, `CREATE INDEX "r_needs_update" ON "r" (needs_update, path)`)
