@@ -243,6 +243,19 @@ const backendService = (
     (breaker) => ({ ...fields, breaker, queryTimeout: Duration.decode(options.queryTimeout ?? "30 seconds") })
   )
 
+/** The context a SQL layer provides: the driver's own tag, the generic `SqlClient`, and `SqlBackend`. */
+const clientContext = <I, S extends SqlClient.SqlClient>(
+  tag: Context.Tag<I, S>,
+  client: S,
+  backend: SqlBackendService
+): Context.Context<I | SqlClient.SqlClient | SqlBackend> =>
+  Context.make(tag, client).pipe(Context.add(SqlClient.SqlClient, client), Context.add(SqlBackend, backend))
+
+/** A scoped layer from a constructor of `clientContext`. */
+const scopedLayer = <I>(
+  make: Effect.Effect<Context.Context<I>, ConnectionError, Scope.Scope | Reactivity.Reactivity>
+): Layer.Layer<I, ConnectionError> => Layer.scopedContext(make).pipe(Layer.provide(Reactivity.layer))
+
 /**
  * Makes a failed start-up a `ConnectionError` (a closed port, a wrong password, an unknown
  * database), bounded by the connect timeout.
@@ -360,10 +373,7 @@ export const makePg = (
       dialect: dialects.pg,
       pool: Effect.sync(() => Option.some({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }))
     })
-    return Context.make(PgClient.PgClient, client).pipe(
-      Context.add(SqlClient.SqlClient, client),
-      Context.add(SqlBackend, backend)
-    )
+    return clientContext(PgClient.PgClient, client, backend)
   })
 
 /**
@@ -372,8 +382,7 @@ export const makePg = (
  */
 export const layerPg = (
   options: SqlOptions
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | SqlBackend, ConnectionError> =>
-  Layer.scopedContext(makePg(options)).pipe(Layer.provide(Reactivity.layer))
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | SqlBackend, ConnectionError> => scopedLayer(makePg(options))
 
 const prefixed = (prefix: string) => ({
   host: Config.string(`${prefix}_HOST`).pipe(Config.option),
@@ -523,10 +532,7 @@ export const makeMysql = (
       dialect: dialects.mysql,
       pool: Effect.succeed(Option.none())
     })
-    return Context.make(MysqlClient.MysqlClient, client).pipe(
-      Context.add(SqlClient.SqlClient, client),
-      Context.add(SqlBackend, backend)
-    )
+    return clientContext(MysqlClient.MysqlClient, client, backend)
   })
 
 /**
@@ -536,7 +542,7 @@ export const makeMysql = (
 export const layerMysql = (
   options: SqlOptions
 ): Layer.Layer<MysqlClient.MysqlClient | SqlClient.SqlClient | SqlBackend, ConnectionError> =>
-  Layer.scopedContext(makeMysql(options)).pipe(Layer.provide(Reactivity.layer))
+  scopedLayer(makeMysql(options))
 
 /**
  * @since 0.1.0
@@ -633,10 +639,7 @@ export const makeMssql = (
       dialect: dialects.mssql,
       pool: Effect.succeed(Option.none())
     })
-    return Context.make(MssqlClient.MssqlClient, client).pipe(
-      Context.add(SqlClient.SqlClient, client),
-      Context.add(SqlBackend, backend)
-    )
+    return clientContext(MssqlClient.MssqlClient, client, backend)
   })
 
 /**
@@ -646,7 +649,7 @@ export const makeMssql = (
 export const layerMssql = (
   options: SqlOptions
 ): Layer.Layer<MssqlClient.MssqlClient | SqlClient.SqlClient | SqlBackend, ConnectionError> =>
-  Layer.scopedContext(makeMssql(options)).pipe(Layer.provide(Reactivity.layer))
+  scopedLayer(makeMssql(options))
 
 /**
  * @since 0.1.0
