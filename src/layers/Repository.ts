@@ -441,11 +441,12 @@ export const makeRepository = <A, I>(
         }).pipe(span("upsert")),
 
       findById: (id, options) =>
-        Effect.gen(function*() {
-          const tenant = yield* currentTenant
-          const row = yield* pointRead({ id, tenant, includeDeleted: options?.includeDeleted ?? false })
-          return Option.isSome(row) ? Option.some(yield* decode(row.value)) : Option.none()
-        }).pipe(span("findById")),
+        // A chain, not a generator: this is the hottest path of the repository.
+        currentTenant.pipe(
+          Effect.flatMap((tenant) => pointRead({ id, tenant, includeDeleted: options?.includeDeleted ?? false })),
+          Effect.flatMap((row) => Option.isSome(row) ? Effect.map(decode(row.value), Option.some) : Effect.succeedNone),
+          span("findById")
+        ),
 
       findByField: (field, value) =>
         Effect.gen(function*() {
