@@ -58,30 +58,26 @@ export const run = async (): Promise<void> => {
       title: `keyset page 1 (listCursor, ${perPage} rows)`,
       dao: { label: "listCursor", round: keysetDao(undefined) },
       raw: { label: "pg WHERE id >", round: keysetRaw(0) },
-      ...units,
-      target: 1.0
+      ...units
     })
     await compare({
       title: `keyset page at depth ${depth.toLocaleString("en-US")}`,
       dao: { label: "listCursor", round: keysetDao(deepCursor) },
       raw: { label: "pg WHERE id >", round: keysetRaw(depth) },
-      ...units,
-      target: 1.0
+      ...units
     })
     await compare({
       title: `offset page 1 (listPage, with COUNT)`,
       dao: { label: "listPage", round: offsetDao(1) },
       raw: { label: "pg COUNT + OFFSET", round: offsetRaw(0) },
-      ...units,
-      target: 1.0
+      ...units
     })
     await compare({
       title: `offset page at depth ${depth.toLocaleString("en-US")}`,
       dao: { label: "listPage", round: offsetDao(depth / perPage + 1) },
       raw: { label: "pg COUNT + OFFSET", round: offsetRaw(depth) },
       ...units,
-      rounds: 3,
-      target: 1.0
+      rounds: 3
     })
     const perCall = async (f: () => Promise<void>) => {
       await f()
