@@ -29,6 +29,7 @@ import { Cache } from "../services/Cache.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as Batcher from "./Batcher.js"
 import { retrying } from "./Resilience.js"
+import { leafSpan } from "./Tracing.js"
 
 /**
  * @since 0.1.0
@@ -242,7 +243,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     const service: CacheService = {
       namespace,
       get: (key, schema) =>
-        Effect.flatMap(render(key), (full) => read(full, schema)).pipe(span("Cache.get", attributes(key))),
+        Effect.flatMap(render(key), (full) => read(full, schema)).pipe(leafSpan("Cache.get", attributes(key))),
       set: (key, schema, value, options) =>
         Effect.gen(function*() {
           const full = yield* render(key)

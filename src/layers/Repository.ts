@@ -31,6 +31,7 @@ import { comparator, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
+import { leafSpan } from "./Tracing.js"
 
 // ---------------------------------------------------------------------------------------------
 // The store each implementation provides
@@ -340,15 +341,24 @@ export const makeRepository = <A, I>(
       execute: readMany
     })
 
-    /** Inside a transaction a point read runs on the transaction's own connection, alone. */
-    const pointRead = (request: FindById) =>
-      Effect.flatMap(
-        stores.inTransaction,
-        (inTransaction): Effect.Effect<Option.Option<Row>, BackendError | AccessDenied> =>
+    /**
+     * Inside a transaction a point read runs on the transaction's own connection, alone, in a
+     * span that parents its statement's. Outside, it joins a batch whose query runs in the
+     * batch's fiber, so its span is a leaf (`leafSpan`: no context copy per call). A chain, not a
+     * generator: this is the hottest path of the repository.
+     */
+    const findById: Repository<A>["findById"] = (id, options) =>
+      Effect.flatMap(stores.inTransaction, (inTransaction) => {
+        const read = (request: FindById): Effect.Effect<Option.Option<Row>, BackendError | AccessDenied> =>
           inTransaction
             ? Effect.map(readMany([request]), (rows) => rows[0] ?? Option.none())
             : pointReads.load(request)
-      )
+        const found = currentTenant.pipe(
+          Effect.flatMap((tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })),
+          Effect.flatMap((row) => Option.isSome(row) ? Effect.map(decode(row.value), Option.some) : Effect.succeedNone)
+        )
+        return inTransaction ? span("findById")(found) : leafSpan("Repository.findById", { table })(found)
+      })
 
     const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
       Effect.gen(function*() {
@@ -440,13 +450,7 @@ export const makeRepository = <A, I>(
           }))
         }).pipe(span("upsert")),
 
-      findById: (id, options) =>
-        // A chain, not a generator: this is the hottest path of the repository.
-        currentTenant.pipe(
-          Effect.flatMap((tenant) => pointRead({ id, tenant, includeDeleted: options?.includeDeleted ?? false })),
-          Effect.flatMap((row) => Option.isSome(row) ? Effect.map(decode(row.value), Option.some) : Effect.succeedNone),
-          span("findById")
-        ),
+      findById,
 
       findByField: (field, value) =>
         Effect.gen(function*() {
