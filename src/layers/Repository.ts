@@ -48,6 +48,8 @@ export interface Store {
   readonly backend: Backend
   /** Most bound parameters per statement. */
   readonly maxParams: number
+  /** Statements may be issued while the previous one on the connection runs (they queue). */
+  readonly queuesStatements: boolean
   readonly insert: (rows: ReadonlyArray<Row>) => Effect.Effect<void, BackendError>
   readonly upsert: (
     row: Row,
@@ -256,23 +258,26 @@ export const makeRepository = <A, I>(
       })
 
     /**
-     * Inserts the chunks in order, encoding each next chunk while the previous one is with the
-     * database (the statements still run one after the other, on one connection).
+     * Inserts the chunks, encoding each next chunk while the previous one is with the database.
+     * Where the driver queues statements on a connection, the next INSERT is also compiled and
+     * queued behind the running one, so the connection never waits for the client; the
+     * statements still run one after the other, on the transaction's connection.
      */
     const insertChunks = (
       chunks: ReadonlyArray<ReadonlyArray<A>>,
       context: Effect.Effect.Success<typeof creation>
     ) =>
       Effect.gen(function*() {
-        let previous: Fiber.RuntimeFiber<void, BackendError> | undefined
+        const depth = store.queuesStatements ? 2 : 1
+        const outstanding: Array<Fiber.RuntimeFiber<void, BackendError>> = []
         for (const records of chunks) {
           const rows = yield* fillAll(records, context)
-          if (previous !== undefined) yield* Fiber.join(previous)
-          previous = yield* Effect.fork(store.insert(rows))
+          while (outstanding.length >= depth) yield* Fiber.join(outstanding.shift()!)
+          outstanding.push(yield* Effect.fork(store.insert(rows)))
           // Let the insert compile and go out before the next chunk is encoded.
           yield* nextMacrotask
         }
-        if (previous !== undefined) yield* Fiber.join(previous)
+        for (const fiber of outstanding) yield* Fiber.join(fiber)
       })
 
     const idFilter = (id: Id): Filter => ({ field: idColumn, op: "eq", value: id })
@@ -578,6 +583,7 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
     return {
       backend: backend.backend,
       maxParams: backend.dialect.maxParams,
+      queuesStatements: backend.dialect.queuesStatements,
       insert: (rows) => Statements.insert(sql, table, rows).pipe(Effect.asVoid, exec("insert", false)),
       upsert: (row, on, updates) =>
         Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
@@ -669,6 +675,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     return {
       backend: "memory",
       maxParams: 65_535,
+      queuesStatements: true,
       insert: (rows) =>
         Effect.suspend(() => {
           const all = rowsOf(table)

@@ -53,6 +53,12 @@ export interface Dialect {
   readonly returnsRows: boolean
   /** The planner keeps a row estimate that can stand in for `COUNT(*)`. */
   readonly hasCountEstimate: boolean
+  /**
+   * The driver queues statements issued on one connection while another runs (pg, mysql2), so
+   * the next can be compiled and handed over before the previous one has answered. tedious
+   * refuses a second request in flight.
+   */
+  readonly queuesStatements: boolean
 }
 
 /**
@@ -61,10 +67,10 @@ export interface Dialect {
  */
 export const dialects: Record<Dialect["name"], Dialect> = {
   // node-postgres writes the parameter count as 16 bits.
-  pg: { name: "pg", maxParams: 65_535, returnsRows: true, hasCountEstimate: true },
-  mysql: { name: "mysql", maxParams: 65_535, returnsRows: false, hasCountEstimate: false },
+  pg: { name: "pg", maxParams: 65_535, returnsRows: true, hasCountEstimate: true, queuesStatements: true },
+  mysql: { name: "mysql", maxParams: 65_535, returnsRows: false, hasCountEstimate: false, queuesStatements: true },
   // SQL Server refuses more than 2,100 parameters; keep one spare for a tenant or key.
-  mssql: { name: "mssql", maxParams: 2_099, returnsRows: true, hasCountEstimate: false }
+  mssql: { name: "mssql", maxParams: 2_099, returnsRows: true, hasCountEstimate: false, queuesStatements: false }
 }
 
 /**
