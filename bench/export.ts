@@ -70,18 +70,22 @@ export const run = async (): Promise<void> => {
     const daoMs = median(dao.map((f) => f.ms))
     const rawMs = median(raw.map((f) => f.ms))
     const rate = (ms: number) => Math.round((rowCount * 1000) / ms).toLocaleString("en-US")
-    const daoPeak = Math.max(...dao.map((f) => f.peakRssMb))
-    const rawPeak = Math.max(...raw.map((f) => f.peakRssMb))
+    // Peaks vary with when V8 chooses to collect: the median of the rounds, and the highest.
+    const daoPeak = median(dao.map((f) => f.peakRssMb))
+    const rawPeak = median(raw.map((f) => f.peakRssMb))
+    const daoHighest = Math.max(...dao.map((f) => f.peakRssMb))
     const daoBase = median(dao.map((f) => f.baseRssMb))
     const rawBase = median(raw.map((f) => f.baseRssMb))
     record({
       title: `streamed export of ${rowCount.toLocaleString("en-US")} rows (pages of ${chunkSize}), PostgreSQL`,
-      dao: `stream ${rate(daoMs)} rows/s, peak RSS ${daoPeak.toFixed(0)} MB (${daoBase.toFixed(0)} MB at start)`,
+      dao: `stream ${rate(daoMs)} rows/s, peak RSS ${daoPeak.toFixed(0)} MB (highest ${daoHighest.toFixed(0)} MB; ${
+        daoBase.toFixed(0)
+      } MB at start)`,
       raw: `pg keyset loop ${rate(rawMs)} rows/s, peak RSS ${rawPeak.toFixed(0)} MB (${
         rawBase.toFixed(0)
       } MB at start)`,
       ratio: `${(rawMs / daoMs).toFixed(2)}x`,
-      target: `(target peak RSS < 150 MB: ${daoPeak < 150 ? "met" : "missed"})`
+      target: `(target peak RSS < 150 MB: ${daoHighest < 150 ? "met" : "missed"})`
     })
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${table}`)
