@@ -16,6 +16,7 @@ import * as AssetCyclesLayer from "./layers/AssetCycles.js"
 import * as CacheLayer from "./layers/Cache.js"
 import * as Health from "./layers/Health.js"
 import * as RedisSourceLayer from "./layers/RedisSource.js"
+import { RetryPolicy } from "./layers/Resilience.js"
 import { migrate } from "./migrations/index.js"
 import * as KeyPattern from "./schemas/KeyPattern.js"
 import { AssetCycles } from "./services/AssetCycles.js"
@@ -91,7 +92,8 @@ const App = Layer.mergeAll(
   Health.layer()
 ).pipe(
   Layer.provide(Migrated),
-  Layer.provideMerge(Backends)
+  Layer.provideMerge(Backends),
+  Layer.provideMerge(RetryPolicy.layerConfig)
 )
 
 program.pipe(

@@ -11,4 +11,10 @@ describe("npm start with nothing configured", () => {
     assert.include(run.output, "truck-123: 3 regions (crusher-1 v2, haul-road-a v1, pit-north v3)")
     assert.match(run.output, /health sql: \w+ .* up/)
   }, 120_000)
+
+  it("refuses bad configuration with a clear error and a non-zero exit", async () => {
+    const run = await runProgram({ SQL_RETRIES: "abc" })
+    assert.notStrictEqual(run.code, 0)
+    assert.include(run.output, "SQL_RETRIES")
+  }, 120_000)
 })
