@@ -26,7 +26,7 @@ import {
   TimeBucketsRequest
 } from "../schemas/Analytics.js"
 import type { Filter, Sort } from "../schemas/Query.js"
-import { decode } from "../schemas/Query.js"
+import { decode, page } from "../schemas/Query.js"
 import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AnalyticsError, AnalyticsService } from "../services/Analytics.js"
@@ -203,14 +203,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
         const plan = yield* planMetrics(policy, request, { limit: request.perPage, offset })
         // Without dimensions there is always exactly one group.
         const total = plan.dimensions.length === 0 ? 1 : yield* engine.groupCount(plan)
-        const items = yield* groups(plan)
-        return {
-          items,
-          total,
-          page: request.page,
-          perPage: request.perPage,
-          pages: Math.ceil(total / request.perPage)
-        }
+        return page(yield* groups(plan), total, request)
       }).pipe(Effect.withSpan("Analytics.metricsPage")),
 
     count: (input) => count(input).pipe(Effect.withSpan("Analytics.count")),

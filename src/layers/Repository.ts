@@ -20,7 +20,7 @@ import * as Stream from "effect/Stream"
 import type { Backend, BackendError } from "../errors.js"
 import { AccessDenied, DataAccessError, NotFound, ValidationError } from "../errors.js"
 import * as Cursor from "../schemas/Cursor.js"
-import type { CursorPage, Filter, Page, Sort } from "../schemas/Query.js"
+import type { CursorPage, Filter, Sort } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AuditColumns, Id, RepositoriesService, Repository, RepositoryConfig } from "../services/Repository.js"
@@ -522,14 +522,7 @@ export const makeRepository = <A, I>(
             limit: request.perPage,
             offset: (request.page - 1) * request.perPage
           }).pipe(Effect.flatMap(confined(tenant)))
-          const items = yield* decodeAll(rows)
-          return {
-            items,
-            total,
-            page: request.page,
-            perPage: request.perPage,
-            pages: Math.ceil(total / request.perPage)
-          } satisfies Page<A>
+          return Query.page(yield* decodeAll(rows), total, request)
         }).pipe(span("listPage")),
 
       listCursor,

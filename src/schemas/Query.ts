@@ -174,6 +174,24 @@ export interface Page<A> {
 }
 
 /**
+ * The page of `items` for a request, given the total across all pages.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const page = <A>(
+  items: ReadonlyArray<A>,
+  total: number,
+  request: { readonly page: number; readonly perPage: number }
+): Page<A> => ({
+  items,
+  total,
+  page: request.page,
+  perPage: request.perPage,
+  pages: Math.ceil(total / request.perPage)
+})
+
+/**
  * A keyset page request: up to `limit` rows after the opaque cursor `after`, in `sort` order
  * (the primary key breaks ties).
  *
