@@ -18,7 +18,7 @@ import type { AssetCyclesService } from "../services/AssetCycles.js"
 import { AssetCycles } from "../services/AssetCycles.js"
 import * as Repository from "../services/Repository.js"
 import type { PolicyTables } from "./AccessPolicy.js"
-import { RepositoryLive, RepositoryTest } from "./Repository.js"
+import { provideLive, provideTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
 /**
@@ -122,10 +122,7 @@ export const AssetCyclesLive: Layer.Layer<
   AssetCycles,
   Effect.Effect.Error<typeof make>,
   AccessPolicy | SqlClient.SqlClient | SqlBackend
-> = layer.pipe(
-  // Fresh: two DAOs on different databases must not share one memoized repository layer.
-  Layer.provide(Layer.fresh(RepositoryLive))
-)
+> = provideLive(layer)
 
 /**
  * In memory, for users' tests.
@@ -133,6 +130,6 @@ export const AssetCyclesLive: Layer.Layer<
  * @since 0.1.0
  * @category layers
  */
-export const AssetCyclesTest: Layer.Layer<AssetCycles, Effect.Effect.Error<typeof make>, AccessPolicy> = layer.pipe(
-  Layer.provide(RepositoryTest)
+export const AssetCyclesTest: Layer.Layer<AssetCycles, Effect.Effect.Error<typeof make>, AccessPolicy> = provideTest(
+  layer
 )

@@ -27,7 +27,7 @@ import { Core } from "../services/Core.js"
 import * as Repository from "../services/Repository.js"
 import type { PolicyTables } from "./AccessPolicy.js"
 import { isUniqueViolation } from "./HashStore.js"
-import { RepositoryLive, RepositoryTest } from "./Repository.js"
+import { provideLive, provideTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
 /**
@@ -232,7 +232,7 @@ export const layerLive = (names: CoreTables = coreTables): Layer.Layer<
   Core,
   Effect.Effect.Error<ReturnType<typeof make>>,
   AccessPolicy | SqlClient.SqlClient | SqlBackend
-> => layer(names).pipe(Layer.provide(Layer.fresh(RepositoryLive)))
+> => provideLive(layer(names))
 
 /**
  * In memory, on a store of its own, under the given table names.
@@ -242,8 +242,7 @@ export const layerLive = (names: CoreTables = coreTables): Layer.Layer<
  */
 export const layerTest = (
   names: CoreTables = coreTables
-): Layer.Layer<Core, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> =>
-  layer(names).pipe(Layer.provide(Layer.fresh(RepositoryTest)))
+): Layer.Layer<Core, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> => provideTest(layer(names))
 
 /**
  * On SQL (tables from `migrations/HashStore`, `coreMigration`).

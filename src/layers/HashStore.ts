@@ -37,7 +37,7 @@ import type { HashStoreService } from "../services/HashStore.js"
 import { HashStore } from "../services/HashStore.js"
 import * as Repository from "../services/Repository.js"
 import type { PolicyTables } from "./AccessPolicy.js"
-import { RepositoryLive, RepositoryTest } from "./Repository.js"
+import { provideLive, provideTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
 /**
@@ -296,7 +296,7 @@ export const layerLive = (names: HashStoreTables = hashStoreTables): Layer.Layer
   HashStore,
   Effect.Effect.Error<ReturnType<typeof make>>,
   AccessPolicy | SqlClient.SqlClient | SqlBackend
-> => layer(names).pipe(Layer.provide(Layer.fresh(RepositoryLive)))
+> => provideLive(layer(names))
 
 /**
  * In memory, on a store of its own, under the given table names.
@@ -306,8 +306,7 @@ export const layerLive = (names: HashStoreTables = hashStoreTables): Layer.Layer
  */
 export const layerTest = (
   names: HashStoreTables = hashStoreTables
-): Layer.Layer<HashStore, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> =>
-  layer(names).pipe(Layer.provide(Layer.fresh(RepositoryTest)))
+): Layer.Layer<HashStore, Effect.Effect.Error<ReturnType<typeof make>>, AccessPolicy> => provideTest(layer(names))
 
 /**
  * On SQL (tables from `migrations/HashStore`).

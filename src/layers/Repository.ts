@@ -754,3 +754,26 @@ export const RepositoryTest: Layer.Layer<Repositories> = Layer.effect(
   Repositories,
   Effect.map(makeMemoryStores, repositories)
 )
+
+/**
+ * A DAO layer on SQL, over repositories of its own. Layers are memoized by reference, so a shared
+ * `RepositoryLive` would be built once, over whichever `SqlClient` came first: two DAOs on
+ * different databases in one program must each get a fresh one.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const provideLive = <A, E, R>(
+  dao: Layer.Layer<A, E, R | Repositories>
+): Layer.Layer<A, E, Exclude<R, Repositories> | SqlClient.SqlClient | SqlBackend> =>
+  dao.pipe(Layer.provide(Layer.fresh(RepositoryLive)))
+
+/**
+ * A DAO layer in memory, over a store of its own.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const provideTest = <A, E, R>(
+  dao: Layer.Layer<A, E, R | Repositories>
+): Layer.Layer<A, E, Exclude<R, Repositories>> => dao.pipe(Layer.provide(Layer.fresh(RepositoryTest)))

@@ -20,7 +20,7 @@ import type { UsersService } from "../services/Users.js"
 import { Users } from "../services/Users.js"
 import type { PolicyTables } from "./AccessPolicy.js"
 import { CacheTest } from "./Cache.js"
-import { RepositoryLive, RepositoryTest } from "./Repository.js"
+import { provideLive, provideTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
 /**
@@ -130,10 +130,7 @@ export const UsersLive: Layer.Layer<
   Users,
   Effect.Effect.Error<typeof make>,
   AccessPolicy | Cache | SqlClient.SqlClient | SqlBackend
-> = layer.pipe(
-  // Fresh: two DAOs on different databases must not share one memoized repository layer.
-  Layer.provide(Layer.fresh(RepositoryLive))
-)
+> = provideLive(layer)
 
 /**
  * In memory, cache included, for users' tests.
@@ -141,6 +138,6 @@ export const UsersLive: Layer.Layer<
  * @since 0.1.0
  * @category layers
  */
-export const UsersTest: Layer.Layer<Users, Effect.Effect.Error<typeof make>, AccessPolicy> = layer.pipe(
-  Layer.provide(Layer.merge(RepositoryTest, CacheTest))
+export const UsersTest: Layer.Layer<Users, Effect.Effect.Error<typeof make>, AccessPolicy> = provideTest(
+  layer.pipe(Layer.provide(CacheTest))
 )
