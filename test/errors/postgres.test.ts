@@ -5,6 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
+import { RetryPolicy, transaction } from "../../src/layers/Resilience.js"
 import * as Sql from "../../src/layers/Sql.js"
 import { describeLive, pgOptions, pgUrl, uniqueName } from "../support/services.js"
 
@@ -65,17 +66,17 @@ await describeLive("postgres", "error classification on PostgreSQL", () => {
           yield* sql`INSERT INTO ${sql(parent)} ${
             sql.insert([{ id: 1, name: "a", qty: 1 }, { id: 2, name: "b", qty: 1 }])
           }`
-          // Classic write skew: each transaction reads both rows and writes one; one must fail.
+          // Classic write skew: each transaction reads both rows and writes one; one must fail,
+          // at its UPDATE or at its COMMIT; `transaction` types both (retries off to see it).
+          const noRetry = { ...RetryPolicy.defaultValue(), sql: { ...RetryPolicy.defaultValue().sql, retries: 0 } }
           const skew = (id: number) =>
-            sql.withTransaction(Effect.gen(function*() {
+            transaction({ backend: "postgres", operation: "test.skew" })(Effect.gen(function*() {
               yield* sql`SET TRANSACTION ISOLATION LEVEL SERIALIZABLE`
               yield* sql`SELECT SUM(qty) FROM ${sql(parent)}`
               yield* Effect.sleep("100 millis")
               yield* sql`UPDATE ${sql(parent)} SET qty = qty + 1 WHERE id = ${id}`
-            }))
-          const results = yield* Effect.all([skew(1), skew(2)].map((e) => Effect.either(run(e))), {
-            concurrency: 2
-          })
+            })).pipe(Effect.provideService(RetryPolicy, noRetry))
+          const results = yield* Effect.all([skew(1), skew(2)].map(Effect.either), { concurrency: 2 })
           const failures = results.filter((r) => r._tag === "Left").map((r) => r.left)
           assert.strictEqual(failures.length, 1)
           const [error] = failures
