@@ -222,6 +222,16 @@ export type BackendError = ConnectionError | DataAccessError
 export const isTransient = (error: unknown): boolean =>
   (error instanceof ConnectionError || error instanceof DataAccessError) && error.retryable
 
+/**
+ * Whether a failure is a unique-key clash: two first writes of one key raced, and the loser may
+ * run again to find the winner's row.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof DataAccessError && error.reason === "UniqueViolation"
+
 // ---------------------------------------------------------------------------------------------
 // Secret scrubbing
 // ---------------------------------------------------------------------------------------------

@@ -324,13 +324,7 @@ export const layer = (options: CacheOptions = {}): Layer.Layer<Cache, Validation
  * @category constructors
  */
 export const cacheConfig: Config.Config<CacheOptions> = Config.all({
-  namespace: Config.string("CACHE_NAMESPACE").pipe(
-    Config.validate({
-      message: "must be segments of letters, digits, - _ . separated by \":\"",
-      validation: (namespace) => Either.isRight(KeyPattern.checkNamespace(namespace))
-    }),
-    Config.withDefault("")
-  ),
+  namespace: KeyPattern.namespaceConfig("CACHE_NAMESPACE"),
   defaultTtl: Config.duration("CACHE_DEFAULT_TTL").pipe(Config.withDefault(Duration.hours(1)))
 })
 

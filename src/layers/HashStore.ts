@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { DataAccessError } from "../errors.js"
+import { DataAccessError, isUniqueViolation } from "../errors.js"
 import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery, makeLog } from "../schemas/HashLog.js"
 import type {
   HashField as HashFieldType,
@@ -70,16 +70,6 @@ const decodePut = decode(HashPut, "record")
 const decodeLog = decode(HashLogInput, "log")
 const decodeLogQuery = decode(LogQuery, "query")
 const decodeIds = decode(Schema.Array(LogId).pipe(Schema.maxItems(maxMembers)), "ids")
-
-/**
- * Whether a failure is a unique-key clash: two first writes of one key raced, and the loser may
- * run again to find the winner's row.
- *
- * @since 0.1.0
- * @category errors
- */
-export const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof DataAccessError && error.reason === "UniqueViolation"
 
 /**
  * @since 0.1.0

@@ -388,13 +388,7 @@ export const layer = (options: RedisSourceOptions = {}): Layer.Layer<RedisSource
  * @category constructors
  */
 export const redisSourceConfig: Config.Config<RedisSourceOptions> = Config.all({
-  namespace: Config.string("REDIS_SOURCE_NAMESPACE").pipe(
-    Config.validate({
-      message: "must be segments of letters, digits, - _ . separated by \":\"",
-      validation: (namespace) => Either.isRight(KeyPattern.checkNamespace(namespace))
-    }),
-    Config.withDefault("")
-  )
+  namespace: KeyPattern.namespaceConfig("REDIS_SOURCE_NAMESPACE")
 })
 
 /**

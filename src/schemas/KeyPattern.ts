@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
 import * as Either from "effect/Either"
 import { ValidationError } from "../errors.js"
 
@@ -332,3 +333,19 @@ export const regionVersions = make("region:{region_id}:versions")
  * @category patterns
  */
 export const regionVersion = make("region:{region_id}:v:{version}")
+
+/**
+ * A namespace read from the environment variable `name`: checked like any namespace, empty
+ * (no namespace) when the variable is not set.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const namespaceConfig = (name: string): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.validate({
+      message: "must be segments of letters, digits, - _ . separated by \":\"",
+      validation: (namespace) => Either.isRight(checkNamespace(namespace))
+    }),
+    Config.withDefault("")
+  )
