@@ -172,8 +172,16 @@ export interface RenderOptions {
   readonly namespace?: string | undefined
 }
 
-/** A template's parameter names, once its static text is known to be safe. */
-const checkTemplate = (template: string): Either.Either<ReadonlySet<string>, ValidationError> => {
+/**
+ * A template split at its placeholders: `statics[0] + value of names[0] + statics[1] + ...`,
+ * with its static text known to be safe.
+ */
+interface CompiledTemplate {
+  readonly names: ReadonlyArray<string>
+  readonly statics: ReadonlyArray<string>
+}
+
+const compileTemplate = (template: string): Either.Either<CompiledTemplate, ValidationError> => {
   const badStatic = forbidden.exec(template.replace(placeholder, ""))
   if (badStatic || template.length === 0) {
     return Either.left(
@@ -183,12 +191,21 @@ const checkTemplate = (template: string): Either.Either<ReadonlySet<string>, Val
       })
     )
   }
-  return Either.right(new Set(Array.from(template.matchAll(placeholder), (match) => match[1] ?? "")))
+  const names: Array<string> = []
+  const statics: Array<string> = []
+  let from = 0
+  for (const match of template.matchAll(placeholder)) {
+    statics.push(template.slice(from, match.index))
+    names.push(match[1] ?? "")
+    from = match.index + match[0].length
+  }
+  statics.push(template.slice(from))
+  return Either.right({ names, statics })
 }
 
-// Templates and namespaces are few and fixed in code; checking them once, not on every key
-// rendered, takes the regular expressions off the cache hit path.
-const templates = new Map<string, Either.Either<ReadonlySet<string>, ValidationError>>()
+// Templates and namespaces are few and fixed in code; checking and splitting them once, not on
+// every key rendered, takes the regular expressions off the cache hit path.
+const templates = new Map<string, Either.Either<CompiledTemplate, ValidationError>>()
 const namespaces = new Map<string, Either.Either<string, ValidationError>>()
 const rememberedLimit = 1_000
 
@@ -215,30 +232,25 @@ const remembered = <A>(
 export const render = (key: Key, options: RenderOptions = {}): Either.Either<string, ValidationError> => {
   const namespace = remembered(namespaces, options.namespace ?? "", checkNamespace)
   if (Either.isLeft(namespace)) return namespace
-  const checkedTemplate = remembered(templates, key.template, checkTemplate)
-  if (Either.isLeft(checkedTemplate)) return Either.left(checkedTemplate.left)
-  const names = checkedTemplate.right
-  for (const name of Object.keys(key.parameters)) {
-    if (!names.has(name)) {
+  const compiled = remembered(templates, key.template, compileTemplate)
+  if (Either.isLeft(compiled)) return Either.left(compiled.left)
+  const { names, statics } = compiled.right
+  for (const name in key.parameters) {
+    if (!names.includes(name)) {
       return Either.left(new ValidationError({ field: name, detail: `is not a parameter of "${key.template}"` }))
     }
   }
-  let failure: ValidationError | undefined
-  const rendered = key.template.replace(placeholder, (_, name: string) => {
-    if (failure) return ""
+  let rendered = namespace.right === "" ? statics[0]! : `${namespace.right}${separator}${statics[0]!}`
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
     if (!Object.hasOwn(key.parameters, name)) {
-      failure = new ValidationError({ field: name, detail: "is missing" })
-      return ""
+      return Either.left(new ValidationError({ field: name, detail: "is missing" }))
     }
     const checked = checkSegment(name, key.parameters[name])
-    if (Either.isLeft(checked)) {
-      failure = checked.left
-      return ""
-    }
-    return checked.right
-  })
-  if (failure) return Either.left(failure)
-  return Either.right(namespace.right === "" ? rendered : `${namespace.right}${separator}${rendered}`)
+    if (Either.isLeft(checked)) return checked
+    rendered += checked.right + statics[i + 1]!
+  }
+  return Either.right(rendered)
 }
 
 // ---------------------------------------------------------------------------------------------
