@@ -362,7 +362,7 @@ export const makeRepository = <A, I>(
           Effect.flatMap((tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })),
           Effect.flatMap((row) => Option.isSome(row) ? Effect.map(decode(row.value), Option.some) : Effect.succeedNone)
         )
-        return inTransaction ? span("findById")(found) : leafSpan("Repository.findById", { table })(found)
+        return inTransaction ? span("findById")(found) : leafSpan("Repository.findById", () => ({ table }))(found)
       })
 
     const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>

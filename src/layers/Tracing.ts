@@ -22,18 +22,19 @@ const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
  *
  * Under Effect's built-in tracer (no tracer installed, e.g. no OpenTelemetry layer) or with
  * tracing turned off, nothing could ever see such a span, since it is the parent of nothing and
- * is exported nowhere, so none is made: the built-in tracer draws 48 random hex digits per span.
+ * is exported nowhere, so none is made (the built-in tracer draws 48 random hex digits per span),
+ * and its attributes are not even gathered.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const leafSpan =
-  (name: string, attributes: Record<string, unknown>) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  (name: string, attributes: () => Record<string, unknown>) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
     Effect.withFiberRuntime<A, E, R>((fiber) => {
       const tracer = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Tracer.Tracer)
       if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) return self
       return Effect.flatMap(
-        Effect.makeSpan(name, { attributes, captureStackTrace: false }),
+        Effect.makeSpan(name, { attributes: attributes(), captureStackTrace: false }),
         (span) => Effect.onExit(self, (exit) => Effect.map(Clock.currentTimeNanos, (now) => span.end(now, exit)))
       )
     })

@@ -132,18 +132,19 @@ export const make = <const T extends string>(template: T): KeyPattern<T> => {
  * @category constructors
  */
 export const checkSegment = (field: string, value: unknown): Either.Either<string, ValidationError> => {
-  const invalid = (detail: string) => Either.left(new ValidationError({ field, detail }))
   if (typeof value === "number") {
-    return Number.isFinite(value) ? Either.right(String(value)) : invalid("must be a finite number")
+    return Number.isFinite(value) ? Either.right(String(value)) : invalid(field, "must be a finite number")
   }
-  if (typeof value !== "string") return invalid("must be a string or a number")
-  if (value.length === 0) return invalid("must not be empty")
-  if (value.length > maxParameterLength) return invalid(`must be at most ${maxParameterLength} characters`)
+  if (typeof value !== "string") return invalid(field, "must be a string or a number")
+  if (value.length === 0) return invalid(field, "must not be empty")
+  if (value.length > maxParameterLength) return invalid(field, `must be at most ${maxParameterLength} characters`)
   const bad = forbidden.exec(value)
-  if (bad) return invalid(`must not contain ${describe(bad[0])}`)
-  if (value.includes(separator)) return invalid(`must not contain the separator "${separator}"`)
+  if (bad) return invalid(field, `must not contain ${describe(bad[0])}`)
+  if (value.includes(separator)) return invalid(field, `must not contain the separator "${separator}"`)
   return Either.right(value)
 }
+
+const invalid = (field: string, detail: string) => Either.left(new ValidationError({ field, detail }))
 
 /**
  * Checks a namespace: one or more segments joined by the separator, each a valid key part.

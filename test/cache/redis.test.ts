@@ -254,3 +254,16 @@ describe("CacheLive configuration", () => {
       expect(String(exit)).toContain("CACHE_NAMESPACE")
     }).pipe(Effect.provide(withEnv({ CACHE_NAMESPACE: "app*" }))))
 })
+
+describe("Cache reading text it did not write", () => {
+  it.effect("a value that is not JSON (written by another program) is a miss, and is deleted", () =>
+    Effect.gen(function*() {
+      const cache = yield* Cache
+      const client = yield* RedisClient
+      yield* client.use("test.set", (redis) => redis.set("foreign:user:7", "{not json"))
+      expect(yield* cache.get(KeyPattern.user({ user_id: 7 }), Schema.Struct({ id: Schema.Number }))).toEqual(
+        Option.none()
+      )
+      expect(yield* client.use("test.exists", (redis) => redis.exists("foreign:user:7"))).toBe(0)
+    }).pipe(Effect.provide(CacheLayer.layer({ namespace: "foreign" }).pipe(Layer.provideMerge(Redis.layerMemory)))))
+})
