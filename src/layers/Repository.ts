@@ -29,7 +29,7 @@ import * as Batcher from "./Batcher.js"
 import type { Row, Where } from "./Query.js"
 import { comparator, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
-import { run, SqlBackend } from "./Sql.js"
+import { pgText, run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 import { leafSpan } from "./Tracing.js"
 
@@ -573,11 +573,50 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
   const store = (table: string, columns: ReadonlyArray<string>): Store => {
     const exec = (operation: string, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
       provide(run({ operation: `Repository.${operation}`, table, idempotent })(effect))
+    const insertValues = (rows: ReadonlyArray<Row>) =>
+      Statements.insert(sql, table, rows).pipe(Effect.asVoid, exec("insert", false))
+    // PostgreSQL: many rows go as one JSON parameter (`Statements.insertRecordset`), cast to the
+    // column types read once from the catalog. A table the catalog does not know, or a column
+    // it lacks, takes the plain statement, which reports the problem as the server words it.
+    const known = new Map<string, string>()
+    const typedColumns = (names: ReadonlyArray<string>) =>
+      Effect.suspend(() =>
+        names.every((name) => known.has(name))
+          ? Effect.succeed(names)
+          : Statements.columnTypes(sql, table).pipe(
+            exec("columnTypes", true),
+            Effect.map((found) => {
+              for (const { name, type } of found) known.set(name, type)
+              return names
+            })
+          )
+      ).pipe(
+        Effect.map((names) =>
+          names.every((name) => known.has(name))
+            ? Option.some(names.map((name) => ({ name, type: known.get(name)! })))
+            : Option.none()
+        )
+      )
+    const insertRecordset = (rows: ReadonlyArray<Row>) => {
+      const names = Object.keys(rows[0]!)
+      return Effect.flatMap(typedColumns(names), (typed) => {
+        if (Option.isNone(typed)) return insertValues(rows)
+        const texts = rows.map((row) => {
+          const text: Record<string, string | null> = {}
+          for (const name of names) text[name] = pgText(row[name])
+          return text
+        })
+        return Statements.insertRecordset(sql, table, typed.value, JSON.stringify(texts)).pipe(
+          Effect.asVoid,
+          exec("insert", false)
+        )
+      })
+    }
     return {
       backend: backend.backend,
       maxParams: backend.dialect.maxParams,
       queuesStatements: backend.dialect.queuesStatements,
-      insert: (rows) => Statements.insert(sql, table, rows).pipe(Effect.asVoid, exec("insert", false)),
+      insert: (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows),
       upsert: (row, on, updates) =>
         Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
       select: (where, sort, window) =>

@@ -26,6 +26,9 @@ export interface Window {
   readonly offset?: number | undefined
 }
 
+/** A table's name as `to_regclass` reads it: quoted, so that its case is kept. */
+const regclass = (table: string) => `"${table.replaceAll("\"", "\"\"")}"`
+
 const columnList = (sql: Sql, columns: ReadonlyArray<string>) => sql.csv(columns.map((c) => sql`${sql(c)}`))
 
 const windowSql = (sql: Sql, window: Window) => {
@@ -83,6 +86,50 @@ export const count = (sql: Sql, table: string, where: Where): Statement.Statemen
  */
 export const insert = (sql: Sql, table: string, rows: ReadonlyArray<Row>): Statement.Statement<Row> =>
   sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(rows as ReadonlyArray<Record<string, unknown>>)}`
+
+/**
+ * A column and its type as PostgreSQL's catalog spells it (`format_type`, e.g. `numeric(10,2)`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TypedColumn {
+  readonly name: string
+  readonly type: string
+}
+
+/**
+ * The types of a table's columns (PostgreSQL's catalog); no rows if the table does not exist.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const columnTypes = (sql: Sql, table: string): Statement.Statement<TypedColumn> =>
+  sql<
+    TypedColumn
+  >`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a WHERE a.attrelid = to_regclass(${
+    regclass(table)
+  }) AND a.attnum > 0 AND NOT a.attisdropped`
+
+/**
+ * A multi-row `INSERT` on PostgreSQL whose rows travel as one JSON parameter: an array of
+ * objects holding each value as the text its parameter would be sent as (or null), turned back
+ * into rows by `json_to_recordset` and cast to the column types, so every value goes through
+ * its type's input function as a bound parameter would. One parameter instead of one per value
+ * is parsed, bound and planned much faster, and has no parameter limit.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const insertRecordset = (
+  sql: Sql,
+  table: string,
+  columns: ReadonlyArray<TypedColumn>,
+  json: string
+): Statement.Statement<Row> =>
+  sql<Row>`INSERT INTO ${sql(table)} (${columnList(sql, columns.map((c) => c.name))}) SELECT ${
+    sql.csv(columns.map((c) => sql`x.${sql(c.name)}::${sql.unsafe(c.type)}`))
+  } FROM json_to_recordset(${json}::json) AS x(${sql.csv(columns.map((c) => sql`${sql(c.name)} text`))})`
 
 /**
  * `UPDATE table SET ... WHERE ...`.
@@ -154,7 +201,7 @@ export const estimate = (sql: Sql, table: string): Statement.Statement<{ readonl
     pg: () =>
       sql<
         { readonly n: unknown }
-      >`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass(${`"${table}"`})`,
+      >`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass(${regclass(table)})`,
     orElse: () => undefined
   })
 
