@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Arr from "effect/Array"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -65,6 +66,13 @@ export interface Store {
   readonly update: (set: Row, where: Where) => Effect.Effect<void, BackendError>
   readonly remove: (where: Where) => Effect.Effect<void, BackendError>
   readonly estimate: Effect.Effect<Option.Option<number>, BackendError>
+  /**
+   * Loads rows in one bulk statement (PostgreSQL's `COPY ... FROM STDIN`) on a connection of its
+   * own, outside any transaction; answers the rows loaded. Absent where the backend has none.
+   */
+  readonly copy?:
+    | (<E>(rows: Stream.Stream<ReadonlyArray<Row>, E>) => Effect.Effect<number, E | BackendError>)
+    | undefined
 }
 
 /**
@@ -104,6 +112,9 @@ const nextMacrotask: Effect.Effect<void> = Effect.async<void>((resume) => {
 
 /** Below this the planner's estimate is not worth its imprecision. */
 const estimateThreshold = 10_000
+
+/** Records encoded and written to a bulk load at a time. */
+const copyChunkRows = 1_000
 
 const auditColumns = (audit: RepositoryConfig<unknown, unknown>["audit"]): AuditColumns =>
   audit === true
@@ -280,6 +291,12 @@ export const makeRepository = <A, I>(
         for (const fiber of outstanding) yield* Fiber.join(fiber)
       })
 
+    /** Inserts every record in chunks under the parameter limit, in one transaction; answers the count. */
+    const insertAll = (records: ReadonlyArray<A>, context: Effect.Effect.Success<typeof creation>) =>
+      stores.transaction(insertChunks(Statements.chunk(records, columns.length, store.maxParams), context)).pipe(
+        Effect.as(records.length)
+      )
+
     const idFilter = (id: Id): Filter => ({ field: idColumn, op: "eq", value: id })
 
     /** The row to change: `NotFound` if absent, `AccessDenied` if it is another tenant's. */
@@ -400,12 +417,26 @@ export const makeRepository = <A, I>(
         }).pipe(span("create")),
 
       createMany: (records) =>
+        Effect.flatMap(creation, (context) => insertAll(records, context)).pipe(span("createMany")),
+
+      loadMany: (records) =>
         Effect.gen(function*() {
           const context = yield* creation
-          const chunks = Statements.chunk(records, columns.length, store.maxParams)
-          yield* stores.transaction(insertChunks(chunks, context))
-          return records.length
-        }).pipe(span("createMany")),
+          const copy = store.copy
+          // A transaction's connection belongs to @effect/sql: there the load joins it as INSERTs.
+          if (copy === undefined || (yield* stores.inTransaction)) {
+            yield* Effect.annotateCurrentSpan("db.operation.name", "INSERT")
+            return yield* insertAll(records, context)
+          }
+          yield* Effect.annotateCurrentSpan("db.operation.name", "COPY")
+          if (records.length === 0) return 0
+          // Each chunk is encoded while the previous one is on its way: the first bad record
+          // aborts the copy, and the one statement leaves nothing behind.
+          const rows = Stream.fromIterable(Arr.chunksOf(records, copyChunkRows)).pipe(
+            Stream.mapEffect((chunk) => fillAll(chunk, context))
+          )
+          return yield* copy(rows)
+        }).pipe(span("loadMany")),
 
       upsert: (record, options) =>
         Effect.gen(function*() {
@@ -570,6 +601,7 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
   const sql = yield* SqlClient.SqlClient
   const backend = yield* SqlBackend
   const provide = <X, E>(effect: Effect.Effect<X, E, SqlBackend>) => Effect.provideService(effect, SqlBackend, backend)
+  const copyFrom = backend.copyFrom
   const store = (table: string, columns: ReadonlyArray<string>): Store => {
     const exec = (operation: string, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
       provide(run({ operation: `Repository.${operation}`, table, idempotent })(effect))
@@ -586,6 +618,7 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
         Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),
       update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),
       remove: (where) => Statements.remove(sql, table, where).pipe(Effect.asVoid, exec("delete", false)),
+      copy: copyFrom && ((rows) => copyFrom(table, columns, rows).pipe(exec("copy", false))),
       estimate: Effect.suspend(() => {
         const statement = Statements.estimate(sql, table)
         return statement === undefined
