@@ -200,18 +200,34 @@ export const makeRepository = <A, I>(
         return Effect.succeed(decoded)
       })
     const encodeRecord = Schema.encodeEither(config.schema)
-    // No closures per record: on bulk paths their creation showed in profiles.
-    const encode = (record: A): Either.Either<Record<string, unknown>, ValidationError> => {
+    /**
+     * The record through its schema: a fresh object of its encoded fields. No closures per record:
+     * on bulk paths their creation showed in profiles.
+     */
+    const encodeFields = (record: A): Either.Either<Record<string, unknown>, ValidationError> => {
       const encoded = encodeRecord(record)
-      if (Either.isLeft(encoded)) {
-        return Either.left(
+      return Either.isLeft(encoded)
+        ? Either.left(
           new ValidationError({ field: table, detail: ParseResult.TreeFormatter.formatErrorSync(encoded.left) })
         )
-      }
-      const source = encoded.right as Record<string, unknown>
+        : Either.right(encoded.right as Record<string, unknown>)
+    }
+    /** Every column once, NULL where the record has none: `sql.insert` takes its columns from the first row. */
+    const complete = (fields: Record<string, unknown>): Record<string, unknown> => {
       const row: Record<string, unknown> = {}
-      for (const c of columns) row[c] = source[c] ?? null
-      return Either.right(row)
+      for (const c of columns) row[c] = fields[c] ?? null
+      return row
+    }
+    /**
+     * A bulk load reads rows by column name (an absent value is NULL), so the schema's output serves
+     * as it is: copied only when managed columns are to be set on it.
+     */
+    const loadable = managed.length === 0
+      ? (fields: Record<string, unknown>) => fields
+      : (fields: Record<string, unknown>) => ({ ...fields })
+    const encode = (record: A): Either.Either<Record<string, unknown>, ValidationError> => {
+      const fields = encodeFields(record)
+      return Either.isLeft(fields) ? fields : Either.right(complete(fields.right))
     }
 
     const currentTenant: Effect.Effect<string | null, AccessDenied> = config.tenant === undefined
@@ -238,16 +254,20 @@ export const makeRepository = <A, I>(
     /** Who, when and for which tenant records are created: read once per create call. */
     const creation = Effect.all({ tenant: currentTenant, at: now, by: actor })
 
-    /** The row as it will be written by a create: tenant checked and set, audit filled. */
+    /**
+     * The row as it will be written by a create: tenant checked and set, audit filled. `shape`
+     * makes the schema's output a row: every column for an INSERT, as it is for a bulk load.
+     */
     const fill = (
       record: A,
-      { at, by, tenant }: Effect.Effect.Success<typeof creation>
+      { at, by, tenant }: Effect.Effect.Success<typeof creation>,
+      shape: (fields: Record<string, unknown>) => Record<string, unknown> = complete
     ): Either.Either<Row, ValidationError | AccessDenied> => {
-      const encoded = encode(record)
-      if (Either.isLeft(encoded)) return encoded
-      const row = encoded.right
+      const fields = encodeFields(record)
+      if (Either.isLeft(fields)) return fields
+      const row = shape(fields.right)
       if (config.tenant !== undefined) {
-        const given = row[config.tenant]
+        const given = row[config.tenant] ?? null
         if (given !== null && given !== tenant) return Either.left(mismatch("record belongs to another tenant"))
         row[config.tenant] = tenant
       }
@@ -261,11 +281,15 @@ export const makeRepository = <A, I>(
 
     const prepare = (record: A) => Effect.flatMap(creation, (context) => fill(record, context))
 
-    const fillAll = (records: ReadonlyArray<A>, context: Effect.Effect.Success<typeof creation>) =>
+    const fillAll = (
+      records: ReadonlyArray<A>,
+      context: Effect.Effect.Success<typeof creation>,
+      shape: (fields: Record<string, unknown>) => Record<string, unknown> = complete
+    ) =>
       Effect.suspend(() => {
         const rows: Array<Row> = []
         for (const record of records) {
-          const row = fill(record, context)
+          const row = fill(record, context, shape)
           if (Either.isLeft(row)) return Effect.fail(row.left)
           rows.push(row.right)
         }
@@ -439,7 +463,7 @@ export const makeRepository = <A, I>(
           // they are needed (`Array.chunksOf` copies the rest of the array at every split).
           const starts = Array.from({ length: Math.ceil(records.length / copyChunkRows) }, (_, i) => i * copyChunkRows)
           const rows = Stream.fromIterable(starts).pipe(
-            Stream.mapEffect((start) => fillAll(records.slice(start, start + copyChunkRows), context))
+            Stream.mapEffect((start) => fillAll(records.slice(start, start + copyChunkRows), context, loadable))
           )
           return yield* copy(rows)
         }).pipe(span("loadMany")),
