@@ -137,7 +137,7 @@ export const compare = async (options: CompareOptions): Promise<number> => {
     dao: `${options.dao.label} ${figure(daoMedian, options.units, options.unitName)}`,
     raw: `${options.raw.label} ${figure(rawMedian, options.units, options.unitName)}`,
     ratio: `${ratio.toFixed(2)}x`,
-    target: options.target === undefined ? "" : `(target >= ${options.target}x: ${met})`
+    target: options.target === undefined ? "" : `(target >= ${Number(options.target.toFixed(2))}x: ${met})`
   })
   return ratio
 }

@@ -14,7 +14,10 @@ import * as PointRead from "./point-read.js"
 
 const benchmarks: Record<string, { readonly description: string; readonly run: () => Promise<void> }> = {
   "point-read": { description: "findById vs raw pool, PostgreSQL and MariaDB", run: PointRead.run },
-  "bulk-insert": { description: "createMany vs raw multi-row INSERT, PostgreSQL", run: BulkInsert.run },
+  "bulk-insert": {
+    description: "createMany vs raw multi-row INSERT, loadMany (COPY) vs psql \\copy, PostgreSQL",
+    run: BulkInsert.run
+  },
   "pagination": { description: "keyset vs offset pages over 1,000,000 rows, PostgreSQL", run: Pagination.run },
   "cache-hit": {
     description: "Cache.get vs raw ioredis get + JSON.parse, with and without pipelining",

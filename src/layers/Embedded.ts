@@ -83,6 +83,8 @@ export const layer = (
         port,
         database: "postgres",
         username: "postgres",
-        maxConnections: options.maxConnections ?? 4
+        maxConnections: options.maxConnections ?? 4,
+        // The socket server answers COPY FROM STDIN by dropping the connection: bulk loads insert.
+        copy: false
       }))
   )

@@ -31,6 +31,7 @@ import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, scrub } from "../errors.js"
 import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
+import * as Copy from "./Copy.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker, retrying } from "./Resilience.js"
 
@@ -85,6 +86,12 @@ export interface SqlBackendService {
   readonly queryTimeout: Duration.Duration
   readonly breaker: CircuitBreaker
   readonly pool: Effect.Effect<Option.Option<PoolFigures>>
+  /**
+   * Bulk loads with `COPY ... FROM STDIN` on a pooled connection of its own (never a
+   * transaction's): PostgreSQL only, and absent where the server takes no copy data from a client
+   * (PGlite's socket server). Run it through `run` like any statement.
+   */
+  readonly copyFrom?: Copy.CopyFrom | undefined
 }
 
 /**
@@ -204,6 +211,12 @@ export interface SqlOptions {
    * its health report) can start while the database is down. Default true.
    */
   readonly requireConnection?: boolean | undefined
+  /**
+   * PostgreSQL only: whether bulk loads may stream through `COPY ... FROM STDIN` (`copyFrom` on
+   * `SqlBackend`). Default true; false for a server that takes no copy data from a client, such as
+   * PGlite's socket server.
+   */
+  readonly copy?: boolean | undefined
 }
 
 interface Resolved {
@@ -396,7 +409,10 @@ export const makePg = (
       backend: "postgres",
       target,
       dialect: dialects.pg,
-      pool: Effect.sync(() => Option.some({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }))
+      pool: Effect.sync(() =>
+        Option.some({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount })
+      ),
+      ...(options.copy === false ? {} : { copyFrom: Copy.make(pool) })
     })
     return clientContext(PgClient.PgClient, client, backend)
   })

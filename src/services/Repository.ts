@@ -93,6 +93,17 @@ export interface Repository<A> {
   readonly create: (record: A) => Effect.Effect<A, RepositoryError>
   /** Inserts many records in statements that stay under the dialect's parameter limit; returns the count. */
   readonly createMany: (records: ReadonlyArray<A>) => Effect.Effect<number, RepositoryError>
+  /**
+   * Bulk-loads many records, all or nothing, and returns the count: records are encoded and
+   * checked as by `createMany` (a bad one is `ValidationError`, and nothing is written). On
+   * PostgreSQL, outside a transaction, they stream through one `COPY ... FROM STDIN` on a pooled
+   * connection of its own; inside `withTransaction`, and on every other backend, it is `createMany`,
+   * so it joins the caller's transaction.
+   *
+   * @example
+   * const loaded = yield* people.loadMany(records) // one COPY on PostgreSQL
+   */
+  readonly loadMany: (records: ReadonlyArray<A>) => Effect.Effect<number, RepositoryError>
   /** Inserts, or updates the row with the same key (`on`, default the primary key). */
   readonly upsert: (
     record: A,

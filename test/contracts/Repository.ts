@@ -30,6 +30,8 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
   readonly drop: (table: string) => Effect.Effect<void, unknown>
   /** The rows of a table, read around the repository (to prove nothing else changed). */
   readonly snapshot: (table: string) => Effect.Effect<ReadonlyArray<unknown>, unknown>
+  /** A table of one column of each kind (text, boolean, double, timestamp, nullable text). */
+  readonly createValues: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -54,6 +56,8 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
       mssql: () => "DATETIME2(3)",
       orElse: () => "TIMESTAMP"
     }))
+    const bool = sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" }))
+    const double = sql.literal(sql.onDialectOrElse({ mssql: () => "FLOAT", orElse: () => "DOUBLE PRECISION" }))
     return {
       create: (table) =>
         sql`CREATE TABLE ${sql(table)} (
@@ -68,6 +72,15 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
           updated_by ${text(64)} NULL,
           deleted_at ${time} NULL
         )`.pipe(Effect.asVoid),
+      createValues: (table) =>
+        sql`CREATE TABLE ${sql(table)} (
+          id INTEGER NOT NULL PRIMARY KEY,
+          label ${text(200)} NOT NULL,
+          flag ${bool} NOT NULL,
+          amount ${double} NOT NULL,
+          at ${time} NOT NULL,
+          note ${text(200)} NULL
+        )`.pipe(Effect.asVoid),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -80,6 +93,7 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
 /** The memory layer needs no tables; its snapshot goes through an unscoped repository read. */
 export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractTables, {
   create: () => Effect.void,
+  createValues: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
 })
@@ -125,6 +139,53 @@ const columns = [
 
 const ids = (people: ReadonlyArray<Person>) => people.map((p) => p.id)
 
+/** A boolean column: PostgreSQL and SQL Server return a boolean, MariaDB a TINYINT 0 or 1. */
+const Flag = Schema.Union(
+  Schema.Boolean,
+  Schema.transform(Schema.Literal(0, 1), Schema.Boolean, {
+    strict: true,
+    decode: (n) => n === 1,
+    encode: (b) => b ? 1 : 0
+  })
+)
+
+/** One value of each kind, for round trips. */
+const Value = Schema.Struct({
+  id: Schema.Number,
+  label: Schema.String,
+  flag: Flag,
+  amount: Schema.Number,
+  at: Schema.DateFromSelf,
+  note: Schema.NullOr(Schema.String)
+})
+type Value = typeof Value.Type
+
+/** Text the bulk-load encodings must carry verbatim: their separators, escapes and markers. */
+const trickyText = [
+  "tab\there",
+  "line\nbreak",
+  "carriage\r\nreturn",
+  "back\\slash \\N \\t",
+  "\\N",
+  "\\.",
+  "\\",
+  "quotes ' \" '' \"\"",
+  "comma, semicolon; pipe|",
+  "unicode: é ß 漢字 🚀 \u00a0 \u2028",
+  "",
+  "  padded  ",
+  "NULL"
+]
+
+const values: ReadonlyArray<Value> = trickyText.map((label, i) => ({
+  id: i + 1,
+  label,
+  flag: i % 2 === 0,
+  amount: [0.1 + 0.2, -1.5e300, 1e-300, 123456.789, 0, -42, 2 ** 53 - 1][i % 7] as number,
+  at: new Date(Date.UTC(1969 + i * 7, i % 12, 1 + i, i, i * 3, i * 4, i * 77)),
+  note: i % 3 === 0 ? null : label
+}))
+
 /** Runs `body` against a fresh table (dropped afterwards), tenant `acme`, actor `alice`. */
 const withPeople = <X, E, R>(
   body: (people: RepositoryOf<Person>, table: string) => Effect.Effect<X, E, R>
@@ -155,6 +216,19 @@ const withPeople = <X, E, R>(
       Effect.provide(policy),
       Effect.provideService(CurrentTenant, "acme"),
       Effect.provideService(CurrentActor, "alice"),
+      Effect.ensuring(Effect.ignore(tables.drop(table)))
+    )
+  })
+
+/** Runs `body` against a fresh table of `Value`s (dropped afterwards). */
+const withValues = <X, E, R>(body: (repository: RepositoryOf<Value>) => Effect.Effect<X, E, R>) =>
+  Effect.gen(function*() {
+    const tables = yield* ContractTables
+    const table = uniqueName("values")
+    yield* tables.createValues(table)
+    return yield* Repository.make({ table, schema: Value, id: "id" }).pipe(
+      Effect.flatMap(body),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Value.fields) } })),
       Effect.ensuring(Effect.ignore(tables.drop(table)))
     )
   })
@@ -516,6 +590,87 @@ export const suite = (
 
           expect(yield* tables.snapshot(table)).toEqual(before)
           expect(yield* people.count()).toBe(count)
+        })
+      ))
+
+    it.effect("loadMany stores tricky values verbatim: separators, escapes, NULL, unicode, booleans, doubles, dates", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          expect(yield* repository.loadMany(values)).toBe(values.length)
+          const stored = yield* repository.list({ limit: 1_000 })
+          expect(stored).toEqual(values)
+          // The same values through createMany read back the same.
+          const again = values.map((value) => ({ ...value, id: value.id + 1_000 }))
+          yield* repository.createMany(again)
+          const inserted = yield* repository.list({ filters: [{ field: "id", op: "gt", value: 1_000 }] })
+          expect(inserted.map((value) => ({ ...value, id: value.id - 1_000 }))).toEqual(stored)
+        })
+      ))
+
+    it.effect("loadMany loads many chunks, answers the count, and fills tenant and audit columns", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const loaded = yield* people.loadMany(Array.from({ length: 5_000 }, (_, i) => person(i + 1)))
+          expect(loaded).toBe(5_000)
+          expect(yield* people.count()).toBe(5_000)
+          const last = yield* people.findById("p05000")
+          expect(Option.map(last, (p) => [p.tenant_id, p.created_by, p.created_at instanceof Date, p.deleted_at]))
+            .toEqual(Option.some(["acme", "alice", true, undefined]))
+          expect(yield* people.loadMany([])).toBe(0)
+          const noTenant = yield* failureOf(withoutTenant(people.loadMany([])))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+        })
+      ))
+
+    it.effect("loadMany with a duplicate key writes nothing and fails as createMany does", () =>
+      withPeople((people, table) =>
+        Effect.gen(function*() {
+          const tables = yield* ContractTables
+          yield* people.create(person(1))
+          const before = yield* tables.snapshot(table)
+          const batch = [...Array.from({ length: 2_500 }, (_, i) => person(i + 2)), person(1, { email: "new@x.org" })]
+          const viaCreate = yield* failureOf(people.createMany(batch))
+          const viaLoad = yield* failureOf(people.loadMany(batch))
+          const shape = (error: typeof viaLoad) =>
+            error?._tag === "DataAccessError"
+              ? [error._tag, error.reason, error.backend, error.table, error.constraint]
+              : [error?._tag]
+          expect(shape(viaLoad)).toEqual(shape(viaCreate))
+          expect(shape(viaLoad).slice(0, 2)).toEqual(["DataAccessError", "UniqueViolation"])
+          const twiceInBatch = yield* failureOf(people.loadMany([person(7), person(8, { email: "e7@example.com" })]))
+          expect(twiceInBatch?._tag === "DataAccessError" && twiceInBatch.reason).toBe("UniqueViolation")
+          expect(yield* people.count()).toBe(1)
+          expect(yield* tables.snapshot(table)).toEqual(before)
+        })
+      ))
+
+    it.effect("loadMany refuses a bad record or another tenant's, after earlier chunks went out, writing nothing", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const records = Array.from({ length: 2_500 }, (_, i) => person(i + 1))
+          const invalid = [...records.slice(0, 2_000), { ...person(9_999), age: "old" } as unknown as Person]
+          const invalidFailure = yield* failureOf(people.loadMany(invalid))
+          expect(invalidFailure?._tag).toBe("ValidationError")
+          expect(invalidFailure?.message).toContain("age")
+          const foreign = yield* failureOf(people.loadMany([...records, person(9_998, { tenant_id: "globex" })]))
+          expect(foreign?._tag === "AccessDenied" && foreign.reason).toBe("TenantMismatch")
+          expect(yield* people.count()).toBe(0)
+          expect(yield* people.loadMany(records)).toBe(2_500)
+        })
+      ))
+
+    it.effect("loadMany inside withTransaction joins it: undone with it, seen by it", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const failed = yield* failureOf(Repository.withTransaction(Effect.gen(function*() {
+            yield* people.loadMany([person(1), person(2)])
+            expect(yield* people.count()).toBe(2)
+            yield* people.create(person(3, { email: "e1@example.com" }))
+          })))
+          expect(failed?._tag === "DataAccessError" && failed.reason).toBe("UniqueViolation")
+          expect(yield* people.count()).toBe(0)
+          yield* Repository.withTransaction(people.loadMany([person(1), person(2)]))
+          expect(ids(yield* people.list())).toEqual(["p00001", "p00002"])
         })
       ))
 

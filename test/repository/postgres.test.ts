@@ -2,17 +2,48 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import Pg from "pg"
 import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { RepositoryLive } from "../../src/layers/Repository.js"
-import { layerPg } from "../../src/layers/Sql.js"
+import { layerPg, SqlBackend } from "../../src/layers/Sql.js"
 import * as Repository from "../../src/services/Repository.js"
 import { sqlTables, suite } from "../contracts/Repository.js"
-import { makeRecording } from "../support/recording.js"
-import { describeLive, pgOptions, uniqueName } from "../support/services.js"
+import { makeRecording, withRecording } from "../support/recording.js"
+import { describeLive, pgOptions, pgUrl, uniqueName } from "../support/services.js"
 
 const pg = layerPg(pgOptions)
+
+const Counter = Schema.Struct({ id: Schema.Number, n: Schema.Number })
+const counters = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ id: from + i, n: i }))
+
+/** Polls a server-side condition until it holds (at most 10 seconds). */
+const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, holds: (a: A) => boolean, what: string) =>
+  check.pipe(
+    Effect.filterOrFail(holds, () => what),
+    Effect.retry({ schedule: Schedule.spaced("20 millis"), while: (error) => error === what }),
+    Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => what })
+  )
+
+/** A repository of `Counter`s on a fresh table (dropped afterwards). */
+const withCounters = <X, E, R>(
+  body: (items: Repository.Repository<typeof Counter.Type>, table: string) => Effect.Effect<X, E, R>
+) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const table = uniqueName("load")
+    yield* sql`CREATE TABLE ${sql(table)} (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`
+    return yield* Repository.make({ table, schema: Counter, id: "id" }).pipe(
+      Effect.flatMap((items) => body(items, table)),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "n"] } })),
+      Effect.ensuring(Effect.ignore(sql`DROP TABLE IF EXISTS ${sql(table)} CASCADE`))
+    )
+  })
 
 await describeLive("postgres", "Repository (postgres)", () => {
   suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(pg)))
@@ -140,4 +171,120 @@ await describeLive("postgres", "Repository (postgres)", () => {
         }))
     }
   )
+
+  layer(Layer.provideMerge(RepositoryLive, pg), { excludeTestServices: true, timeout: "60 seconds" })(
+    "bulk load",
+    (it) => {
+      it.effect("loadMany is one COPY outside a transaction and INSERTs inside one, as the server saw them", () =>
+        withCounters((items, table) =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            // A statement-level trigger records the text of each statement that inserts.
+            const log = `${table}_log`
+            yield* sql`CREATE TABLE ${sql(log)} (statement TEXT NOT NULL, at SERIAL)`
+            yield* sql.unsafe(
+              `CREATE FUNCTION ${table}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ` +
+                `INSERT INTO ${log} (statement) VALUES (current_query()); RETURN NULL; END $$`
+            )
+            yield* sql.unsafe(
+              `CREATE TRIGGER ${table}_trg AFTER INSERT ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_fn()`
+            )
+            const statements = sql<{ statement: string }>`SELECT statement FROM ${sql(log)} ORDER BY at`.pipe(
+              Effect.map((rows) => rows.map((row) => row.statement))
+            )
+            yield* Effect.ensuring(
+              Effect.gen(function*() {
+                const recording = makeRecording()
+                expect(yield* withRecording(recording, items.loadMany(counters(1, 3_000)))).toBe(3_000)
+                expect(yield* statements).toEqual([`COPY "${table}" ("id", "n") FROM STDIN`])
+                const load = recording.spans.find((span) => span.name === "Repository.loadMany")
+                expect(load?.attributes.get("db.operation.name")).toBe("COPY")
+                expect(recording.spans.filter((span) => span.name === "Repository.copy").length).toBe(1)
+                expect(recording.spans.filter((span) => span.name === "Repository.insert").length).toBe(0)
+
+                const inside = makeRecording()
+                yield* withRecording(inside, Repository.withTransaction(items.loadMany(counters(3_001, 3_002))))
+                const [, insert] = yield* statements
+                expect(insert).toMatch(/^INSERT INTO/)
+                expect(
+                  inside.spans.find((span) => span.name === "Repository.loadMany")?.attributes.get(
+                    "db.operation.name"
+                  )
+                ).toBe("INSERT")
+                expect(inside.spans.filter((span) => span.name === "Repository.copy").length).toBe(0)
+                expect(yield* items.count()).toBe(3_002)
+              }),
+              Effect.ignore(sql.unsafe(`DROP TABLE IF EXISTS ${log}; DROP FUNCTION IF EXISTS ${table}_fn CASCADE`))
+            )
+          })
+        ))
+
+      it.effect("an interrupted load is cancelled on the server, its connection discarded, nothing loaded", () =>
+        withCounters((items, table) =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            const backend = yield* SqlBackend
+            // Another session holds an uncommitted row with id 500: the copy waits on it mid-way.
+            const blocker = yield* Effect.acquireRelease(
+              Effect.promise(async () => {
+                const client = new Pg.Client({ connectionString: pgUrl })
+                await client.connect()
+                await client.query("BEGIN")
+                await client.query(`INSERT INTO "${table}" (id, n) VALUES (500, 0)`)
+                return client
+              }),
+              (client) => Effect.promise(() => client.end())
+            )
+            const load = yield* Effect.fork(items.loadMany(counters(1, 50_000)))
+            const [copying] = yield* eventually(
+              sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND query = ${`COPY "${table}" ("id", "n") FROM STDIN`}`,
+              (rows) => rows.length > 0,
+              "the copy never waited on the lock"
+            )
+            yield* Fiber.interrupt(load)
+
+            const pool = yield* backend.pool
+            expect(Option.map(pool, ({ idle, total, waiting }) => ({ checkedOut: total - idle, waiting })))
+              .toEqual(Option.some({ checkedOut: 0, waiting: 0 }))
+            // Gone while the blocker still holds its row: the server was told to stop, not left waiting.
+            yield* eventually(
+              sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE pid = ${copying?.pid ?? -1}`,
+              (rows) => rows[0]?.n === 0,
+              "the interrupted copy is still running"
+            )
+            yield* Effect.promise(() => blocker.query("ROLLBACK"))
+            expect(yield* items.count()).toBe(0)
+            expect(yield* items.loadMany(counters(1, 1_000))).toBe(1_000)
+          }).pipe(Effect.scoped)
+        ))
+    }
+  )
+
+  layer(
+    Layer.provideMerge(
+      RepositoryLive,
+      layerPg({
+        url: Redacted.make("postgres://postgres:copy-secret-pw@127.0.0.1:1/test"),
+        requireConnection: false,
+        connectTimeout: "2 seconds"
+      })
+    ),
+    { excludeTestServices: true, timeout: "30 seconds" }
+  )("bulk load without a server", (it) => {
+    it.effect("is a typed ConnectionError Refused, with the password nowhere in it", () =>
+      Effect.gen(function*() {
+        const items = yield* Repository.make({ table: "unreachable", schema: Counter, id: "id" }).pipe(
+          Effect.provide(AccessPolicyLayer.layer({ unreachable: { readable: ["id", "n"] } }))
+        )
+        const recording = makeRecording()
+        const error = yield* Effect.flip(withRecording(recording, items.loadMany(counters(1, 10))))
+        expect(error._tag === "ConnectionError" && [error.reason, error.operation, error.target]).toEqual([
+          "Refused",
+          "Repository.copy",
+          "127.0.0.1:1/test"
+        ])
+        expect(`${error.message} ${JSON.stringify(error)} ${recording.text()}`).not.toContain("copy-secret-pw")
+      }))
+  })
 })

@@ -1,0 +1,247 @@
+/**
+ * PostgreSQL's bulk load: `COPY table (columns) FROM STDIN`, in the text format, streamed on a
+ * connection of its own taken from the pool.
+ *
+ * Values are written as node-postgres writes them as parameters (dates in the same form, arrays
+ * and objects through its own `prepareValue`), so a row loaded here reads back as one inserted
+ * with `INSERT`. One `COPY` is one statement: it is loaded whole or not at all. A copy that fails
+ * or is interrupted before the server answered is cancelled and its connection discarded, never
+ * handed back to the pool in the middle of a copy.
+ *
+ * @since 0.1.0
+ */
+import { SqlError } from "@effect/sql/SqlError"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import type { Writable } from "node:stream"
+import Pg from "pg"
+import { from as copyFromStdin } from "pg-copy-streams"
+import type { Row } from "./Query.js"
+
+/**
+ * Loads rows into `table` with one `COPY ... FROM STDIN` and answers the number of rows the server
+ * loaded. The rows come in chunks from `rows`, each written as soon as the connection takes it;
+ * a failure of `rows` aborts the copy and is returned as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CopyFrom = <E, R>(
+  table: string,
+  columns: ReadonlyArray<string>,
+  rows: Stream.Stream<ReadonlyArray<Row>, E, R>
+) => Effect.Effect<number, E | SqlError, R>
+
+// ---------------------------------------------------------------------------------------------
+// The text format
+// ---------------------------------------------------------------------------------------------
+
+/** What node-postgres does with a parameter: typed structurally, it is not in its declarations. */
+const driver = Pg as unknown as {
+  readonly utils: { readonly prepareValue: (value: unknown) => unknown }
+  readonly defaults: { readonly parseInputDatesAsUTC?: boolean | undefined }
+}
+
+const special = /[\\\n\r\t]/
+const specials = /[\\\n\r\t]/g
+const escaped: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+const escapeOne = (c: string) => escaped[c] ?? c
+
+/**
+ * A text field: backslash, newline, carriage return and tab escaped; every other character,
+ * quotes and Unicode included, is written as it is.
+ */
+const escape = (text: string): string => special.test(text) ? text.replace(specials, escapeOne) : text
+
+const pad2 = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"))
+const pad3 = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, "0"))
+const dayMillis = 86_400_000
+/** 0001-01-01 and 10000-01-01, in milliseconds since the epoch: the years written with 4 digits. */
+const firstMillis = -62_135_596_800_000
+const endMillis = 253_402_300_800_000
+
+/** `YYYY-MM-DDT` of the last day formatted, and the last offset: consecutive rows mostly share both. */
+let lastDay = Number.NaN
+let lastDayText = ""
+let lastOffset = Number.NaN
+let lastOffsetText = ""
+
+const offsetText = (minutes: number): string => {
+  if (minutes !== lastOffset) {
+    const abs = Math.abs(minutes)
+    lastOffset = minutes
+    lastOffsetText = `${minutes < 0 ? "-" : "+"}${pad2[Math.floor(abs / 60)] ?? Math.floor(abs / 60)}:${pad2[abs % 60]}`
+  }
+  return lastOffsetText
+}
+
+/**
+ * A date as node-postgres sends it (`2026-01-01T00:00:01.000+00:00`, in the process's time zone
+ * unless `parseInputDatesAsUTC`), built from arithmetic rather than a dozen calendar getters.
+ * Years outside 1..9999 and invalid dates go through node-postgres itself.
+ */
+const dateText = (date: Date): string => {
+  const time = date.getTime()
+  const offset = driver.defaults.parseInputDatesAsUTC ? 0 : -date.getTimezoneOffset()
+  const local = time + offset * 60_000
+  if (!(local >= firstMillis && local < endMillis)) return String(driver.utils.prepareValue(date))
+  const day = Math.floor(local / dayMillis)
+  if (day !== lastDay) {
+    lastDay = day
+    lastDayText = new Date(day * dayMillis).toISOString().slice(0, 11)
+  }
+  let rest = local - day * dayMillis
+  const hours = Math.floor(rest / 3_600_000)
+  rest -= hours * 3_600_000
+  const minutes = Math.floor(rest / 60_000)
+  rest -= minutes * 60_000
+  const seconds = Math.floor(rest / 1_000)
+  return `${lastDayText}${pad2[hours]}:${pad2[minutes]}:${pad2[seconds]}.${pad3[rest - seconds * 1_000]}${
+    offsetText(offset)
+  }`
+}
+
+/**
+ * One value as a field of the text format: `\N` for NULL, booleans as `true` / `false`, numbers
+ * as JavaScript prints them, dates as above, bytes as `\x` hex, anything else as node-postgres
+ * would send it (arrays as array literals, objects as JSON), escaped.
+ *
+ * @since 0.1.0
+ */
+export const field = (value: unknown): string => {
+  switch (typeof value) {
+    case "string":
+      return escape(value)
+    case "number":
+    case "bigint":
+      return String(value)
+    case "boolean":
+      return value ? "true" : "false"
+    case "undefined":
+      return "\\N"
+  }
+  if (value === null) return "\\N"
+  if (value instanceof Date) return dateText(value)
+  if (ArrayBuffer.isView(value)) {
+    return `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`
+  }
+  const prepared = driver.utils.prepareValue(value)
+  return prepared === null ? "\\N" : escape(String(prepared))
+}
+
+/**
+ * Rows as lines of the text format, fields in the order of `columns`: one string, so that a chunk
+ * is one write.
+ *
+ * @since 0.1.0
+ */
+export const lines = (columns: ReadonlyArray<string>, rows: ReadonlyArray<Row>): string => {
+  const last = columns.length - 1
+  let text = ""
+  for (const row of rows) {
+    for (let c = 0; c < last; c++) text += field(row[columns[c] as string]) + "\t"
+    text += field(row[columns[last] as string]) + "\n"
+  }
+  return text
+}
+
+/**
+ * `COPY "table" ("a", "b") FROM STDIN`, identifiers quoted.
+ *
+ * @since 0.1.0
+ */
+export const statement = (table: string, columns: ReadonlyArray<string>): string =>
+  `COPY ${Pg.escapeIdentifier(table)} (${columns.map((c) => Pg.escapeIdentifier(c)).join(", ")}) FROM STDIN`
+
+// ---------------------------------------------------------------------------------------------
+// Streaming on a pooled connection
+// ---------------------------------------------------------------------------------------------
+
+const failure = (cause: unknown, message: string) => new SqlError({ cause, message })
+
+/** Whether the server has answered the copy (done or failed): until then it may still be running. */
+interface Progress {
+  answered: boolean
+}
+
+/** A connection from the pool; acquisition runs to its end, so an interrupted wait leaks none. */
+const connect = (pool: Pg.Pool) =>
+  Effect.async<Pg.PoolClient, SqlError>((resume) => {
+    pool.connect((cause, client) => {
+      if (cause || !client) {
+        resume(
+          Effect.fail(failure(cause ?? new Error("no client returned"), "Failed to acquire a connection for COPY"))
+        )
+      } else {
+        resume(Effect.succeed(client))
+      }
+    })
+  })
+
+/**
+ * Asks the server to stop a copy still running on `client` (a copy waiting on a lock would
+ * otherwise hold it until it woke): best effort, bounded, on another pooled connection, sent
+ * while `client` is still open so that the process id cannot be anyone else's.
+ */
+const cancel = (pool: Pg.Pool, client: Pg.PoolClient): Effect.Effect<void> => {
+  const processId = (client as unknown as { readonly processID?: unknown }).processID
+  if (typeof processId !== "number" || pool.ending) return Effect.void
+  return Effect.tryPromise(() => pool.query("SELECT pg_cancel_backend($1)", [processId])).pipe(
+    Effect.timeoutOption("2 seconds"),
+    Effect.ignore
+  )
+}
+
+/** Writes a chunk; when the connection's buffer is full, waits until it drains. */
+const write = (stream: Writable, text: string): Effect.Effect<void> =>
+  stream.write(text) ? Effect.void : Effect.async<void>((resume) => {
+    const drained = () => resume(Effect.void)
+    stream.once("drain", drained)
+    return Effect.sync(() => stream.off("drain", drained))
+  })
+
+/**
+ * The copy of one connection: `COPY ... FROM STDIN` over a pool. On success the connection goes
+ * back to the pool; on any failure or interruption it is discarded (after a cancel when the
+ * server had not answered), so no connection is left checked out or mid-copy.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (pool: Pg.Pool): CopyFrom => (table, columns, rows) =>
+  Effect.scoped(Effect.gen(function*() {
+    const progress: Progress = { answered: false }
+    const failed = yield* Deferred.make<never, SqlError>()
+    const fail = (message: string) => (cause: unknown) => {
+      progress.answered = true
+      Deferred.unsafeDone(failed, Exit.fail(failure(cause, message)))
+    }
+    const lost = fail("Connection error during COPY")
+    const client = yield* Effect.acquireRelease(
+      Effect.tap(connect(pool), (client) => Effect.sync(() => client.on("error", lost))),
+      (client, exit) =>
+        Effect.gen(function*() {
+          if (Exit.isSuccess(exit)) {
+            client.off("error", lost)
+            return client.release()
+          }
+          if (!progress.answered) yield* cancel(pool, client)
+          client.off("error", lost)
+          client.release(true)
+        })
+    )
+    const stream = client.query(copyFromStdin(statement(table, columns)))
+    // Kept for the stream's whole life: a late error (the connection closed under it) has a listener.
+    stream.on("error", fail("Failed to copy rows"))
+    const finished = Effect.async<number>((resume) => {
+      stream.once("finish", () => {
+        progress.answered = true
+        resume(Effect.succeed(stream.rowCount))
+      })
+      stream.end()
+    })
+    const load = Effect.zipRight(Stream.runForEach(rows, (chunk) => write(stream, lines(columns, chunk))), finished)
+    return yield* Effect.raceFirst(load, Deferred.await(failed))
+  }))
