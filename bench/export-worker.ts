@@ -6,6 +6,9 @@
  *
  * @since 0.1.0
  */
+// Loaded by both sides, so that both processes hold the same modules: the DAO's PostgreSQL layer
+// would otherwise load its client only when built.
+import "@effect/sql-pg/PgClient"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { performance } from "node:perf_hooks"

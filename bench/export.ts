@@ -4,6 +4,10 @@
  * export runs in a fresh process (`export-worker.ts`, bundled to plain JavaScript first so that
  * no TypeScript loader sits in the process) so that its peak RSS is measured alone.
  *
+ * Both processes load the same modules, those a PostgreSQL export needs: effect, @effect/sql,
+ * @effect/sql-pg, @effect/experimental (Reactivity) and pg. Neither loads the MySQL, SQL Server or
+ * Redis drivers: the library loads a driver only when its layer is built.
+ *
  * @since 0.1.0
  */
 import { build } from "esbuild"
@@ -26,19 +30,24 @@ interface Figures {
   readonly peakRssMb: number
 }
 
-/** Bundles the worker (dependencies left to `node_modules`) and answers the bundle's path. */
+/**
+ * Bundles the worker (dependencies left to `node_modules`) and answers the bundle's path. Split
+ * into chunks so that the library's lazily loaded modules stay lazy, as they are unbundled.
+ */
 const bundle = async (): Promise<string> => {
-  const outfile = fileURLToPath(new URL("./data/export-worker.mjs", import.meta.url))
+  const outdir = fileURLToPath(new URL("./data/export-worker/", import.meta.url))
   await build({
-    entryPoints: [fileURLToPath(new URL("./export-worker.ts", import.meta.url))],
-    outfile,
+    entryPoints: { "export-worker": fileURLToPath(new URL("./export-worker.ts", import.meta.url)) },
+    outdir,
+    outExtension: { ".js": ".mjs" },
     bundle: true,
+    splitting: true,
     packages: "external",
     platform: "node",
     format: "esm",
     logLevel: "error"
   })
-  return outfile
+  return `${outdir}export-worker.mjs`
 }
 
 const worker = async (script: string, side: "dao" | "raw", table: string): Promise<Figures> => {
