@@ -2,11 +2,21 @@
  * One streamed export in a fresh process, so that its peak RSS is its own: reads every row of a
  * table and prints `{ ms, rows, baseRssMb, peakRssMb }` as one JSON line.
  *
- * Usage: `tsx bench/export-worker.ts dao|raw <table> <chunkSize>`.
+ * - `dao`: `Repository.stream`, consumed with `Stream.runFoldEffect` (an effect per row).
+ * - `raw`: a `pg` keyset loop with the same SQL and page size, counting rows.
+ * - `effect-stream`: the same `pg` pages in an Effect `Stream` (no repository, no decoding),
+ *   consumed like the DAO's: what that consumer costs with no library under it.
+ *
+ * Usage: `node export-worker.mjs dao|raw|effect-stream <table> <chunkSize>`.
  *
  * @since 0.1.0
  */
+// Loaded by both sides, so that both processes hold the same modules: the DAO's PostgreSQL layer
+// would otherwise load its client only when built.
+import "@effect/sql-pg/PgClient"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { performance } from "node:perf_hooks"
 import * as Dao from "./dao.js"
@@ -15,21 +25,24 @@ import * as Servers from "./servers.js"
 const [side, table, chunkText] = process.argv.slice(2)
 const chunkSize = Number(chunkText ?? 1000)
 
+/** The consumer of both streams: one effect per row. */
+const countRows = <E, R>(stream: Stream.Stream<unknown, E, R>) =>
+  Stream.runFoldEffect(stream, 0, (count) => Effect.succeed(count + 1))
+
 const viaDao = async (): Promise<number> => {
   const dao = await Dao.repositoryOf("pg", table!)
   try {
-    return await dao.runtime.runPromise(
-      Stream.runFoldEffect(dao.repository.stream(undefined, chunkSize), 0, (count) => Effect.succeed(count + 1))
-    )
+    return await dao.runtime.runPromise(countRows(dao.repository.stream(undefined, chunkSize)))
   } finally {
     await dao.runtime.dispose()
   }
 }
 
+const text = `SELECT ${Dao.columns.join(", ")} FROM "${table}" WHERE id > $1 ORDER BY id LIMIT $2`
+
 const viaRaw = async (): Promise<number> => {
   const pool = Servers.rawPg()
   try {
-    const text = `SELECT ${Dao.columns.join(", ")} FROM "${table}" WHERE id > $1 ORDER BY id LIMIT $2`
     let after = 0
     let count = 0
     for (;;) {
@@ -43,10 +56,30 @@ const viaRaw = async (): Promise<number> => {
   }
 }
 
+const viaEffectStream = async (): Promise<number> => {
+  const pool = Servers.rawPg()
+  try {
+    const pages = Stream.paginateChunkEffect(
+      0,
+      (after: number) =>
+        Effect.map(Effect.promise(() => pool.query<{ id: number }>(text, [after, chunkSize])), ({ rows }) => {
+          const last = rows[rows.length - 1]
+          const next = rows.length < chunkSize || last === undefined ? Option.none() : Option.some(last.id)
+          return [Chunk.unsafeFromArray(rows), next] as const
+        })
+    )
+    return await Effect.runPromise(countRows(pages))
+  } finally {
+    await pool.end()
+  }
+}
+
+const sides: Record<string, () => Promise<number>> = { dao: viaDao, raw: viaRaw, "effect-stream": viaEffectStream }
+
 const main = async () => {
   const baseRssMb = process.memoryUsage().rss / 2 ** 20
   const start = performance.now()
-  const rows = side === "dao" ? await viaDao() : await viaRaw()
+  const rows = await sides[side ?? ""]!()
   const ms = performance.now() - start
   const peakRssMb = process.resourceUsage().maxRSS / 1024
   console.log(JSON.stringify({ ms, rows, baseRssMb, peakRssMb }))

@@ -2,14 +2,20 @@
  * Where the benchmark servers are, and the raw driver clients built from the same settings.
  * Defaults are the local servers; `BENCH_PG_*`, `BENCH_MYSQL_*`, `BENCH_REDIS_*` override them.
  *
+ * The MySQL and Redis drivers are loaded on first use, so that a process which only talks to
+ * PostgreSQL (the export workers, whose memory is measured) loads neither.
+ *
  * @since 0.1.0
  */
 import * as Redacted from "effect/Redacted"
-import { Redis } from "ioredis"
-import * as Mysql from "mysql2/promise"
+import type * as IORedis from "ioredis"
+import type * as Mysql from "mysql2/promise"
+import { createRequire } from "node:module"
 import Pg from "pg"
 import type { RedisOptions } from "../src/layers/Redis.js"
 import type { SqlOptions } from "../src/layers/Sql.js"
+
+const load = createRequire(import.meta.url)
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback
 
@@ -98,7 +104,7 @@ export const rawPg = (max = poolSize): Pg.Pool =>
  * @since 0.1.0
  */
 export const rawMysql = (max = poolSize): Mysql.Pool =>
-  Mysql.createPool({
+  (load("mysql2/promise") as typeof Mysql).createPool({
     host: mysql.host,
     port: mysql.port,
     database: mysql.database,
@@ -112,5 +118,10 @@ export const rawMysql = (max = poolSize): Mysql.Pool =>
  *
  * @since 0.1.0
  */
-export const rawRedis = (autoPipelining = false): Redis =>
-  new Redis({ host: redis.host, port: redis.port, enableAutoPipelining: autoPipelining, lazyConnect: false })
+export const rawRedis = (autoPipelining = false): IORedis.Redis =>
+  new (load("ioredis") as typeof IORedis).Redis({
+    host: redis.host,
+    port: redis.port,
+    enableAutoPipelining: autoPipelining,
+    lazyConnect: false
+  })

@@ -129,6 +129,20 @@ interface FindById {
   readonly includeDeleted: boolean
 }
 
+/** The rows a keyset walk reads: tenant, filters, a total order (the primary key last), a page size. */
+interface KeysetScan {
+  readonly tenant: string | null
+  readonly where: Where
+  readonly sort: ReadonlyArray<Sort>
+  readonly limit: number
+}
+
+/** One page of a keyset walk, and the position after it when more rows follow. */
+interface KeysetPage<A> {
+  readonly items: Array<A>
+  readonly next: ReadonlyArray<Cursor.CursorValue> | undefined
+}
+
 const cursorValue = (value: unknown): Cursor.CursorValue => {
   if (value === null || value === undefined) return null
   if (value instanceof Date || typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
@@ -189,14 +203,25 @@ export const makeRepository = <A, I>(
         detail: ParseResult.TreeFormatter.formatErrorSync(error)
       })
     const decode = (row: Row): Either.Either<A, DataAccessError> => Either.mapLeft(decodeRow(row), decodeFailure)
-    const decodeAll = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<A>, DataAccessError> =>
+    /**
+     * Decodes the first `count` rows of a read (all by default), then empties the read's array. The
+     * array belongs to the repository, and the spans, scopes and fibers that carried the statement's
+     * result can still hold it after the statement: on a streamed export, raw pages held that way
+     * were promoted to V8's old generation, which only a full collection empties.
+     */
+    const decodeAll = (
+      rows: ReadonlyArray<Row>,
+      count: number = rows.length
+    ): Effect.Effect<Array<A>, DataAccessError> =>
       Effect.suspend(() => {
-        const decoded: Array<A> = []
-        for (const row of rows) {
-          const one = decode(row)
+        const size = Math.min(count, rows.length)
+        const decoded: Array<A> = new Array(size)
+        for (let i = 0; i < size; i++) {
+          const one = decode(rows[i] as Row)
           if (Either.isLeft(one)) return Effect.fail(one.left)
-          decoded.push(one.right)
+          decoded[i] = one.right
         }
+        ;(rows as Array<Row>).length = 0
         return Effect.succeed(decoded)
       })
     const encodeRecord = Schema.encodeEither(config.schema)
@@ -410,24 +435,43 @@ export const makeRepository = <A, I>(
         return inTransaction ? span("findById")(found) : leafSpan("Repository.findById", () => ({ table }))(found)
       })
 
-    const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
+    /** A keyset walk, checked once: the request and the policy, the tenant's filters, the total order. */
+    const keysetScan = (input: typeof Query.CursorRequest.Encoded, queryInput: unknown) =>
       Effect.gen(function*() {
         const request = yield* Query.decode(Query.CursorRequest, "cursor")(input)
         yield* policy.sort(table, request.sort)
         const { tenant, where } = yield* listQuery(queryInput)
-        const sort = withTiebreak(request.sort)
-        const values = request.after === undefined ? undefined : yield* Cursor.decode(table, sort, request.after)
-        const rows = yield* store.select(
-          { ...where, keyset: values === undefined ? undefined : { sort, values } },
-          sort,
-          { limit: request.limit + 1 }
-        ).pipe(Effect.flatMap(confined(tenant)))
-        const page = rows.slice(0, request.limit)
-        const last = page[page.length - 1]
-        const nextCursor = rows.length > request.limit && last !== undefined
-          ? yield* Cursor.encode(table, sort, sort.map((s) => cursorValue(last[s.field])))
-          : null
-        const items = yield* decodeAll(page)
+        const scan: KeysetScan = { tenant, where, sort: withTiebreak(request.sort), limit: request.limit }
+        return { request, scan }
+      })
+
+    /**
+     * The page of a scan after a position (from the start without one): its rows decoded, and the
+     * position of its last row when more rows follow.
+     */
+    const keysetPage = (
+      scan: KeysetScan,
+      after: ReadonlyArray<Cursor.CursorValue> | undefined
+    ): Effect.Effect<KeysetPage<A>, BackendError | AccessDenied> =>
+      store.select(
+        { ...scan.where, keyset: after === undefined ? undefined : { sort: scan.sort, values: after } },
+        scan.sort,
+        { limit: scan.limit + 1 }
+      ).pipe(
+        Effect.flatMap(confined(scan.tenant)),
+        Effect.flatMap((rows) => {
+          const last = rows.length > scan.limit ? rows[scan.limit - 1] : undefined
+          const next = last === undefined ? undefined : scan.sort.map((s) => cursorValue(last[s.field]))
+          return Effect.map(decodeAll(rows, scan.limit), (items) => ({ items, next }))
+        })
+      )
+
+    const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
+      Effect.gen(function*() {
+        const { request, scan } = yield* keysetScan(input, queryInput)
+        const after = request.after === undefined ? undefined : yield* Cursor.decode(table, scan.sort, request.after)
+        const { items, next } = yield* keysetPage(scan, after)
+        const nextCursor = next === undefined ? null : yield* Cursor.encode(table, scan.sort, next)
         return { items, nextCursor } satisfies CursorPage<A>
       }).pipe(span("listCursor"))
 
@@ -596,16 +640,23 @@ export const makeRepository = <A, I>(
           return yield* count()
         }).pipe(span("countEstimate")),
 
+      // The request and the policy are checked once; the pages follow each other by the last row's
+      // values, with no cursor signed and verified between two pages of one stream.
       stream: (queryInput, chunkSize = 500) =>
-        Stream.paginateChunkEffect(undefined as string | undefined, (after) =>
-          listCursor({ limit: chunkSize, after, sort: (queryInput?.sort ?? []) as Array<Sort> }, queryInput).pipe(
-            Effect.map((page) =>
-              [
-                Chunk.fromIterable(page.items),
-                page.nextCursor === null ? Option.none() : Option.some(page.nextCursor)
-              ] as const
-            )
-          ))
+        Stream.unwrap(
+          Effect.map(
+            keysetScan({ limit: chunkSize, sort: (queryInput?.sort ?? []) as Array<Sort> }, queryInput),
+            ({ scan }) =>
+              Stream.paginateChunkEffect(
+                undefined as ReadonlyArray<Cursor.CursorValue> | undefined,
+                (after) =>
+                  Effect.map(
+                    keysetPage(scan, after),
+                    ({ items, next }) => [Chunk.unsafeFromArray(items), Option.fromNullable(next)] as const
+                  )
+              )
+          )
+        ).pipe(Stream.withSpan("Repository.stream", { attributes: { table }, captureStackTrace: false }))
     }
     return repository
   })

@@ -7,12 +7,16 @@
  * run every statement through `run`, the one place where timeouts, error classification,
  * breaking, retrying and spans are applied.
  *
+ * A driver (pg, mysql2, tedious and their @effect/sql clients) is loaded when its layer is built,
+ * not when this module is: a program on PostgreSQL alone never loads the MySQL or SQL Server
+ * drivers.
+ *
  * @since 0.1.0
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
-import * as MssqlClient from "@effect/sql-mssql/MssqlClient"
-import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
+import type * as MssqlClient from "@effect/sql-mssql/MssqlClient"
+import type * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
@@ -25,8 +29,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import Pg from "pg"
-import Tedious from "tedious"
+import type Pg from "pg"
 import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, scrub } from "../errors.js"
 import type { PoolFigures } from "../services/Health.js"
@@ -246,6 +249,9 @@ const resolve = (options: SqlOptions, defaults: { readonly port: number; readonl
 
 const targetOf = (resolved: Resolved): string => `${resolved.host}:${resolved.port}/${resolved.database}`
 
+/** Loads a driver's modules when its layer is built; a module that cannot be loaded is a defect. */
+const loadDriver = <M>(load: () => Promise<M>): Effect.Effect<M> => Effect.promise(load)
+
 const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
   Duration.toMillis(input ?? fallback)
 
@@ -335,7 +341,7 @@ export const pgText = (value: unknown): string | null => {
 }
 
 /** int8 (COUNT(*), BIGINT) as a number while it is exact, as mysql2 does; a string beyond. */
-const pgTypes: Pg.CustomTypesConfig = {
+const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
   getTypeParser: ((oid: number, format?: "text" | "binary") => {
     if (oid === 20 && format !== "binary") {
       return (value: string) => {
@@ -343,9 +349,9 @@ const pgTypes: Pg.CustomTypesConfig = {
         return Number.isSafeInteger(n) ? n : value
       }
     }
-    return Pg.types.getTypeParser(oid, format)
+    return types.getTypeParser(oid, format)
   }) as Pg.CustomTypesConfig["getTypeParser"]
-}
+})
 
 /**
  * A pooled PostgreSQL client: `PgClient`, `SqlClient` and `SqlBackend`. The pool is bounded
@@ -366,6 +372,9 @@ export const makePg = (
     const resolved = resolve(options, { port: 5432, database: "postgres" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
+    const [{ default: Pg }, PgClient] = yield* loadDriver(() =>
+      Promise.all([import("pg"), import("@effect/sql-pg/PgClient")])
+    )
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() =>
         new Pg.Pool({
@@ -379,7 +388,7 @@ export const makePg = (
           connectionTimeoutMillis: connectTimeout,
           idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
           application_name: options.applicationName ?? "effect-dao",
-          types: pgTypes
+          types: pgTypes(Pg.types)
         })
       ),
       (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
@@ -539,6 +548,7 @@ export const makeMysql = (
     const resolved = resolve(options, { port: 3306, database: "test" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
+    const MysqlClient = yield* loadDriver(() => import("@effect/sql-mysql2/MysqlClient"))
     const client = yield* checkConnection(
       "mysql",
       target,
@@ -595,48 +605,6 @@ export const layerMysqlConfig = fromConfig(mysqlConfig, "MySQL (MYSQL_URL or MYS
 // SQL Server
 // ---------------------------------------------------------------------------------------------
 
-type TediousType = MssqlClient.MssqlClientConfig["parameterTypes"] extends Record<string, infer T> | undefined ? T
-  : never
-
-const isInt32 = (n: number) => n >= -2_147_483_648 && n <= 2_147_483_647
-
-/** The tedious type a JS number is sent as: INT while it fits, BIGINT beyond, FLOAT for fractions. */
-const numberType = (value: unknown): TediousType =>
-  typeof value === "bigint"
-    ? Tedious.TYPES.BigInt
-    : typeof value === "number" && !Number.isInteger(value)
-    ? Tedious.TYPES.Float
-    : typeof value === "number" && !isInt32(value)
-    ? Tedious.TYPES.BigInt
-    : Tedious.TYPES.Int
-
-/**
- * @effect/sql-mssql binds every JS number as INT, which silently truncates `10.5` to `10` and
- * overflows past 2^31. This type picks INT, BIGINT or FLOAT per value (each step of tedious'
- * parameter writing gets the value), so filters and inserts keep what the caller gave.
- *
- * @since 0.1.0
- * @category models
- */
-export const mssqlNumber: TediousType = {
-  ...Tedious.TYPES.Int,
-  name: "Number",
-  declaration: (parameter) => numberType(parameter.value).declaration(parameter),
-  generateTypeInfo: (parameter, options) => numberType(parameter.value).generateTypeInfo(parameter, options),
-  generateParameterLength: (parameter, options) =>
-    numberType(parameter.value).generateParameterLength(parameter, options),
-  generateParameterData: (parameter, options) => numberType(parameter.value).generateParameterData(parameter, options),
-  validate: (value, collation) => numberType(value).validate(value, collation)
-}
-
-/**
- * The parameter types the SQL Server layer binds with: @effect/sql-mssql's, with numbers by value.
- *
- * @since 0.1.0
- * @category models
- */
-export const mssqlParameterTypes = { ...MssqlClient.defaultParameterTypes, number: mssqlNumber }
-
 /**
  * A pooled SQL Server client: `MssqlClient`, `SqlClient` and `SqlBackend`. Transport encryption
  * follows `encrypt` / `trustServerCertificate` in the URL (default: encrypted, certificate
@@ -657,6 +625,9 @@ export const makeMssql = (
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
     const flag = (name: string) => resolved.params.get(name)?.toLowerCase()
+    const [MssqlClient, { mssqlParameterTypes }] = yield* loadDriver(() =>
+      Promise.all([import("@effect/sql-mssql/MssqlClient"), import("./MssqlParameters.js")])
+    )
     const client = yield* checkConnection(
       "mssql",
       target,

@@ -402,6 +402,32 @@ export const suite = (
         })
       ))
 
+    it.effect("a stream reads every matching row once, in list order, and refuses what listCursor refuses", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany(Array.from({ length: 23 }, (_, i) => person(i + 1)))
+          yield* people.delete("p00003")
+          const query = {
+            filters: [{ field: "age", op: "ne" as const, value: 4 }],
+            sort: [{ field: "age", direction: "desc" as const, nulls: "first" as const }, { field: "name" }]
+          }
+          const streamed = (q: typeof query, chunkSize: number) =>
+            Effect.map(Stream.runCollect(people.stream(q, chunkSize)), (all) => ids(Chunk.toReadonlyArray(all)))
+          const listed = ids(yield* people.list(query))
+          expect(listed.length).toBeGreaterThan(10)
+          expect(yield* streamed(query, 4)).toEqual(listed)
+          expect(yield* streamed(query, 1000)).toEqual(listed)
+          const other = yield* streamed(query, 4).pipe(Effect.provideService(CurrentTenant, "globex"))
+          expect(other).toEqual([])
+          const tooLarge = yield* failureOf(streamed(query, 1001))
+          expect(tooLarge?._tag).toBe("ValidationError")
+          const unsortable = yield* failureOf(streamed({ ...query, sort: [{ field: "email" }] } as never, 4))
+          expect(unsortable?._tag).toBe("AccessDenied")
+          const noTenant = yield* failureOf(withoutTenant(streamed(query, 4)))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+        })
+      ))
+
     it.effect("soft delete hides a row, includeDeleted shows it, restore brings it back", () =>
       withPeople((people) =>
         Effect.gen(function*() {

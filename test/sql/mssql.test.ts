@@ -3,7 +3,7 @@
  * BIGINT or FLOAT per value, down to the bytes tedious writes.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { mssqlNumber } from "../../src/layers/Sql.js"
+import { mssqlNumber } from "../../src/layers/MssqlParameters.js"
 
 const parameter = (value: unknown) => {
   const validated = mssqlNumber.validate(value, undefined)
