@@ -104,31 +104,48 @@ const dateText = (date: Date): string => {
 }
 
 /**
- * One value as a field of the text format: `\N` for NULL, booleans as `true` / `false`, numbers
- * as JavaScript prints them, dates as above, bytes as `\x` hex, anything else as node-postgres
- * would send it (arrays as array literals, objects as JSON), escaped.
+ * The text of a parameter value as node-postgres sends it, `null` for SQL NULL: booleans as
+ * `true` / `false`, numbers and bigints as JavaScript prints them, dates as above, bytes as `\x`
+ * hex (node-postgres sends them in binary), anything else through node-postgres itself (arrays
+ * as array literals, objects as JSON). A value given to the server as this text is read by the
+ * column type's input function exactly as the bound parameter would be: COPY fields and
+ * `createMany`'s JSON rows (`Statements.insertRecordset`) are made of it.
  *
  * @since 0.1.0
  */
-export const field = (value: unknown): string => {
+export const text = (value: unknown): string | null => {
   switch (typeof value) {
     case "string":
-      return escape(value)
+      return value
     case "number":
     case "bigint":
       return String(value)
     case "boolean":
       return value ? "true" : "false"
     case "undefined":
-      return "\\N"
+      return null
   }
-  if (value === null) return "\\N"
+  if (value === null) return null
   if (value instanceof Date) return dateText(value)
   if (ArrayBuffer.isView(value)) {
-    return `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`
+    return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`
   }
   const prepared = driver.utils.prepareValue(value)
-  return prepared === null ? "\\N" : escape(String(prepared))
+  return prepared === null || prepared === undefined ? null : String(prepared)
+}
+
+/**
+ * One value as a field of the text format: `\N` for NULL, else its `text`, escaped (numbers and
+ * booleans need no escaping).
+ *
+ * @since 0.1.0
+ */
+export const field = (value: unknown): string => {
+  const written = text(value)
+  if (written === null) return "\\N"
+  return typeof value === "number" || typeof value === "bigint" || typeof value === "boolean"
+    ? written
+    : escape(written)
 }
 
 /**

@@ -26,10 +26,11 @@ import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AuditColumns, Id, RepositoriesService, Repository, RepositoryConfig } from "../services/Repository.js"
 import { CurrentActor, CurrentTenant, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
+import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
 import { comparator, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
-import { pgText, run, SqlBackend } from "./Sql.js"
+import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 import { leafSpan } from "./Tracing.js"
 
@@ -716,7 +717,7 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
         if (Option.isNone(typed)) return insertValues(rows)
         const texts = rows.map((row) => {
           const text: Record<string, string | null> = {}
-          for (const name of names) text[name] = pgText(row[name])
+          for (const name of names) text[name] = Copy.text(row[name])
           return text
         })
         return Statements.insertRecordset(sql, table, typed.value, JSON.stringify(texts)).pipe(

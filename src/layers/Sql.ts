@@ -321,25 +321,6 @@ const checkConnection = <A, E, R>(
 // PostgreSQL
 // ---------------------------------------------------------------------------------------------
 
-/** node-postgres's own conversion of a parameter to what it sends (`pg/lib/utils`). */
-const pgPrepareValue = (Pg as unknown as { readonly utils: { readonly prepareValue: (value: unknown) => unknown } })
-  .utils.prepareValue
-
-/**
- * The text node-postgres sends for a parameter value (dates in local time with their offset,
- * arrays as array literals, objects as JSON, numbers and bigints as digits), `null` for SQL NULL;
- * bytes, which it sends in binary, as bytea hex text. A value given to the server as this text
- * is read by the column type's input function exactly as the bound parameter would be.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const pgText = (value: unknown): string | null => {
-  const prepared = pgPrepareValue(value)
-  if (prepared === null || prepared === undefined) return null
-  return Buffer.isBuffer(prepared) ? `\\x${prepared.toString("hex")}` : String(prepared)
-}
-
 /** int8 (COUNT(*), BIGINT) as a number while it is exact, as mysql2 does; a string beyond. */
 const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
   getTypeParser: ((oid: number, format?: "text" | "binary") => {
