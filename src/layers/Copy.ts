@@ -199,16 +199,22 @@ const connect = (pool: Pg.Pool) =>
 
 /**
  * Asks the server to stop a copy still running on `client` (a copy waiting on a lock would
- * otherwise hold it until it woke): best effort, bounded, on another pooled connection, sent
- * while `client` is still open so that the process id cannot be anyone else's.
+ * otherwise hold it until it woke): best effort and bounded, on a connection of its own (a busy
+ * pool cannot delay it), and over before `client` is closed, so the process id is still the copy's.
  */
 const cancel = (pool: Pg.Pool, client: Pg.PoolClient): Effect.Effect<void> => {
   const processId = (client as unknown as { readonly processID?: unknown }).processID
   if (typeof processId !== "number" || pool.ending) return Effect.void
-  return Effect.tryPromise(() => pool.query("SELECT pg_cancel_backend($1)", [processId])).pipe(
-    Effect.timeoutOption("2 seconds"),
-    Effect.ignore
-  )
+  return Effect.acquireUseRelease(
+    Effect.tryPromise(async () => {
+      const canceller = new Pg.Client(pool.options)
+      canceller.on("error", () => {})
+      await canceller.connect()
+      return canceller
+    }),
+    (canceller) => Effect.tryPromise(() => canceller.query("SELECT pg_cancel_backend($1)", [processId])),
+    (canceller) => Effect.promise(() => canceller.end().catch(() => {}))
+  ).pipe(Effect.timeoutOption("2 seconds"), Effect.ignore)
 }
 
 /** Writes a chunk; when the connection's buffer is full, waits until it drains. */
@@ -220,7 +226,7 @@ const write = (stream: Writable, text: string): Effect.Effect<void> =>
   })
 
 /**
- * The copy of one connection: `COPY ... FROM STDIN` over a pool. On success the connection goes
+ * `COPY ... FROM STDIN` on connections of `pool`, one per copy. On success the connection goes
  * back to the pool; on any failure or interruption it is discarded (after a cancel when the
  * server had not answered), so no connection is left checked out or mid-copy.
  *
