@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Ref from "effect/Ref"
 import * as Batcher from "../../src/layers/Batcher.js"
 
 describe("Batcher", () => {
@@ -44,5 +45,16 @@ describe("Batcher", () => {
       const exit = yield* Fiber.await(kept)
       assert.deepStrictEqual(exit, Exit.fail("boom"))
       assert.deepStrictEqual(seen, [[2]])
+    }))
+  it.effect("a caller interrupted where it cannot be still gets its value", () =>
+    Effect.gen(function*() {
+      const batcher = Batcher.make({
+        execute: (keys: ReadonlyArray<number>) => Effect.succeed(keys.map((k) => k * 10))
+      })
+      const got = yield* Ref.make(0)
+      const waiting = yield* Effect.fork(Effect.uninterruptible(Effect.tap(batcher.load(1), (v) => Ref.set(got, v))))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(waiting)
+      assert.strictEqual(yield* Ref.get(got), 10)
     }))
 })
