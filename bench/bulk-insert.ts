@@ -1,7 +1,8 @@
 /**
  * Bulk insert of 100,000 rows of 8 columns on PostgreSQL: the repository's `createMany`
- * (records encoded with the Schema, chunked under the parameter limit, in one transaction)
- * against raw `pg` multi-row INSERTs of the same chunk size in one transaction; and the
+ * (records encoded with the Schema, chunked under the parameter limit, each chunk one JSON
+ * parameter, in one transaction) against raw `pg` multi-row INSERTs of the same chunk size in one
+ * transaction; and the
  * repository's `loadMany` (the same encoding, streamed through one `COPY ... FROM STDIN`) against
  * `psql \copy` of the same rows from a CSV file written beforehand.
  *
