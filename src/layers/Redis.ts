@@ -21,6 +21,7 @@ import { RedisClient } from "../services/RedisClient.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker } from "./Resilience.js"
+import { leafSpan } from "./Tracing.js"
 
 /**
  * @since 0.1.0
@@ -99,11 +100,8 @@ const makeService = (
       })
     ).pipe(
       breaker.protect,
-      Effect.withSpan(operation, {
-        kind: "client",
-        attributes: { "db.system.name": "redis" },
-        captureStackTrace: false
-      })
+      // A command opens no spans of its own: its span is a leaf, made only for a real tracer.
+      leafSpan(operation, () => ({ "db.system.name": "redis" }), "client")
     )
   return {
     backend,
