@@ -6,8 +6,10 @@
  * - `raw`: a `pg` keyset loop with the same SQL and page size, counting rows.
  * - `effect-stream`: the same `pg` pages in an Effect `Stream` (no repository, no decoding),
  *   consumed like the DAO's: what that consumer costs with no library under it.
+ * - `dao-count`, `effect-stream-count`: the same two streams consumed with `Stream.runCount`,
+ *   which takes each chunk without running an effect.
  *
- * Usage: `node export-worker.mjs dao|raw|effect-stream <table> <chunkSize>`.
+ * Usage: `node export-worker.mjs <side> <table> <chunkSize>`.
  *
  * @since 0.1.0
  */
@@ -25,9 +27,11 @@ import * as Servers from "./servers.js"
 const [side, table, chunkText] = process.argv.slice(2)
 const chunkSize = Number(chunkText ?? 1000)
 
-/** The consumer of both streams: one effect per row. */
-const countRows = <E, R>(stream: Stream.Stream<unknown, E, R>) =>
-  Stream.runFoldEffect(stream, 0, (count) => Effect.succeed(count + 1))
+/** The consumer of the streams: one effect per row, or `Stream.runCount` for the `-count` sides. */
+const countRows = <E, R>(stream: Stream.Stream<unknown, E, R>): Effect.Effect<number, E, R> =>
+  side?.endsWith("-count")
+    ? Stream.runCount(stream)
+    : Stream.runFoldEffect(stream, 0, (count) => Effect.succeed(count + 1))
 
 const viaDao = async (): Promise<number> => {
   const dao = await Dao.repositoryOf("pg", table!)
@@ -74,7 +78,13 @@ const viaEffectStream = async (): Promise<number> => {
   }
 }
 
-const sides: Record<string, () => Promise<number>> = { dao: viaDao, raw: viaRaw, "effect-stream": viaEffectStream }
+const sides: Record<string, () => Promise<number>> = {
+  dao: viaDao,
+  raw: viaRaw,
+  "effect-stream": viaEffectStream,
+  "dao-count": viaDao,
+  "effect-stream-count": viaEffectStream
+}
 
 const main = async () => {
   const baseRssMb = process.memoryUsage().rss / 2 ** 20

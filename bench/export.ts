@@ -4,8 +4,12 @@
  * export runs in a fresh process (`export-worker.ts`, bundled to plain JavaScript first so that
  * no TypeScript loader sits in the process) so that its peak RSS is measured alone.
  *
- * Both processes load the same modules, those a PostgreSQL export needs: effect, @effect/sql,
- * @effect/sql-pg, @effect/experimental (Reactivity) and pg. Neither loads the MySQL, SQL Server or
+ * Two more lines split the figure: the same consumer (`Stream.runFoldEffect`, an effect per row)
+ * over the same `pg` pages in an Effect `Stream` with no repository, and both streams consumed
+ * with `Stream.runCount` instead. See `export-worker.ts` for the sides.
+ *
+ * Every process loads the same modules, those a PostgreSQL export needs: effect, @effect/sql,
+ * @effect/sql-pg, @effect/experimental (Reactivity) and pg. None loads the MySQL, SQL Server or
  * Redis drivers: the library loads a driver only when its layer is built.
  *
  * @since 0.1.0
@@ -50,7 +54,8 @@ const bundle = async (): Promise<string> => {
   return `${outdir}export-worker.mjs`
 }
 
-type Side = "dao" | "raw" | "effect-stream"
+const sides = ["raw", "dao", "effect-stream", "dao-count", "effect-stream-count"] as const
+type Side = typeof sides[number]
 
 const worker = async (script: string, side: Side, table: string): Promise<Figures> => {
   const { stdout } = await run_(process.execPath, [script, side, table, String(chunkSize)], {
@@ -89,13 +94,18 @@ export const run = async (): Promise<void> => {
     await pool.query(Dao.fillTable("pg", table, rowCount))
     await pool.query(`VACUUM ANALYZE ${table}`)
     const script = await bundle()
-    const figures: Record<Side, Array<Figures>> = { dao: [], raw: [], "effect-stream": [] }
+    const figures = Object.fromEntries(sides.map((side) => [side, [] as Array<Figures>])) as Record<
+      Side,
+      Array<Figures>
+    >
     for (let i = 0; i < rounds; i++) {
-      for (const side of ["raw", "dao", "effect-stream"] as const) figures[side].push(await worker(script, side, table))
+      for (const side of sides) figures[side].push(await worker(script, side, table))
     }
     const dao = summary(figures.dao)
     const raw = summary(figures.raw)
     const effectStream = summary(figures["effect-stream"])
+    const daoCount = summary(figures["dao-count"])
+    const effectStreamCount = summary(figures["effect-stream-count"])
     const title = `streamed export of ${rowCount.toLocaleString("en-US")} rows (pages of ${chunkSize}), PostgreSQL`
     record({
       title,
@@ -110,6 +120,13 @@ export const run = async (): Promise<void> => {
       dao: `stream ${dao.text}`,
       raw: `Stream of pg pages ${effectStream.text}`,
       ratio: `${(effectStream.ms / dao.ms).toFixed(2)}x`,
+      target: ""
+    })
+    record({
+      title: `${title}, both streams consumed with Stream.runCount (no effect per chunk)`,
+      dao: `stream ${daoCount.text}`,
+      raw: `Stream of pg pages ${effectStreamCount.text}`,
+      ratio: `${(effectStreamCount.ms / daoCount.ms).toFixed(2)}x`,
       target: ""
     })
   } finally {
