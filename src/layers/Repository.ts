@@ -412,7 +412,11 @@ export const makeRepository = <A, I>(
 
     /** Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and visibility. */
     const pointReads = Batcher.make({
-      group: (request: FindById) => JSON.stringify([request.tenant, request.includeDeleted]),
+      // Visibility, then the tenant after a ":" (none for no tenant): one string per pair.
+      group: (request: FindById) =>
+        request.tenant === null
+          ? (request.includeDeleted ? "1" : "0")
+          : `${request.includeDeleted ? "1" : "0"}:${request.tenant}`,
       maxBatchSize: Query.maxMembers,
       execute: readMany
     })

@@ -700,6 +700,25 @@ export const suite = (
         })
       ))
 
+    it.effect("concurrent findById calls of different tenants and visibilities never share a batch", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          yield* people.delete("p00002")
+          const as = (tenant: string) => <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+            Effect.provideService(effect, CurrentTenant, tenant)
+          const found = yield* Effect.all([
+            people.findById("p00001"),
+            as("globex")(people.findById("p00001")),
+            as("acme:")(people.findById("p00001")),
+            people.findById("p00002"),
+            people.findById("p00002", { includeDeleted: true }),
+            as("globex")(people.findById("p00002", { includeDeleted: true }))
+          ], { concurrency: "unbounded" })
+          expect(found.map(Option.isSome)).toEqual([true, false, false, false, true, false])
+        })
+      ))
+
     it.effect("100 concurrent findById calls are served by a few batched queries", () =>
       withPeople((people) =>
         Effect.gen(function*() {
