@@ -697,24 +697,21 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
     // column types read once from the catalog. A table the catalog does not know, or a column
     // it lacks, takes the plain statement, which reports the problem as the server words it.
     const known = new Map<string, string>()
+    const typed = (names: ReadonlyArray<string>) =>
+      names.every((name) => known.has(name))
+        ? Option.some(names.map((name) => ({ name, type: known.get(name)! })))
+        : Option.none()
     const typedColumns = (names: ReadonlyArray<string>) =>
-      Effect.suspend(() =>
-        names.every((name) => known.has(name))
-          ? Effect.succeed(names)
-          : Statements.columnTypes(sql, table).pipe(
-            exec("columnTypes", true),
-            Effect.map((found) => {
-              for (const { name, type } of found) known.set(name, type)
-              return names
-            })
-          )
-      ).pipe(
-        Effect.map((names) =>
-          names.every((name) => known.has(name))
-            ? Option.some(names.map((name) => ({ name, type: known.get(name)! })))
-            : Option.none()
+      Effect.suspend(() => {
+        const cached = typed(names)
+        return Option.isSome(cached) ? Effect.succeed(cached) : Statements.columnTypes(sql, table).pipe(
+          exec("columnTypes", true),
+          Effect.map((found) => {
+            for (const { name, type } of found) known.set(name, type)
+            return typed(names)
+          })
         )
-      )
+      })
     const insertRecordset = (rows: ReadonlyArray<Row>) => {
       const names = Object.keys(rows[0]!)
       return Effect.flatMap(typedColumns(names), (typed) => {

@@ -7,9 +7,10 @@
  * run every statement through `run`, the one place where timeouts, error classification,
  * breaking, retrying and spans are applied.
  *
- * A driver (pg, mysql2, tedious and their @effect/sql clients) is loaded when its layer is built,
- * not when this module is: a program on PostgreSQL alone never loads the MySQL or SQL Server
- * drivers.
+ * The MySQL and SQL Server drivers (mysql2, tedious and their @effect/sql clients) and
+ * @effect/sql-pg are loaded when their layer is built, not when this module is: a program on
+ * PostgreSQL alone never loads the MySQL or SQL Server drivers. `pg` itself comes with `Copy`,
+ * whose parameter text (`Copy.text`) the repository's PostgreSQL inserts use too.
  *
  * @since 0.1.0
  */
@@ -29,7 +30,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type Pg from "pg"
+import Pg from "pg"
 import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, scrub } from "../errors.js"
 import type { PoolFigures } from "../services/Health.js"
@@ -353,9 +354,7 @@ export const makePg = (
     const resolved = resolve(options, { port: 5432, database: "postgres" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
-    const [{ default: Pg }, PgClient] = yield* loadDriver(() =>
-      Promise.all([import("pg"), import("@effect/sql-pg/PgClient")])
-    )
+    const PgClient = yield* loadDriver(() => import("@effect/sql-pg/PgClient"))
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() =>
         new Pg.Pool({
