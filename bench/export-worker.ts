@@ -2,6 +2,7 @@
  * One streamed export in a fresh process, so that its peak RSS is its own: reads every row of a
  * table and prints `{ ms, rows, baseRssMb, peakRssMb }` as one JSON line.
  *
+ * - `dao-pages`: `Repository.forEachPage`, an effect per row of each page.
  * - `dao`: `Repository.stream`, consumed with `Stream.runFoldEffect` (an effect per row).
  * - `raw`: a `pg` keyset loop with the same SQL and page size, counting rows.
  * - `effect-stream`: the same `pg` pages in an Effect `Stream` (no repository, no decoding),
@@ -37,6 +38,25 @@ const viaDao = async (): Promise<number> => {
   const dao = await Dao.repositoryOf("pg", table!)
   try {
     return await dao.runtime.runPromise(countRows(dao.repository.stream(undefined, chunkSize)))
+  } finally {
+    await dao.runtime.dispose()
+  }
+}
+
+/** `Repository.forEachPage` with the same consumer as the streams: one effect per row. */
+const viaDaoPages = async (): Promise<number> => {
+  const dao = await Dao.repositoryOf("pg", table!)
+  try {
+    let count = 0
+    const visited = await dao.runtime.runPromise(
+      dao.repository.forEachPage(
+        (page) => Effect.forEach(page, () => Effect.sync(() => void count++), { discard: true }),
+        undefined,
+        chunkSize
+      )
+    )
+    if (visited !== count) throw new Error(`forEachPage answered ${visited} rows, the consumer saw ${count}`)
+    return count
   } finally {
     await dao.runtime.dispose()
   }
@@ -80,6 +100,7 @@ const viaEffectStream = async (): Promise<number> => {
 
 const sides: Record<string, () => Promise<number>> = {
   dao: viaDao,
+  "dao-pages": viaDaoPages,
   raw: viaRaw,
   "effect-stream": viaEffectStream,
   "dao-count": viaDao,

@@ -20,7 +20,7 @@ import * as Stream from "effect/Stream"
 import type { Backend, BackendError } from "../errors.js"
 import { AccessDenied, DataAccessError, NotFound, ValidationError } from "../errors.js"
 import * as Cursor from "../schemas/Cursor.js"
-import type { CursorPage, Filter, Sort } from "../schemas/Query.js"
+import type { CursorPage, Filter, ListQueryInput, Sort } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AuditColumns, Id, RepositoriesService, Repository, RepositoryConfig } from "../services/Repository.js"
@@ -440,6 +440,15 @@ export const makeRepository = <A, I>(
         return inTransaction ? span("findById")(found) : leafSpan("Repository.findById", () => ({ table }))(found)
       })
 
+    /** The keyset request of a walk over every row matching `queryInput`, `chunkSize` rows a page. */
+    const pageScan = (
+      queryInput: ListQueryInput | undefined,
+      chunkSize: number
+    ): typeof Query.CursorRequest.Encoded => ({
+      limit: chunkSize,
+      sort: (queryInput?.sort ?? []) as Array<Sort>
+    })
+
     /** A keyset walk, checked once: the request and the policy, the tenant's filters, the total order. */
     const keysetScan = (input: typeof Query.CursorRequest.Encoded, queryInput: unknown) =>
       Effect.gen(function*() {
@@ -645,12 +654,26 @@ export const makeRepository = <A, I>(
           return yield* count()
         }).pipe(span("countEstimate")),
 
+      forEachPage: (f, queryInput, chunkSize = 500) =>
+        Effect.gen(function*() {
+          const { scan } = yield* keysetScan(pageScan(queryInput, chunkSize), queryInput)
+          let after: ReadonlyArray<Cursor.CursorValue> | undefined = undefined
+          let rows = 0
+          do {
+            const page: KeysetPage<A> = yield* keysetPage(scan, after)
+            rows += page.items.length
+            yield* f(page.items)
+            after = page.next
+          } while (after !== undefined)
+          return rows
+        }).pipe(Effect.withSpan("Repository.forEachPage", { attributes: { table }, captureStackTrace: false })),
+
       // The request and the policy are checked once; the pages follow each other by the last row's
       // values, with no cursor signed and verified between two pages of one stream.
       stream: (queryInput, chunkSize = 500) =>
         Stream.unwrap(
           Effect.map(
-            keysetScan({ limit: chunkSize, sort: (queryInput?.sort ?? []) as Array<Sort> }, queryInput),
+            keysetScan(pageScan(queryInput, chunkSize), queryInput),
             ({ scan }) =>
               Stream.paginateChunkEffect(
                 undefined as ReadonlyArray<Cursor.CursorValue> | undefined,

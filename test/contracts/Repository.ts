@@ -428,6 +428,51 @@ export const suite = (
         })
       ))
 
+    it.effect("forEachPage hands every matching row once, in list order, a page at a time, and stops at a failure", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany(Array.from({ length: 23 }, (_, i) => person(i + 1)))
+          yield* people.delete("p00003")
+          const query = {
+            filters: [{ field: "age", op: "ne" as const, value: 4 }],
+            sort: [{ field: "age", direction: "desc" as const, nulls: "first" as const }, { field: "name" }]
+          }
+          const walk = (q: typeof query, chunkSize: number) =>
+            Effect.gen(function*() {
+              const pages: Array<ReadonlyArray<string>> = []
+              const rows = yield* people.forEachPage((page) => Effect.sync(() => pages.push(ids(page))), q, chunkSize)
+              return { rows, pages }
+            })
+          const listed = ids(yield* people.list(query))
+          expect(listed.length).toBeGreaterThan(10)
+          const byFour = yield* walk(query, 4)
+          expect(byFour.rows).toBe(listed.length)
+          expect(byFour.pages.flat()).toEqual(listed)
+          expect(byFour.pages.every((page) => page.length <= 4)).toBe(true)
+          expect(byFour.pages.length).toBe(Math.ceil(listed.length / 4))
+          const whole = yield* walk(query, 1000)
+          expect(whole.pages).toEqual([listed])
+          const other = yield* walk(query, 4).pipe(Effect.provideService(CurrentTenant, "globex"))
+          expect(other).toEqual({ rows: 0, pages: [[]] })
+          let handed = 0
+          const stopped = yield* failureOf(
+            people.forEachPage(
+              () => (++handed === 2 ? Effect.fail(new Error("disk full")) : Effect.void),
+              query,
+              4
+            )
+          )
+          expect(stopped).toBeInstanceOf(Error)
+          expect(handed).toBe(2)
+          const tooLarge = yield* failureOf(walk(query, 1001))
+          expect(tooLarge?._tag).toBe("ValidationError")
+          const unsortable = yield* failureOf(walk({ ...query, sort: [{ field: "email" }] } as never, 4))
+          expect(unsortable?._tag).toBe("AccessDenied")
+          const noTenant = yield* failureOf(withoutTenant(walk(query, 4)))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+        })
+      ))
+
     it.effect("soft delete hides a row, includeDeleted shows it, restore brings it back", () =>
       withPeople((people) =>
         Effect.gen(function*() {
