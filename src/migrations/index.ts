@@ -10,6 +10,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import { columnTypes } from "./ColumnTypes.js"
 import * as HashStoreMigrations from "./HashStore.js"
+import * as PipelineMigrations from "./Pipeline.js"
 
 const assetCycleTable = (name: string) =>
   Effect.gen(function*() {
@@ -53,7 +54,8 @@ export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.S
   "1_asset_cycles": Effect.zipRight(assetCycleTable("asset_cycles"), assetCycleTable("asset_cycles_final")),
   "2_users": usersTable,
   "3_hash_store": HashStoreMigrations.migration,
-  "4_hash_store_core": HashStoreMigrations.coreMigration
+  "4_hash_store_core": HashStoreMigrations.coreMigration,
+  "5_hash_store_pipeline": PipelineMigrations.migration
 }
 
 /**

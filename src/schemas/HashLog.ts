@@ -6,6 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import { SessionId } from "./HashRecord.js"
+import { Count } from "./Query.js"
 
 /**
  * @since 0.1.0
@@ -70,9 +71,6 @@ export const HashLogInput = Schema.Struct({
  * @category models
  */
 export type HashLogInput = typeof HashLogInput.Encoded
-
-/** A count from a number or a numeric string (query strings). */
-const Count = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int())
 
 /**
  * What `getLogs` accepts: a window (`limit` 1 to 1,000, default 100; `offset` from 0), the sort

@@ -139,8 +139,13 @@ export type Sort = typeof Sort.Type
  */
 export const maxPerPage = 1_000
 
-/** A positive integer from a number or a numeric string (query strings). */
-const Count = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int())
+/**
+ * An integer from a number or a numeric string (query strings); bounds are the caller's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Count = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int())
 
 /**
  * An offset page request: `page` from 1, `perPage` from 1 to `maxPerPage`.

@@ -3,35 +3,14 @@
  * nonclustered path key and NVARCHAR(MAX) listings beside the MySQL and PostgreSQL forms, and
  * the path key's size against each engine's index key limit.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
 import * as MssqlClient from "@effect/sql-mssql/MssqlClient"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqlClient from "@effect/sql/SqlClient"
-import type * as SqlConnection from "@effect/sql/SqlConnection"
-import type * as Statement from "@effect/sql/Statement"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import { createCoreTables, createTables } from "../../src/migrations/HashStore.js"
 import { maxPathLength } from "../../src/schemas/HashRecord.js"
-
-/** Runs DDL against a connection that only records the SQL it is sent. */
-const compiled = (compiler: Statement.Compiler, ddl: Effect.Effect<void, unknown, SqlClient.SqlClient>) =>
-  Effect.gen(function*() {
-    const sent: Array<string> = []
-    const record = (text: string) => Effect.sync(() => (sent.push(text), []))
-    const connection: SqlConnection.Connection = {
-      execute: record,
-      executeRaw: record,
-      executeStream: () => Stream.empty,
-      executeValues: record,
-      executeUnprepared: record
-    }
-    const client = yield* SqlClient.make({ acquirer: Effect.succeed(connection), compiler, spanAttributes: [] })
-    yield* Effect.provideService(ddl, SqlClient.SqlClient, client)
-    return sent.map((text) => text.replace(/\s+/g, " "))
-  }).pipe(Effect.provide(Reactivity.layer))
+import { compiled } from "../support/ddl.js"
 
 const names = { records: "r", logs: "l" }
 
