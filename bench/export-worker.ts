@@ -9,8 +9,11 @@
  *   consumed like the DAO's: what that consumer costs with no library under it.
  * - `dao-count`, `effect-stream-count`: the same two streams consumed with `Stream.runCount`,
  *   which takes each chunk without running an effect.
+ * - `generated-stream`, `generated-pages`: as many rows made in the process, with no database,
+ *   through an Effect `Stream` into `Stream.runFoldEffect`, and through a plain Effect loop with
+ *   an effect per row: what the consumers hold with no library and no driver under them.
  *
- * Usage: `node export-worker.mjs <side> <table> <chunkSize>`.
+ * Usage: `node export-worker.mjs <side> <table> <chunkSize> <rows>` (`rows`: of the generated sides).
  *
  * @since 0.1.0
  */
@@ -25,7 +28,7 @@ import { performance } from "node:perf_hooks"
 import * as Dao from "./dao.js"
 import * as Servers from "./servers.js"
 
-const [side, table, chunkText] = process.argv.slice(2)
+const [side, table, chunkText, rowsText] = process.argv.slice(2)
 const chunkSize = Number(chunkText ?? 1000)
 
 /** The consumer of the streams: one effect per row, or `Stream.runCount` for the `-count` sides. */
@@ -98,13 +101,46 @@ const viaEffectStream = async (): Promise<number> => {
   }
 }
 
+/**
+ * Pages of rows made in the process (no database, no driver), each handed over on the next
+ * turn of the event loop as a page read from a socket would be: whether what the consumers keep
+ * alive comes from the library and its driver or from the consumer.
+ */
+const generatedRows = Number(rowsText ?? 1_000_000)
+
+const generatedPage = (after: number) =>
+  Effect.async<ReadonlyArray<Dao.Item>>((resume) => {
+    setImmediate(() => resume(Effect.succeed(Dao.makeItems(Math.min(chunkSize, generatedRows - after), after))))
+  })
+
+const viaGeneratedStream = (): Promise<number> =>
+  Effect.runPromise(countRows(
+    Stream.paginateChunkEffect(0, (after: number) =>
+      Effect.map(generatedPage(after), (rows) => {
+        const next = after + rows.length
+        return [Chunk.unsafeFromArray(rows), next < generatedRows ? Option.some(next) : Option.none()] as const
+      }))
+  ))
+
+const viaGeneratedPages = (): Promise<number> =>
+  Effect.runPromise(Effect.gen(function*() {
+    let count = 0
+    while (count < generatedRows) {
+      const page = yield* generatedPage(count)
+      yield* Effect.forEach(page, () => Effect.sync(() => void count++), { discard: true })
+    }
+    return count
+  }))
+
 const sides: Record<string, () => Promise<number>> = {
   dao: viaDao,
   "dao-pages": viaDaoPages,
   raw: viaRaw,
   "effect-stream": viaEffectStream,
   "dao-count": viaDao,
-  "effect-stream-count": viaEffectStream
+  "effect-stream-count": viaEffectStream,
+  "generated-stream": viaGeneratedStream,
+  "generated-pages": viaGeneratedPages
 }
 
 const main = async () => {

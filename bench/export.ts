@@ -55,11 +55,20 @@ const bundle = async (): Promise<string> => {
   return `${outdir}export-worker.mjs`
 }
 
-const sides = ["raw", "dao-pages", "dao", "effect-stream", "dao-count", "effect-stream-count"] as const
+const sides = [
+  "raw",
+  "dao-pages",
+  "dao",
+  "effect-stream",
+  "dao-count",
+  "effect-stream-count",
+  "generated-stream",
+  "generated-pages"
+] as const
 type Side = typeof sides[number]
 
 const worker = async (script: string, side: Side, table: string): Promise<Figures> => {
-  const { stdout } = await run_(process.execPath, [script, side, table, String(chunkSize)], {
+  const { stdout } = await run_(process.execPath, [script, side, table, String(chunkSize), String(rowCount)], {
     maxBuffer: 1 << 20
   })
   const figures = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures
@@ -130,6 +139,16 @@ export const run = async (): Promise<void> => {
       dao: `stream ${dao.text}`,
       raw: `Stream of pg pages ${effectStream.text}`,
       ratio: `${(effectStream.ms / dao.ms).toFixed(2)}x`,
+      target: ""
+    })
+    const generatedStream = summary(figures["generated-stream"])
+    const generatedPages = summary(figures["generated-pages"])
+    // Rows made in the process, no database: the Stream's effectful Sink against a plain loop.
+    record({
+      title: `${rowCount.toLocaleString("en-US")} rows made in the process (no database), an effect per row`,
+      dao: `Effect loop over the pages ${generatedPages.text}`,
+      raw: `Stream into Stream.runFoldEffect ${generatedStream.text}`,
+      ratio: `${(generatedStream.ms / generatedPages.ms).toFixed(2)}x`,
       target: ""
     })
     record({
