@@ -241,6 +241,19 @@ const withoutTenant = <X, E>(effect: Effect.Effect<X, E>) =>
       Context.omit(CurrentTenant)(context as Context.Context<CurrentTenant>) as Context.Context<never>
   )
 
+/**
+ * 23 people, one soft-deleted, and a query over them that the walks (`stream`, `forEachPage`)
+ * must read as `list` does: a filter, a sort with nulls first, the primary key as tiebreak.
+ */
+const walkFixture = (people: RepositoryOf<Person>) =>
+  Effect.as(
+    Effect.zipRight(people.createMany(Array.from({ length: 23 }, (_, i) => person(i + 1))), people.delete("p00003")),
+    {
+      filters: [{ field: "age", op: "ne" as const, value: 4 }],
+      sort: [{ field: "age", direction: "desc" as const, nulls: "first" as const }, { field: "name" }]
+    }
+  )
+
 const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.either(effect), (either) => Either.isLeft(either) ? either.left : undefined)
 
@@ -405,12 +418,7 @@ export const suite = (
     it.effect("a stream reads every matching row once, in list order, and refuses what listCursor refuses", () =>
       withPeople((people) =>
         Effect.gen(function*() {
-          yield* people.createMany(Array.from({ length: 23 }, (_, i) => person(i + 1)))
-          yield* people.delete("p00003")
-          const query = {
-            filters: [{ field: "age", op: "ne" as const, value: 4 }],
-            sort: [{ field: "age", direction: "desc" as const, nulls: "first" as const }, { field: "name" }]
-          }
+          const query = yield* walkFixture(people)
           const streamed = (q: typeof query, chunkSize: number) =>
             Effect.map(Stream.runCollect(people.stream(q, chunkSize)), (all) => ids(Chunk.toReadonlyArray(all)))
           const listed = ids(yield* people.list(query))
@@ -431,12 +439,7 @@ export const suite = (
     it.effect("forEachPage hands every matching row once, in list order, a page at a time, and stops at a failure", () =>
       withPeople((people) =>
         Effect.gen(function*() {
-          yield* people.createMany(Array.from({ length: 23 }, (_, i) => person(i + 1)))
-          yield* people.delete("p00003")
-          const query = {
-            filters: [{ field: "age", op: "ne" as const, value: 4 }],
-            sort: [{ field: "age", direction: "desc" as const, nulls: "first" as const }, { field: "name" }]
-          }
+          const query = yield* walkFixture(people)
           const walk = (q: typeof query, chunkSize: number) =>
             Effect.gen(function*() {
               const pages: Array<ReadonlyArray<string>> = []
