@@ -700,6 +700,83 @@ export const suite = (
         })
       ))
 
+    it.effect("a locking read outside a transaction is a ValidationError; inside one it reads as a plain read", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          yield* people.delete("p00002")
+          const refused = yield* Effect.all([
+            failureOf(people.findById("p00001", { forUpdate: true })),
+            failureOf(people.findById("nope", { forUpdate: true, includeDeleted: true })),
+            failureOf(people.findByField("email", "e1@example.com", { forUpdate: true }))
+          ])
+          expect(refused.map((e) => e?._tag === "ValidationError" ? e.field : e?._tag)).toEqual(
+            Array(3).fill("forUpdate")
+          )
+          expect(Option.isSome(yield* people.findById("p00001", { forUpdate: false }))).toBe(true)
+          const locked = yield* Repository.withTransaction(Effect.all([
+            people.findById("p00001", { forUpdate: true }),
+            people.findById("p00002", { forUpdate: true }),
+            people.findById("p00002", { forUpdate: true, includeDeleted: true }),
+            people.findById("nope", { forUpdate: true }),
+            people.findById("p00001", { forUpdate: true }).pipe(Effect.provideService(CurrentTenant, "globex")),
+            Effect.map(people.findByField("email", "e1@example.com", { forUpdate: true }), ids),
+            Effect.map(people.findByField("email", "e2@example.com", { forUpdate: true }), ids)
+          ]))
+          expect(locked.map((found) => Option.isOption(found) ? Option.isSome(found) : found)).toEqual([
+            true,
+            false,
+            true,
+            false,
+            false,
+            ["p00001"],
+            []
+          ])
+          const noTenant = yield* failureOf(Repository.withTransaction(
+            withoutTenant(people.findById("p00001", { forUpdate: true }))
+          ))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+        })
+      ))
+
+    it.effect("concurrent transactions that read with a lock and write what they read apply one after the other", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1, { age: 0 }))
+          const byId = people.findById("p00001", { forUpdate: true })
+          const byField = Effect.map(
+            people.findByField("email", "e1@example.com", { forUpdate: true }),
+            (rows) => Option.fromNullable(rows[0])
+          )
+          const increment = (read: typeof byId) =>
+            Repository.withTransaction(Effect.gen(function*() {
+              const current = Option.getOrThrow(yield* read)
+              return yield* people.update("p00001", { age: (current.age ?? 0) + 1 })
+            }))
+          const reads = Array.from({ length: 12 }, (_, i) => i % 2 === 0 ? byId : byField)
+          const written = yield* Effect.forEach(reads, increment, { concurrency: "unbounded" })
+          expect(written.map((p) => p.age).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+            Array.from({ length: 12 }, (_, i) => i + 1)
+          )
+          expect(Option.map(yield* people.findById("p00001"), (p) => p.age)).toEqual(Option.some(12))
+        })
+      ))
+
+    it.effect("concurrent updates of different columns of one row both land", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const rows = Array.from({ length: 8 }, (_, i) => person(i + 1, { age: 0 }))
+          yield* people.createMany(rows)
+          yield* Effect.forEach(
+            rows.flatMap((row) => [{ id: row.id, patch: { name: "renamed" } }, { id: row.id, patch: { age: 99 } }]),
+            ({ id, patch }) => people.update(id, patch),
+            { concurrency: "unbounded", discard: true }
+          )
+          const stored = yield* people.list()
+          expect(stored.map((p) => [p.id, p.name, p.age])).toEqual(rows.map((row) => [row.id, "renamed", 99]))
+        })
+      ))
+
     it.effect("concurrent findById calls of different tenants and visibilities never share a batch", () =>
       withPeople((people) =>
         Effect.gen(function*() {

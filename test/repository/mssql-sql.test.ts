@@ -1,6 +1,7 @@
 /**
- * The repository's SQL per dialect, compiled without a server: SQL Server's paging, MERGE upsert
- * and 2,100-parameter chunking, beside the PostgreSQL and MySQL forms of the same statements.
+ * The repository's SQL per dialect, compiled without a server: SQL Server's paging, MERGE upsert,
+ * locking reads and 2,100-parameter chunking, beside the PostgreSQL and MySQL forms of the same
+ * statements.
  */
 import * as MssqlClient from "@effect/sql-mssql/MssqlClient"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
@@ -107,5 +108,26 @@ describe("Repository SQL (compiled)", () => {
     expect(text).toContain("(([age] < @1 OR [age] IS NULL)) OR (([age] = @2 AND ")
     expect(text).toContain("[id] > @3")
     expect(params.slice(0, 3)).toEqual([30, 30, "p7"])
+  })
+  it("a locking read is a table hint after the table on SQL Server, a trailing FOR UPDATE elsewhere", () => {
+    const byId = { filters: [{ field: "id", op: "eq" as const, value: "p1" }] }
+    const [text, params] = Statements.select(mssql, "people", ["id"], byId, byAge, { limit: 1 }, true).compile()
+    expect(text).toBe(
+      "SELECT [id] FROM [people] WITH (UPDLOCK, ROWLOCK) WHERE [id] = @1 ORDER BY CASE WHEN [age] IS NULL " +
+        "THEN 1 ELSE 0 END, [age] DESC, CASE WHEN [id] IS NULL THEN 1 ELSE 0 END, [id] ASC OFFSET @2 ROWS " +
+        "FETCH NEXT @3 ROWS ONLY"
+    )
+    expect(params).toEqual(["p1", 0, 1])
+    expect(text).not.toContain("FOR UPDATE")
+    const [unsorted] = Statements.select(mssql, "people", ["id"], byId, [], {}, true).compile()
+    expect(unsorted).toMatch(/^SELECT \[id\] FROM \[people\] WITH \(UPDLOCK, ROWLOCK\) WHERE \[id\] = @1 ORDER BY/)
+    const [pgText] = Statements.select(pg, "people", ["id"], byId, byAge, { limit: 1 }, true).compile()
+    expect(pgText).toMatch(/^SELECT "id" FROM "people" WHERE "id" = \$1 ORDER BY .* LIMIT \$2 OFFSET \$3 FOR UPDATE$/)
+    const [myText] = Statements.select(mysql, "people", ["id"], byId, byAge, { limit: 1 }, true).compile()
+    expect(myText).toMatch(/^SELECT `id` FROM `people` WHERE `id` = \? ORDER BY .* LIMIT \? OFFSET \? FOR UPDATE$/)
+    for (const sql of [mssql, pg, mysql]) {
+      const [plain] = Statements.select(sql, "people", ["id"], byId, byAge, { limit: 1 }).compile()
+      expect(plain).not.toMatch(/UPDLOCK|FOR UPDATE/)
+    }
   })
 })
