@@ -389,6 +389,15 @@ export const makeRepository = <A, I>(
 
     const exactly = (tenant: string | null, id: Id): Where => ({ filters: [idFilter(id), ...scope(tenant, true)] })
 
+    /** Deletes the rows `where` selects, as `delete` does: soft when configured. */
+    const removeWhere = (where: Where) =>
+      Effect.gen(function*() {
+        if (config.softDelete === undefined) return yield* store.remove(where)
+        const set: Record<string, unknown> = { [config.softDelete]: yield* now }
+        if (audit.updatedBy) set[audit.updatedBy] = yield* actor
+        yield* store.update(set, where)
+      })
+
     /** A locking read must run inside a transaction, where its locks last until the end. */
     const lockable = (options: ReadOptions | undefined): Effect.Effect<boolean, ValidationError> =>
       options?.forUpdate !== true ? Effect.succeed(false) : Effect.filterOrFail(
@@ -634,11 +643,37 @@ export const makeRepository = <A, I>(
       delete: (id) =>
         stores.transaction(Effect.gen(function*() {
           const { tenant } = yield* locate(id, false)
-          if (config.softDelete === undefined) return yield* store.remove(exactly(tenant, id))
-          const set: Record<string, unknown> = { [config.softDelete]: yield* now }
-          if (audit.updatedBy) set[audit.updatedBy] = yield* actor
-          yield* store.update(set, exactly(tenant, id))
+          yield* removeWhere(exactly(tenant, id))
         })).pipe(span("delete")),
+
+      deleteMany: (ids) =>
+        Effect.gen(function*() {
+          const tenant = yield* currentTenant
+          const wanted = Array.from(new Set(ids))
+          if (wanted.length === 0) return []
+          return yield* stores.transaction(Effect.gen(function*() {
+            const deleted: Array<Id> = []
+            // An UPDATE carries a list, the tenant and at most a value per column.
+            const size = Math.min(Query.maxMembers, store.maxParams - columns.length)
+            for (let i = 0; i < wanted.length; i += size) {
+              const chunk = wanted.slice(i, i + size)
+              const rows = yield* store.select(
+                { filters: [{ field: idColumn, op: "in", values: chunk }, ...visibility(false)] },
+                [tiebreak],
+                {},
+                true
+              )
+              yield* owned(rows, tenant)
+              // Compared here once more: a PAD SPACE collation matches `a ` with `a`.
+              const found = new Set(rows.map((row) => String(row[idColumn])))
+              const hit = chunk.filter((id) => found.has(String(id)))
+              if (hit.length === 0) continue
+              yield* removeWhere({ filters: [{ field: idColumn, op: "in", values: hit }, ...scope(tenant, true)] })
+              deleted.push(...hit)
+            }
+            return deleted
+          }))
+        }).pipe(span("deleteMany")),
 
       restore: (id) =>
         stores.transaction(Effect.gen(function*() {

@@ -162,6 +162,14 @@ export interface Repository<A> {
   readonly update: (id: Id, patch: Partial<A>) => Effect.Effect<A, RepositoryError | NotFound>
   /** Deletes one row: soft when configured. */
   readonly delete: (id: Id) => Effect.Effect<void, RepositoryError | NotFound>
+  /**
+   * Deletes the rows of the given ids as `delete` does (soft when configured, audit fields set,
+   * another tenant's row `AccessDenied` TenantMismatch), all in one transaction, and answers the
+   * ids it deleted. Ids with no row, or whose row is already soft-deleted, are left out of the
+   * answer rather than failing it. Ids go in `IN (...)` lists of at most `maxMembers` values, a
+   * locking read and one `UPDATE` (or `DELETE`) per list.
+   */
+  readonly deleteMany: (ids: ReadonlyArray<Id>) => Effect.Effect<ReadonlyArray<Id>, RepositoryError>
   /** Brings back a soft-deleted row. */
   readonly restore: (id: Id) => Effect.Effect<A, RepositoryError | NotFound>
   /** Rows matching the filters, in the sort order then by primary key. */

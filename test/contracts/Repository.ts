@@ -777,6 +777,59 @@ export const suite = (
         })
       ))
 
+    it.effect("deleteMany deletes as delete does, all or nothing, in lists under the parameter limit", () =>
+      withPeople((people, table) =>
+        Effect.gen(function*() {
+          const all = Array.from({ length: 1_200 }, (_, i) => person(i + 1))
+          yield* people.createMany(all)
+          yield* people.delete("p00003")
+          const before = Option.getOrThrow(yield* people.findById("p00003", { includeDeleted: true }))
+          yield* people.create(person(5_000)).pipe(Effect.provideService(CurrentTenant, "globex"))
+          // Another tenant's row in the second list: the first list's deletes are undone with it.
+          const foreign = yield* failureOf(people.deleteMany([...ids(all), "p05000"]))
+          expect(foreign?._tag === "AccessDenied" && foreign.reason).toBe("TenantMismatch")
+          expect(yield* people.count()).toBe(1_199)
+          const noTenant = yield* failureOf(withoutTenant(people.deleteMany(["p00001"])))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+
+          const wanted = ["nope", ...ids(all), "p00002", "p99999"]
+          const spans = new Map<string, number>()
+          const deleted = yield* people.deleteMany(wanted).pipe(
+            Effect.provideService(CurrentActor, "carol"),
+            Effect.withTracer(yield* counting(spans))
+          )
+          expect(deleted).toEqual(ids(all).filter((id) => id !== "p00003"))
+          // On SQL backends: per list of ids one locking read and one UPDATE.
+          const { backend } = yield* Repository.Repositories
+          if (backend !== "memory") {
+            expect([spans.get("Repository.select"), spans.get("Repository.update")]).toEqual([2, 2])
+          }
+          expect(yield* people.count()).toBe(0)
+          expect(yield* people.count({ includeDeleted: true })).toBe(1_200)
+          const gone = Option.getOrThrow(yield* people.findById("p00001", { includeDeleted: true }))
+          expect([gone.deleted_at instanceof Date, gone.updated_by]).toEqual([true, "carol"])
+          // Deleted before: left as it was.
+          const again = Option.getOrThrow(yield* people.findById("p00003", { includeDeleted: true }))
+          expect([again.deleted_at?.getTime(), again.updated_by]).toEqual([before.deleted_at?.getTime(), "alice"])
+          expect(yield* people.deleteMany([])).toEqual([])
+          expect(yield* people.deleteMany(["p00001"])).toEqual([])
+          yield* people.restore("p00001")
+          expect(ids(yield* people.list())).toEqual(["p00001"])
+
+          const hard = yield* Repository.make({ table, schema: Person, id: "id", tenant: "tenant_id" })
+          expect(yield* hard.deleteMany(["p00001", "p00001", "nope"])).toEqual(["p00001"])
+          expect(yield* hard.findById("p00001")).toEqual(Option.none())
+          expect(yield* hard.count()).toBe(1_199)
+          expect(
+            yield* Repository.withTransaction(hard.deleteMany(["p00002"])).pipe(
+              Effect.provideService(CurrentTenant, "globex"),
+              failureOf,
+              Effect.map((e) => e?._tag === "AccessDenied" && e.reason)
+            )
+          ).toBe("TenantMismatch")
+        })
+      ))
+
     it.effect("concurrent findById calls of different tenants and visibilities never share a batch", () =>
       withPeople((people) =>
         Effect.gen(function*() {
