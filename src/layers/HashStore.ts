@@ -223,17 +223,8 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
       deleteLogs: (input) =>
         Effect.gen(function*() {
           const ids = Array.from(new Set(yield* decodeIds(input)))
-          if (ids.length === 0) return { deleted: 0, notFound: [] }
-          return yield* repositories.withTransaction(Effect.gen(function*() {
-            const existing = yield* logs.list({ filters: [{ field: "log_id", op: "in", values: ids }] })
-            const gone = yield* Effect.forEach(existing, (log) =>
-              logs.delete(log.log_id).pipe(
-                Effect.as(Option.some(log.log_id)),
-                Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
-              ))
-            const done = new Set(gone.flatMap(Option.toArray))
-            return { deleted: done.size, notFound: ids.filter((id) => !done.has(id)) }
-          }))
+          const done = new Set((yield* logs.deleteMany(ids)).map(String))
+          return { deleted: done.size, notFound: ids.filter((id) => !done.has(id)) }
         }).pipe(onLogs("deleteLogs")),
 
       orphans: () =>

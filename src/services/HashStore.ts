@@ -52,7 +52,10 @@ export interface HashStoreService {
   readonly putLog: (entry: unknown) => Effect.Effect<string, RepositoryError>
   /** Log entries: a window, a sort column allowed by the access policy, filters by session and age. */
   readonly getLogs: (query?: LogQuery) => Effect.Effect<ReadonlyArray<HashLog>, RepositoryError>
-  /** Deletes entries by id (at most 1,000 at once), in one transaction. */
+  /**
+   * Deletes entries by id (at most 1,000 at once), in one transaction: one locking read of the
+   * entries and one `DELETE` (`Repository.deleteMany`).
+   */
   readonly deleteLogs: (ids: ReadonlyArray<string>) => Effect.Effect<DeletedLogs, RepositoryError>
   /**
    * Records whose parent has a record that does not list them (in dirs, files or links). Records
