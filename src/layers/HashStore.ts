@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { DataAccessError, isUniqueViolation } from "../errors.js"
+import { isUniqueViolation } from "../errors.js"
 import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery, makeLog } from "../schemas/HashLog.js"
 import type {
   HashField as HashFieldType,
@@ -114,8 +114,15 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
       Effect.gen(function*() {
         const given = yield* decodePut(input)
         return yield* repositories.withTransaction(Effect.gen(function*() {
-          // Read on the transaction's connection: the write below is computed from it.
-          const [current] = yield* records.findByField("path", given.path)
+          // A record seen to exist is read again with a lock, held to the end of the transaction:
+          // concurrent puts of the path wait here, and each computes its history from the one
+          // before it. A locking read that found nothing would lock nothing on PostgreSQL, but on
+          // MySQL/MariaDB the gap where the path would go, and concurrent first puts of nearby
+          // paths would then deadlock on their inserts.
+          const seen = yield* records.findById(given.path)
+          const current = Option.isSome(seen)
+            ? Option.getOrUndefined(yield* records.findById(given.path, { forUpdate: true }))
+            : undefined
           const at = yield* now
           const target = given.target_hash !== undefined ? given.target_hash : (current?.target_hash ?? null)
           const kept = {
@@ -146,19 +153,8 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
               prev_hash: current.current_hash,
               prev_dtg_latest: current.current_dtg_latest
             }
-          return yield* records.update(given.path, { ...moved, ...kept }).pipe(
-            // Deleted between the read and the write: a conflict like any other, worth a retry.
-            Effect.catchTag("NotFound", () =>
-              Effect.fail(
-                new DataAccessError({
-                  backend: repositories.backend,
-                  operation: "HashStore.putHash",
-                  reason: "SerializationFailure",
-                  table: names.records,
-                  detail: "the record was deleted while it was being updated"
-                })
-              ))
-          )
+          // The record is locked: nothing can delete it before this write, so NotFound is a bug.
+          return yield* Effect.catchTag(records.update(given.path, { ...moved, ...kept }), "NotFound", Effect.die)
         }))
       }).pipe(
         // Two first puts of one path race to insert; the loser runs again and updates instead.
@@ -227,17 +223,8 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
       deleteLogs: (input) =>
         Effect.gen(function*() {
           const ids = Array.from(new Set(yield* decodeIds(input)))
-          if (ids.length === 0) return { deleted: 0, notFound: [] }
-          return yield* repositories.withTransaction(Effect.gen(function*() {
-            const existing = yield* logs.list({ filters: [{ field: "log_id", op: "in", values: ids }] })
-            const gone = yield* Effect.forEach(existing, (log) =>
-              logs.delete(log.log_id).pipe(
-                Effect.as(Option.some(log.log_id)),
-                Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
-              ))
-            const done = new Set(gone.flatMap(Option.toArray))
-            return { deleted: done.size, notFound: ids.filter((id) => !done.has(id)) }
-          }))
+          const done = new Set((yield* logs.deleteMany(ids)).map(String))
+          return { deleted: done.size, notFound: ids.filter((id) => !done.has(id)) }
         }).pipe(onLogs("deleteLogs")),
 
       orphans: () =>

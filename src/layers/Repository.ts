@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -23,7 +24,14 @@ import * as Cursor from "../schemas/Cursor.js"
 import type { CursorPage, Filter, ListQueryInput, Sort } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
-import type { AuditColumns, Id, RepositoriesService, Repository, RepositoryConfig } from "../services/Repository.js"
+import type {
+  AuditColumns,
+  Id,
+  ReadOptions,
+  RepositoriesService,
+  Repository,
+  RepositoryConfig
+} from "../services/Repository.js"
 import { CurrentActor, CurrentTenant, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
@@ -57,10 +65,12 @@ export interface Store {
     on: ReadonlyArray<string>,
     updates: ReadonlyArray<string>
   ) => Effect.Effect<void, BackendError>
+  /** With `forUpdate`, a locking read: called only inside a transaction. */
   readonly select: (
     where: Where,
     sort: ReadonlyArray<Sort>,
-    window?: Statements.Window
+    window?: Statements.Window,
+    forUpdate?: boolean
   ) => Effect.Effect<ReadonlyArray<Row>, BackendError>
   readonly count: (where: Where) => Effect.Effect<number, BackendError>
   readonly update: (set: Row, where: Where) => Effect.Effect<void, BackendError>
@@ -353,22 +363,52 @@ export const makeRepository = <A, I>(
 
     const idFilter = (id: Id): Filter => ({ field: idColumn, op: "eq", value: id })
 
-    /** The row to change: `NotFound` if absent, `AccessDenied` if it is another tenant's. */
+    /** Rows in a soft-delete state: live ones, or deleted ones. */
+    const visibility = (deleted: boolean): Array<Filter> =>
+      config.softDelete === undefined ? [] : [{ field: config.softDelete, op: deleted ? "isNotNull" : "isNull" }]
+
+    /** Rows read to be changed belong to the tenant, or the change is refused. */
+    const owned = (rows: ReadonlyArray<Row>, tenant: string | null): Effect.Effect<void, AccessDenied> =>
+      config.tenant !== undefined && rows.some((row) => row[config.tenant as string] !== tenant)
+        ? Effect.fail(mismatch("the row belongs to another tenant"))
+        : Effect.void
+
+    /**
+     * The row to change, locked until the caller's transaction ends: `NotFound` if absent,
+     * `AccessDenied` if it is another tenant's.
+     */
     const locate = (id: Id, deleted: boolean) =>
       Effect.gen(function*() {
         const tenant = yield* currentTenant
-        const state: Array<Filter> = config.softDelete === undefined
-          ? []
-          : [{ field: config.softDelete, op: deleted ? "isNotNull" : "isNull" }]
-        const [row] = yield* store.select({ filters: [idFilter(id), ...state] }, [tiebreak], { limit: 1 })
+        const where: Where = { filters: [idFilter(id), ...visibility(deleted)] }
+        const [row] = yield* store.select(where, [tiebreak], { limit: 1 }, true)
         if (row === undefined) return yield* Effect.fail(new NotFound({ table, id: String(id) }))
-        if (config.tenant !== undefined && row[config.tenant] !== tenant) {
-          return yield* Effect.fail(mismatch("the row belongs to another tenant"))
-        }
+        yield* owned([row], tenant)
         return { row, tenant }
       })
 
     const exactly = (tenant: string | null, id: Id): Where => ({ filters: [idFilter(id), ...scope(tenant, true)] })
+
+    /** Deletes the rows `where` selects, as `delete` does: soft when configured. */
+    const removeWhere = (where: Where) =>
+      Effect.gen(function*() {
+        if (config.softDelete === undefined) return yield* store.remove(where)
+        const set: Record<string, unknown> = { [config.softDelete]: yield* now }
+        if (audit.updatedBy) set[audit.updatedBy] = yield* actor
+        yield* store.update(set, where)
+      })
+
+    /** A locking read must run inside a transaction, where its locks last until the end. */
+    const lockable = (options: ReadOptions | undefined): Effect.Effect<boolean, ValidationError> =>
+      options?.forUpdate !== true ? Effect.succeed(false) : Effect.filterOrFail(
+        stores.inTransaction,
+        (inTransaction) => inTransaction,
+        () =>
+          new ValidationError({
+            field: "forUpdate",
+            detail: `a locking read of ${table} outside a transaction would hold no lock: run it inside withTransaction`
+          })
+      )
 
     const listQuery = (input: unknown) =>
       Effect.gen(function*() {
@@ -394,12 +434,14 @@ export const makeRepository = <A, I>(
       sort.some((s) => s.field === idColumn) ? sort : [...sort, tiebreak]
 
     /** Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and visibility. */
-    const readMany = (group: ReadonlyArray<FindById>) => {
+    const readMany = (group: ReadonlyArray<FindById>, forUpdate: boolean = false) => {
       const first = group[0] as FindById
       const ids = Array.from(new Set(group.map((r) => r.id)))
       return store.select(
         { filters: [{ field: idColumn, op: "in", values: ids }, ...scope(first.tenant, first.includeDeleted)] },
-        [tiebreak]
+        [tiebreak],
+        {},
+        forUpdate
       ).pipe(
         Effect.flatMap(confined(first.tenant)),
         Effect.map((rows) => {
@@ -431,13 +473,16 @@ export const makeRepository = <A, I>(
       Effect.flatMap(stores.inTransaction, (inTransaction) => {
         const read = (request: FindById): Effect.Effect<Option.Option<Row>, BackendError | AccessDenied> =>
           inTransaction
-            ? Effect.map(readMany([request]), (rows) => rows[0] ?? Option.none())
+            ? Effect.map(readMany([request], options?.forUpdate === true), (rows) => rows[0] ?? Option.none())
             : pointReads.load(request)
         const found = currentTenant.pipe(
           Effect.flatMap((tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })),
           Effect.flatMap((row) => Option.isSome(row) ? Effect.map(decode(row.value), Option.some) : Effect.succeedNone)
         )
-        return inTransaction ? span("findById")(found) : leafSpan("Repository.findById", () => ({ table }))(found)
+        if (inTransaction) return span("findById")(found)
+        // Outside a transaction a locking read is refused; a plain one is batched.
+        if (options?.forUpdate === true) return span("findById")(Effect.zipRight(lockable(options), found))
+        return leafSpan("Repository.findById", () => ({ table }))(found)
       })
 
     /** The keyset request of a walk over every row matching `queryInput`, `chunkSize` rows a page. */
@@ -576,11 +621,14 @@ export const makeRepository = <A, I>(
 
       findById,
 
-      findByField: (field, value) =>
+      findByField: (field, value, options) =>
         Effect.gen(function*() {
           const filter: Filter = { field, op: "eq", value }
           const { tenant, where } = yield* listQuery({ filters: [filter] })
-          return yield* decodeAll(yield* store.select(where, [tiebreak]).pipe(Effect.flatMap(confined(tenant))))
+          const forUpdate = yield* lockable(options)
+          return yield* decodeAll(
+            yield* store.select(where, [tiebreak], {}, forUpdate).pipe(Effect.flatMap(confined(tenant)))
+          )
         }).pipe(span("findByField")),
 
       update: (id, patch) =>
@@ -604,11 +652,37 @@ export const makeRepository = <A, I>(
       delete: (id) =>
         stores.transaction(Effect.gen(function*() {
           const { tenant } = yield* locate(id, false)
-          if (config.softDelete === undefined) return yield* store.remove(exactly(tenant, id))
-          const set: Record<string, unknown> = { [config.softDelete]: yield* now }
-          if (audit.updatedBy) set[audit.updatedBy] = yield* actor
-          yield* store.update(set, exactly(tenant, id))
+          yield* removeWhere(exactly(tenant, id))
         })).pipe(span("delete")),
+
+      deleteMany: (ids) =>
+        Effect.gen(function*() {
+          const tenant = yield* currentTenant
+          const wanted = Array.from(new Set(ids))
+          if (wanted.length === 0) return []
+          return yield* stores.transaction(Effect.gen(function*() {
+            const deleted: Array<Id> = []
+            // An UPDATE carries a list, the tenant and at most a value per column.
+            const size = Math.min(Query.maxMembers, store.maxParams - columns.length)
+            for (let i = 0; i < wanted.length; i += size) {
+              const chunk = wanted.slice(i, i + size)
+              const rows = yield* store.select(
+                { filters: [{ field: idColumn, op: "in", values: chunk }, ...visibility(false)] },
+                [tiebreak],
+                {},
+                true
+              )
+              yield* owned(rows, tenant)
+              // Compared here once more: a PAD SPACE collation matches `a ` with `a`.
+              const found = new Set(rows.map((row) => String(row[idColumn])))
+              const hit = chunk.filter((id) => found.has(String(id)))
+              if (hit.length === 0) continue
+              yield* removeWhere({ filters: [{ field: idColumn, op: "in", values: hit }, ...scope(tenant, true)] })
+              deleted.push(...hit)
+            }
+            return deleted
+          }))
+        }).pipe(span("deleteMany")),
 
       restore: (id) =>
         stores.transaction(Effect.gen(function*() {
@@ -757,8 +831,8 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
       insert: (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows),
       upsert: (row, on, updates) =>
         Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
-      select: (where, sort, window) =>
-        Statements.select(sql, table, columns, where, sort, window).pipe(exec("select", true)),
+      select: (where, sort, window, forUpdate) =>
+        Statements.select(sql, table, columns, where, sort, window, forUpdate).pipe(exec("select", true)),
       count: (where) =>
         Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),
       update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),
@@ -805,13 +879,19 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
 
 /**
  * Stores in memory with the semantics of the SQL ones: unique keys enforced (a duplicate is
- * `DataAccessError` UniqueViolation), transactions undone on failure.
+ * `DataAccessError` UniqueViolation), transactions undone on failure. Transactions run one at a
+ * time (a nested one joins the one it is in), so a locking read inside one holds its rows as a
+ * SQL one does: no other transaction writes them before this one ends. Single statements outside
+ * a transaction do not wait.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const tables = new Map<string, Array<Row>>()
+  const running = Effect.unsafeMakeSemaphore(1)
+  // Per store, and inherited by the fibers a transaction forks: they work inside it.
+  const inTransaction = FiberRef.unsafeMake(false)
   const rowsOf = (table: string) => {
     const found = tables.get(table)
     if (found) return found
@@ -905,20 +985,26 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     }
   }
   const snapshot = () => new Map(Array.from(tables, ([name, rows]): [string, Array<Row>] => [name, [...rows]]))
+  /** Undone on failure, as a whole transaction or as a savepoint inside one. */
+  const undoable = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+    Effect.suspend(() => {
+      const before = snapshot()
+      return Effect.onError(effect, () =>
+        Effect.sync(() => {
+          tables.clear()
+          before.forEach((rows, name) => tables.set(name, rows))
+        }))
+    })
   return {
     backend: "memory",
     store,
     transaction: <X, E, R>(effect: Effect.Effect<X, E, R>) =>
-      Effect.suspend(() => {
-        const before = snapshot()
-        return Effect.onError(effect, () =>
-          Effect.sync(() => {
-            tables.clear()
-            before.forEach((rows, name) => tables.set(name, rows))
-          }))
-      }),
-    // Memory transactions do not isolate: sharing a batch changes nothing there.
-    inTransaction: Effect.succeed(false)
+      Effect.flatMap(
+        FiberRef.get(inTransaction),
+        (nested) =>
+          nested ? undoable(effect) : running.withPermits(1)(Effect.locally(undoable(effect), inTransaction, true))
+      ),
+    inTransaction: FiberRef.get(inTransaction)
   }
 })
 

@@ -45,7 +45,23 @@ const windowSql = (sql: Sql, window: Window) => {
 }
 
 /**
+ * Where a locking read says so: SQL Server takes a table hint after the table's name, the others a
+ * clause after the whole query. Either way the rows read are locked against other writers and
+ * locking readers until the transaction ends; a plain read does not wait for them.
+ */
+const rowLock = (sql: Sql, table: string, forUpdate: boolean) => {
+  const name = sql(table)
+  if (!forUpdate) return { source: sql`${name}`, clause: sql`` }
+  return sql.onDialectOrElse({
+    mssql: () => ({ source: sql`${name} WITH (UPDLOCK, ROWLOCK)`, clause: sql`` }),
+    orElse: () => ({ source: sql`${name}`, clause: sql` FOR UPDATE` })
+  })
+}
+
+/**
  * `SELECT columns FROM table WHERE ... ORDER BY ... LIMIT/OFFSET` (`OFFSET ... FETCH` on SQL Server).
+ * With `forUpdate` it is a locking read, for use inside a transaction: `... FOR UPDATE` on
+ * PostgreSQL and MySQL/MariaDB, `FROM table WITH (UPDLOCK, ROWLOCK)` on SQL Server.
  *
  * @since 0.1.0
  * @category combinators
@@ -56,11 +72,14 @@ export const select = (
   columns: ReadonlyArray<string>,
   where: Where,
   sort: ReadonlyArray<Sort>,
-  window: Window = {}
-): Statement.Statement<Row> =>
-  sql<Row>`SELECT ${columnList(sql, columns)} FROM ${sql(table)} WHERE ${whereSql(sql, where)} ${orderBy(sql, sort)} ${
-    windowSql(sql, window)
-  }`
+  window: Window = {},
+  forUpdate: boolean = false
+): Statement.Statement<Row> => {
+  const { clause, source } = rowLock(sql, table, forUpdate)
+  return sql<Row>`SELECT ${columnList(sql, columns)} FROM ${source} WHERE ${whereSql(sql, where)} ${
+    orderBy(sql, sort)
+  } ${windowSql(sql, window)}${clause}`
+}
 
 /** SQL Server pages only an ordered result; with no sort it gets the "any order" idiom. */
 const orderBy = (sql: Sql, sort: ReadonlyArray<Sort>) =>

@@ -35,7 +35,10 @@ export interface HashStoreService {
   /**
    * Inserts or updates a path's record in one transaction. A new hash moves the old one to
    * `prev_hash` / `prev_dtg_latest` and restarts `current_dtg_first`; the same hash only moves
-   * `current_dtg_latest`. Times come from the `Clock`. Concurrent puts of one path: the last wins.
+   * `current_dtg_latest`. Times come from the `Clock`. Concurrent puts of one path apply one after
+   * the other: the existing record is read with a lock, so each put's `prev_hash` is the hash the
+   * put before it wrote, and none is lost. Two first puts that race to insert both succeed: the
+   * second runs again and updates the first's record.
    */
   readonly putHash: (input: unknown) => Effect.Effect<HashRecord, RepositoryError>
   /** One field of a path's record; `None` when there is no record or the field is empty. */
@@ -49,7 +52,10 @@ export interface HashStoreService {
   readonly putLog: (entry: unknown) => Effect.Effect<string, RepositoryError>
   /** Log entries: a window, a sort column allowed by the access policy, filters by session and age. */
   readonly getLogs: (query?: LogQuery) => Effect.Effect<ReadonlyArray<HashLog>, RepositoryError>
-  /** Deletes entries by id (at most 1,000 at once), in one transaction. */
+  /**
+   * Deletes entries by id (at most 1,000 at once), in one transaction: one locking read of the
+   * entries and one `DELETE` (`Repository.deleteMany`).
+   */
   readonly deleteLogs: (ids: ReadonlyArray<string>) => Effect.Effect<DeletedLogs, RepositoryError>
   /**
    * Records whose parent has a record that does not list them (in dirs, files or links). Records

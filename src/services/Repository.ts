@@ -84,6 +84,31 @@ export interface RepositoryConfig<A, I> {
 export type RepositoryError = AccessDenied | ValidationError | DataAccessError | ConnectionError
 
 /**
+ * How a read is made.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReadOptions {
+  /**
+   * A locking read: the rows found stay locked until the enclosing `withTransaction` ends, so
+   * another transaction that writes them, or reads them with `forUpdate`, waits until then and
+   * then sees what this one wrote (`SELECT ... FOR UPDATE` on PostgreSQL and MySQL/MariaDB,
+   * `WITH (UPDLOCK, ROWLOCK)` on SQL Server; the memory layer runs its transactions one at a
+   * time). Outside a transaction a lock would end with its statement, so such a read is refused
+   * with `ValidationError` (field `forUpdate`).
+   *
+   * A locking read that finds nothing differs by backend. PostgreSQL, and SQL Server under READ
+   * COMMITTED, lock nothing: two transactions that both found nothing may both insert, and the
+   * second fails with `UniqueViolation`. MySQL/MariaDB (REPEATABLE READ) lock the gap where the
+   * row would be, and two transactions that locked one gap and then insert into it deadlock, even
+   * with different keys (one fails with `Deadlock`, which `withTransaction` retries after a
+   * backoff). To insert what may be missing, read plainly first and lock only a row seen to exist.
+   */
+  readonly forUpdate?: boolean | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -109,17 +134,42 @@ export interface Repository<A> {
     record: A,
     options?: { readonly on?: ReadonlyArray<string> | undefined }
   ) => Effect.Effect<A, RepositoryError>
-  /** One row by primary key; concurrent calls are batched into one `IN (...)` query. */
+  /**
+   * One row by primary key; concurrent calls are batched into one `IN (...)` query. With
+   * `forUpdate` it is a locking read (see `ReadOptions`), run alone on the transaction's connection.
+   *
+   * @example
+   * yield* Repository.withTransaction(Effect.gen(function*() {
+   *   const account = yield* accounts.findById("a1", { forUpdate: true }) // others wait here
+   *   if (Option.isSome(account)) yield* accounts.update("a1", { balance: account.value.balance + 10 })
+   * }))
+   */
   readonly findById: (
     id: Id,
-    options?: { readonly includeDeleted?: boolean | undefined }
+    options?: ReadOptions & { readonly includeDeleted?: boolean | undefined }
   ) => Effect.Effect<Option.Option<A>, RepositoryError>
-  /** Rows whose column equals a value (the column must be filterable). */
-  readonly findByField: (field: string, value: Scalar) => Effect.Effect<ReadonlyArray<A>, RepositoryError>
-  /** Changes some columns of one row; `NotFound` if it does not exist for this tenant. */
+  /** Rows whose column equals a value (the column must be filterable); `forUpdate` locks them. */
+  readonly findByField: (
+    field: string,
+    value: Scalar,
+    options?: ReadOptions
+  ) => Effect.Effect<ReadonlyArray<A>, RepositoryError>
+  /**
+   * Changes some columns of one row; `NotFound` if it does not exist for this tenant. The row is
+   * read with a lock and written in one transaction, so concurrent updates of one row apply one
+   * after the other and none undoes another's columns.
+   */
   readonly update: (id: Id, patch: Partial<A>) => Effect.Effect<A, RepositoryError | NotFound>
   /** Deletes one row: soft when configured. */
   readonly delete: (id: Id) => Effect.Effect<void, RepositoryError | NotFound>
+  /**
+   * Deletes the rows of the given ids as `delete` does (soft when configured, audit fields set,
+   * another tenant's row `AccessDenied` TenantMismatch), all in one transaction, and answers the
+   * ids it deleted. Ids with no row, or whose row is already soft-deleted, are left out of the
+   * answer rather than failing it. Ids go in `IN (...)` lists of at most `maxMembers` values, a
+   * locking read and one `UPDATE` (or `DELETE`) per list.
+   */
+  readonly deleteMany: (ids: ReadonlyArray<Id>) => Effect.Effect<ReadonlyArray<Id>, RepositoryError>
   /** Brings back a soft-deleted row. */
   readonly restore: (id: Id) => Effect.Effect<A, RepositoryError | NotFound>
   /** Rows matching the filters, in the sort order then by primary key. */

@@ -218,6 +218,30 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
         assert.notStrictEqual(read.prev_hash, read.current_hash)
       }))
 
+    it.effect("concurrent puts of new hashes on one existing path form one chain: no put loses another's", () =>
+      Effect.gen(function*() {
+        const store = yield* HashStore
+        const path = root()
+        yield* store.putHash({ path, current_hash: "base" })
+        const hashes = Array.from({ length: 16 }, (_, i) => `h${String(i).padStart(2, "0")}`)
+        const written = yield* Effect.forEach(hashes, (current_hash) => store.putHash({ path, current_hash }), {
+          concurrency: "unbounded"
+        })
+        assert.deepStrictEqual(written.map((r) => r.current_hash), hashes)
+        // Each put saw the one before it: no two saw the same predecessor, and following the
+        // predecessors from "base" visits every put once, ending at the record as it stands.
+        const after = new Map(written.map((r) => [r.prev_hash, r.current_hash]))
+        assert.strictEqual(after.size, hashes.length, "two puts replaced the same hash")
+        const chain: Array<string> = []
+        for (let at = after.get("base"); at !== undefined; at = after.get(at)) chain.push(at)
+        assert.sameMembers(chain, hashes)
+        const read = Option.getOrThrow(yield* store.getRecord(path))
+        assert.strictEqual(read.current_hash, chain.at(-1))
+        assert.strictEqual(read.prev_hash, chain.at(-2))
+        assert.include(hashes, read.prev_hash)
+        assert.notStrictEqual(read.prev_hash, read.current_hash)
+      }))
+
     it.effect("putLog stores a validated entry stamped by the clock and returns its id", () =>
       Effect.gen(function*() {
         const store = yield* HashStore

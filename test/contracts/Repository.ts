@@ -748,6 +748,136 @@ export const suite = (
         })
       ))
 
+    it.effect("a locking read outside a transaction is a ValidationError; inside one it reads as a plain read", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          yield* people.delete("p00002")
+          const refused = yield* Effect.all([
+            failureOf(people.findById("p00001", { forUpdate: true })),
+            failureOf(people.findById("nope", { forUpdate: true, includeDeleted: true })),
+            failureOf(people.findByField("email", "e1@example.com", { forUpdate: true }))
+          ])
+          expect(refused.map((e) => e?._tag === "ValidationError" ? e.field : e?._tag)).toEqual(
+            Array(3).fill("forUpdate")
+          )
+          expect(Option.isSome(yield* people.findById("p00001", { forUpdate: false }))).toBe(true)
+          const locked = yield* Repository.withTransaction(Effect.all([
+            people.findById("p00001", { forUpdate: true }),
+            people.findById("p00002", { forUpdate: true }),
+            people.findById("p00002", { forUpdate: true, includeDeleted: true }),
+            people.findById("nope", { forUpdate: true }),
+            people.findById("p00001", { forUpdate: true }).pipe(Effect.provideService(CurrentTenant, "globex")),
+            Effect.map(people.findByField("email", "e1@example.com", { forUpdate: true }), ids),
+            Effect.map(people.findByField("email", "e2@example.com", { forUpdate: true }), ids)
+          ]))
+          expect(locked.map((found) => Option.isOption(found) ? Option.isSome(found) : found)).toEqual([
+            true,
+            false,
+            true,
+            false,
+            false,
+            ["p00001"],
+            []
+          ])
+          const noTenant = yield* failureOf(Repository.withTransaction(
+            withoutTenant(people.findById("p00001", { forUpdate: true }))
+          ))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+        })
+      ))
+
+    it.effect("concurrent transactions that read with a lock and write what they read apply one after the other", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1, { age: 0 }))
+          const byId = people.findById("p00001", { forUpdate: true })
+          const byField = Effect.map(
+            people.findByField("email", "e1@example.com", { forUpdate: true }),
+            (rows) => Option.fromNullable(rows[0])
+          )
+          const increment = (read: typeof byId) =>
+            Repository.withTransaction(Effect.gen(function*() {
+              const current = Option.getOrThrow(yield* read)
+              return yield* people.update("p00001", { age: (current.age ?? 0) + 1 })
+            }))
+          const reads = Array.from({ length: 12 }, (_, i) => i % 2 === 0 ? byId : byField)
+          const written = yield* Effect.forEach(reads, increment, { concurrency: "unbounded" })
+          expect(written.map((p) => p.age).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+            Array.from({ length: 12 }, (_, i) => i + 1)
+          )
+          expect(Option.map(yield* people.findById("p00001"), (p) => p.age)).toEqual(Option.some(12))
+        })
+      ))
+
+    it.effect("concurrent updates of different columns of one row both land", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const rows = Array.from({ length: 8 }, (_, i) => person(i + 1, { age: 0 }))
+          yield* people.createMany(rows)
+          yield* Effect.forEach(
+            rows.flatMap((row) => [{ id: row.id, patch: { name: "renamed" } }, { id: row.id, patch: { age: 99 } }]),
+            ({ id, patch }) => people.update(id, patch),
+            { concurrency: "unbounded", discard: true }
+          )
+          const stored = yield* people.list()
+          expect(stored.map((p) => [p.id, p.name, p.age])).toEqual(rows.map((row) => [row.id, "renamed", 99]))
+        })
+      ))
+
+    it.effect("deleteMany deletes as delete does, all or nothing, in lists under the parameter limit", () =>
+      withPeople((people, table) =>
+        Effect.gen(function*() {
+          const all = Array.from({ length: 1_200 }, (_, i) => person(i + 1))
+          yield* people.createMany(all)
+          yield* people.delete("p00003")
+          const before = Option.getOrThrow(yield* people.findById("p00003", { includeDeleted: true }))
+          yield* people.create(person(5_000)).pipe(Effect.provideService(CurrentTenant, "globex"))
+          // Another tenant's row in the second list: the first list's deletes are undone with it.
+          const foreign = yield* failureOf(people.deleteMany([...ids(all), "p05000"]))
+          expect(foreign?._tag === "AccessDenied" && foreign.reason).toBe("TenantMismatch")
+          expect(yield* people.count()).toBe(1_199)
+          const noTenant = yield* failureOf(withoutTenant(people.deleteMany(["p00001"])))
+          expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+
+          const wanted = ["nope", ...ids(all), "p00002", "p99999"]
+          const spans = new Map<string, number>()
+          const deleted = yield* people.deleteMany(wanted).pipe(
+            Effect.provideService(CurrentActor, "carol"),
+            Effect.withTracer(yield* counting(spans))
+          )
+          expect(deleted).toEqual(ids(all).filter((id) => id !== "p00003"))
+          // On SQL backends: per list of ids one locking read and one UPDATE.
+          const { backend } = yield* Repository.Repositories
+          if (backend !== "memory") {
+            expect([spans.get("Repository.select"), spans.get("Repository.update")]).toEqual([2, 2])
+          }
+          expect(yield* people.count()).toBe(0)
+          expect(yield* people.count({ includeDeleted: true })).toBe(1_200)
+          const gone = Option.getOrThrow(yield* people.findById("p00001", { includeDeleted: true }))
+          expect([gone.deleted_at instanceof Date, gone.updated_by]).toEqual([true, "carol"])
+          // Deleted before: left as it was.
+          const again = Option.getOrThrow(yield* people.findById("p00003", { includeDeleted: true }))
+          expect([again.deleted_at?.getTime(), again.updated_by]).toEqual([before.deleted_at?.getTime(), "alice"])
+          expect(yield* people.deleteMany([])).toEqual([])
+          expect(yield* people.deleteMany(["p00001"])).toEqual([])
+          yield* people.restore("p00001")
+          expect(ids(yield* people.list())).toEqual(["p00001"])
+
+          const hard = yield* Repository.make({ table, schema: Person, id: "id", tenant: "tenant_id" })
+          expect(yield* hard.deleteMany(["p00001", "p00001", "nope"])).toEqual(["p00001"])
+          expect(yield* hard.findById("p00001")).toEqual(Option.none())
+          expect(yield* hard.count()).toBe(1_199)
+          expect(
+            yield* Repository.withTransaction(hard.deleteMany(["p00002"])).pipe(
+              Effect.provideService(CurrentTenant, "globex"),
+              failureOf,
+              Effect.map((e) => e?._tag === "AccessDenied" && e.reason)
+            )
+          ).toBe("TenantMismatch")
+        })
+      ))
+
     it.effect("concurrent findById calls of different tenants and visibilities never share a batch", () =>
       withPeople((people) =>
         Effect.gen(function*() {

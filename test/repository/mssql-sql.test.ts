@@ -1,16 +1,31 @@
 /**
- * The repository's SQL per dialect, compiled without a server: SQL Server's paging, MERGE upsert
- * and 2,100-parameter chunking, beside the PostgreSQL and MySQL forms of the same statements.
+ * The repository's SQL per dialect, compiled without a server: SQL Server's paging, MERGE upsert,
+ * locking reads and 2,100-parameter chunking, beside the PostgreSQL and MySQL forms of the same
+ * statements, and the statements the repository itself sends to a SQL Server connection.
  */
+import * as Reactivity from "@effect/experimental/Reactivity"
 import * as MssqlClient from "@effect/sql-mssql/MssqlClient"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlConnection from "@effect/sql/SqlConnection"
 import * as Statement from "@effect/sql/Statement"
 import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { dialects } from "../../src/layers/Sql.js"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
+import { RepositoryLive } from "../../src/layers/Repository.js"
+import { makeCircuitBreaker } from "../../src/layers/Resilience.js"
+import { dialects, SqlBackend } from "../../src/layers/Sql.js"
 import * as Statements from "../../src/layers/Statements.js"
 import type { Sort } from "../../src/schemas/Query.js"
+import * as Repository from "../../src/services/Repository.js"
+import { CurrentActor, CurrentTenant } from "../../src/services/Repository.js"
 
 const offline = (compiler: Statement.Compiler) =>
   Statement.make(Effect.dieMessage("compiled only"), compiler, [], undefined)
@@ -107,5 +122,161 @@ describe("Repository SQL (compiled)", () => {
     expect(text).toContain("(([age] < @1 OR [age] IS NULL)) OR (([age] = @2 AND ")
     expect(text).toContain("[id] > @3")
     expect(params.slice(0, 3)).toEqual([30, 30, "p7"])
+  })
+
+  it("a locking read is a table hint after the table on SQL Server, a trailing FOR UPDATE elsewhere", () => {
+    const byId = { filters: [{ field: "id", op: "eq" as const, value: "p1" }] }
+    const [text, params] = Statements.select(mssql, "people", ["id"], byId, byAge, { limit: 1 }, true).compile()
+    expect(text).toBe(
+      "SELECT [id] FROM [people] WITH (UPDLOCK, ROWLOCK) WHERE [id] = @1 ORDER BY CASE WHEN [age] IS NULL " +
+        "THEN 1 ELSE 0 END, [age] DESC, CASE WHEN [id] IS NULL THEN 1 ELSE 0 END, [id] ASC OFFSET @2 ROWS " +
+        "FETCH NEXT @3 ROWS ONLY"
+    )
+    expect(params).toEqual(["p1", 0, 1])
+    expect(text).not.toContain("FOR UPDATE")
+    const [unsorted] = Statements.select(mssql, "people", ["id"], byId, [], {}, true).compile()
+    expect(unsorted).toMatch(/^SELECT \[id\] FROM \[people\] WITH \(UPDLOCK, ROWLOCK\) WHERE \[id\] = @1 ORDER BY/)
+    const [pgText] = Statements.select(pg, "people", ["id"], byId, byAge, { limit: 1 }, true).compile()
+    expect(pgText).toMatch(/^SELECT "id" FROM "people" WHERE "id" = \$1 ORDER BY .* LIMIT \$2 OFFSET \$3 FOR UPDATE$/)
+    const [myText] = Statements.select(mysql, "people", ["id"], byId, byAge, { limit: 1 }, true).compile()
+    expect(myText).toMatch(/^SELECT `id` FROM `people` WHERE `id` = \? ORDER BY .* LIMIT \? OFFSET \? FOR UPDATE$/)
+    for (const sql of [mssql, pg, mysql]) {
+      const [plain] = Statements.select(sql, "people", ["id"], byId, byAge, { limit: 1 }).compile()
+      expect(plain).not.toMatch(/UPDLOCK|FOR UPDATE/)
+    }
+  })
+})
+
+const Person = Schema.Struct({
+  id: Schema.String,
+  tenant_id: Schema.optionalWith(Schema.String, { nullable: true }),
+  name: Schema.String,
+  updated_by: Schema.optionalWith(Schema.String, { nullable: true }),
+  deleted_at: Schema.optionalWith(Schema.DateFromSelf, { nullable: true })
+})
+
+interface Sent {
+  readonly text: string
+  readonly params: ReadonlyArray<unknown>
+}
+
+/**
+ * A SQL Server client over a connection that records what it is sent and answers a SELECT with
+ * one live row of tenant `acme` for each id among its parameters.
+ */
+const recordingMssql = (sent: Array<Sent>) =>
+  Layer.effect(
+    SqlClient.SqlClient,
+    Effect.gen(function*() {
+      const answer = (text: string, params: ReadonlyArray<unknown>) =>
+        Effect.sync(() => {
+          sent.push({ text: text.trimEnd(), params })
+          if (!text.startsWith("SELECT")) return []
+          return params.filter((p): p is string => typeof p === "string" && /^p\d+$/.test(p)).map((id) => ({
+            id,
+            tenant_id: "acme",
+            name: `name of ${id}`,
+            updated_by: null,
+            deleted_at: null
+          }))
+        })
+      const connection: SqlConnection.Connection = {
+        execute: answer,
+        executeRaw: answer,
+        executeStream: () => Stream.empty,
+        executeValues: () => Effect.succeed([]),
+        executeUnprepared: answer
+      }
+      return yield* SqlClient.make({
+        acquirer: Effect.succeed(connection),
+        compiler: MssqlClient.makeCompiler(),
+        spanAttributes: []
+      })
+    })
+  ).pipe(Layer.provide(Reactivity.layer))
+
+const offlineBackend = Layer.effect(
+  SqlBackend,
+  Effect.map(makeCircuitBreaker({ backend: "mssql" }), (breaker) => ({
+    backend: "mssql" as const,
+    target: "offline",
+    dialect: dialects.mssql,
+    queryTimeout: Duration.seconds(5),
+    breaker,
+    pool: Effect.succeedNone
+  }))
+)
+
+describe("Repository on SQL Server (statements as sent)", () => {
+  it.effect("locking reads, update's read and deleteMany's lists of at most 1,000 ids", () => {
+    const sent: Array<Sent> = []
+    const columns = "[id], [tenant_id], [name], [updated_by], [deleted_at]"
+    const order = "ORDER BY CASE WHEN [id] IS NULL THEN 1 ELSE 0 END, [id] ASC"
+    return Effect.gen(function*() {
+      const people = yield* Repository.make({
+        table: "people",
+        schema: Person,
+        id: "id",
+        tenant: "tenant_id",
+        softDelete: "deleted_at",
+        audit: { updatedBy: "updated_by" }
+      })
+      const outside = yield* Effect.either(people.findById("p1", { forUpdate: true }))
+      expect(Either.isLeft(outside) && outside.left._tag === "ValidationError" && outside.left.field).toBe("forUpdate")
+      expect(sent).toEqual([])
+
+      const found = yield* Repository.withTransaction(Effect.all([
+        people.findById("p1", { forUpdate: true }),
+        people.findByField("name", "x", { forUpdate: true })
+      ]))
+      expect(Option.isSome(found[0])).toBe(true)
+      expect(sent.map((s) => s.text)).toEqual([
+        "BEGIN",
+        `SELECT ${columns} FROM [people] WITH (UPDLOCK, ROWLOCK) WHERE ([id] IN (@1) AND [tenant_id] = @2 AND ` +
+        `[deleted_at] IS NULL) ${order}`,
+        `SELECT ${columns} FROM [people] WITH (UPDLOCK, ROWLOCK) WHERE ([tenant_id] = @1 AND [deleted_at] IS NULL ` +
+        `AND [name] = @2) ${order}`,
+        "COMMIT"
+      ])
+
+      sent.length = 0
+      yield* people.update("p1", { name: "renamed" })
+      expect(sent[1]?.text).toBe(
+        `SELECT ${columns} FROM [people] WITH (UPDLOCK, ROWLOCK) WHERE ([id] = @1 AND [deleted_at] IS NULL) ${order} ` +
+          "OFFSET @2 ROWS FETCH NEXT @3 ROWS ONLY"
+      )
+      expect(sent[2]?.text).toMatch(/^UPDATE \[people\] SET /)
+
+      sent.length = 0
+      const ids = Array.from({ length: 2_500 }, (_, i) => `p${i}`)
+      expect(yield* people.deleteMany([...ids, "p0"])).toEqual(ids)
+      const statements = sent.filter((s) => s.text !== "BEGIN" && s.text !== "COMMIT")
+      expect(statements.map((s) => s.text.slice(0, 6))).toEqual([
+        "SELECT",
+        "UPDATE",
+        "SELECT",
+        "UPDATE",
+        "SELECT",
+        "UPDATE"
+      ])
+      expect(statements.map((s) => s.params.length)).toEqual([1_000, 1_003, 1_000, 1_003, 500, 503])
+      const [read, write] = statements
+      expect(read?.text).toMatch(/^SELECT .* FROM \[people\] WITH \(UPDLOCK, ROWLOCK\) WHERE \(\[id\] IN \(@1,@2,/)
+      expect(write?.text).toMatch(
+        /^UPDATE \[people\] SET \[deleted_at\] = @1, \[updated_by\] = @2 WHERE \(\[id\] IN \(@3,@4,.*,@1002\) AND \[tenant_id\] = @1003\)$/
+      )
+      expect(write?.params.slice(1, 3)).toEqual(["alice", "p0"])
+    }).pipe(
+      Effect.provide(
+        RepositoryLive.pipe(
+          Layer.provideMerge(AccessPolicyLayer.layer({
+            people: { readable: ["id", "tenant_id", "name", "updated_by", "deleted_at"], filterable: ["id", "name"] }
+          })),
+          Layer.provide(Layer.merge(recordingMssql(sent), offlineBackend))
+        )
+      ),
+      Effect.provideService(CurrentTenant, "acme"),
+      Effect.provideService(CurrentActor, "alice")
+    )
   })
 })
