@@ -78,7 +78,8 @@ export const make = Effect.gen(function*() {
 
     complete: (id) =>
       repositories.withTransaction(Effect.gen(function*() {
-        const current = yield* found(id, cycles.findById(id))
+        // Locked to the end of the transaction: a concurrent complete waits, then sees COMPLETE.
+        const current = yield* found(id, cycles.findById(id, { forUpdate: true }))
         if (current.cycle_status === "COMPLETE") return current
         const at = yield* now
         const completed: AssetCycle = yield* cycles.update(id, { cycle_status: "COMPLETE", updated_date: at })

@@ -113,7 +113,9 @@ export const make = (names: CoreTables = coreTables) =>
         Effect.gen(function*() {
           const report = yield* decodeReport(input)
           return yield* repositories.withTransaction(Effect.gen(function*() {
-            const [current] = yield* sites.findByField("site_id", report.site_id)
+            // Locked to the end of the transaction: concurrent reports of one site take turns,
+            // and none writes back a hash older than the one it read.
+            const [current] = yield* sites.findByField("site_id", report.site_id, { forUpdate: true })
             const at = yield* now
             const changed = report.current_hash !== undefined && report.current_hash !== current?.current_hash
             return yield* sites.upsert({

@@ -114,15 +114,9 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
       Effect.gen(function*() {
         const given = yield* decodePut(input)
         return yield* repositories.withTransaction(Effect.gen(function*() {
-          // A record seen to exist is read again with a lock, held to the end of the transaction:
-          // concurrent puts of the path wait here, and each computes its history from the one
-          // before it. A locking read that found nothing would lock nothing on PostgreSQL, but on
-          // MySQL/MariaDB the gap where the path would go, and concurrent first puts of nearby
-          // paths would then deadlock on their inserts.
-          const seen = yield* records.findById(given.path)
-          const current = Option.isSome(seen)
-            ? Option.getOrUndefined(yield* records.findById(given.path, { forUpdate: true }))
-            : undefined
+          // The record is locked to the end of the transaction: concurrent puts of the path wait
+          // here, and each computes its history from the one before it.
+          const current = Option.getOrUndefined(yield* records.findById(given.path, { forUpdate: true }))
           const at = yield* now
           const target = given.target_hash !== undefined ? given.target_hash : (current?.target_hash ?? null)
           const kept = {

@@ -103,8 +103,13 @@ export const make = (names: PipelineTables = pipelineTables) =>
         Effect.gen(function*() {
           const path = yield* decodePath(input)
           return yield* repositories.withTransaction(Effect.gen(function*() {
-            // Read on the transaction's connection: the write below is computed from it.
-            const [current] = yield* updates.findByField("update_path", path)
+            // The write below is computed from this read, so a row seen to exist is read again
+            // with a lock (a locking read of a missing row would lock its gap on MySQL/MariaDB,
+            // and concurrent first requests of nearby paths would deadlock on their inserts).
+            const [seen] = yield* updates.findByField("update_path", path)
+            const [current] = seen === undefined
+              ? []
+              : yield* updates.findByField("update_path", path, { forUpdate: true })
             if (current?.pending === true) return current
             const at = yield* now
             if (current === undefined) {
@@ -147,7 +152,8 @@ export const make = (names: PipelineTables = pipelineTables) =>
           const path = yield* decodePath(pathInput)
           const hash = yield* decodeHash(hashInput)
           return yield* repositories.withTransaction(Effect.gen(function*() {
-            const [current] = yield* updates.findByField("update_path", path)
+            // Locked to the end of the transaction: concurrent answers of one update take turns.
+            const [current] = yield* updates.findByField("update_path", path, { forUpdate: true })
             if (current === undefined) return yield* Effect.fail(new NotFound({ table: names.updates, id: path }))
             if (!current.pending && current.hash_value === hash) return current
             return yield* updates.update(path, { hash_value: hash, hashed_at: yield* now, pending: false })

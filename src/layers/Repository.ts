@@ -65,7 +65,10 @@ export interface Store {
     on: ReadonlyArray<string>,
     updates: ReadonlyArray<string>
   ) => Effect.Effect<void, BackendError>
-  /** With `forUpdate`, a locking read: called only inside a transaction. */
+  /**
+   * With `forUpdate`, a locking read of the rows found, which locks nothing when it finds none:
+   * called only inside a transaction.
+   */
   readonly select: (
     where: Where,
     sort: ReadonlyArray<Sort>,
@@ -831,8 +834,14 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
       insert: (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows),
       upsert: (row, on, updates) =>
         Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
-      select: (where, sort, window, forUpdate) =>
-        Statements.select(sql, table, columns, where, sort, window, forUpdate).pipe(exec("select", true)),
+      select: (where, sort, window, forUpdate) => {
+        const read = (lock: boolean) =>
+          Statements.select(sql, table, columns, where, sort, window, lock).pipe(exec("select", true))
+        if (forUpdate !== true || !backend.dialect.locksGaps) return read(forUpdate === true)
+        // Where a locking read that found nothing would lock the gap (and concurrent inserts into
+        // it deadlock), rows are read plainly first and locked only when some exist.
+        return Effect.flatMap(read(false), (rows) => rows.length === 0 ? Effect.succeed(rows) : read(true))
+      },
       count: (where) =>
         Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),
       update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),

@@ -64,6 +64,12 @@ export interface Dialect {
    * refuses a second request in flight.
    */
   readonly queuesStatements: boolean
+  /**
+   * A locking read that finds no row locks the gap where it would be (InnoDB at REPEATABLE
+   * READ), so transactions that locked one gap and then insert into it deadlock, whatever keys
+   * they insert. PostgreSQL, and SQL Server under READ COMMITTED, lock only rows found.
+   */
+  readonly locksGaps: boolean
 }
 
 /**
@@ -72,10 +78,31 @@ export interface Dialect {
  */
 export const dialects: Record<Dialect["name"], Dialect> = {
   // node-postgres writes the parameter count as 16 bits.
-  pg: { name: "pg", maxParams: 65_535, returnsRows: true, hasCountEstimate: true, queuesStatements: true },
-  mysql: { name: "mysql", maxParams: 65_535, returnsRows: false, hasCountEstimate: false, queuesStatements: true },
+  pg: {
+    name: "pg",
+    maxParams: 65_535,
+    returnsRows: true,
+    hasCountEstimate: true,
+    queuesStatements: true,
+    locksGaps: false
+  },
+  mysql: {
+    name: "mysql",
+    maxParams: 65_535,
+    returnsRows: false,
+    hasCountEstimate: false,
+    queuesStatements: true,
+    locksGaps: true
+  },
   // SQL Server refuses more than 2,100 parameters; keep one spare for a tenant or key.
-  mssql: { name: "mssql", maxParams: 2_099, returnsRows: true, hasCountEstimate: false, queuesStatements: false }
+  mssql: {
+    name: "mssql",
+    maxParams: 2_099,
+    returnsRows: true,
+    hasCountEstimate: false,
+    queuesStatements: false,
+    locksGaps: false
+  }
 }
 
 /**

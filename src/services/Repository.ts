@@ -98,12 +98,11 @@ export interface ReadOptions {
    * time). Outside a transaction a lock would end with its statement, so such a read is refused
    * with `ValidationError` (field `forUpdate`).
    *
-   * A locking read that finds nothing differs by backend. PostgreSQL, and SQL Server under READ
-   * COMMITTED, lock nothing: two transactions that both found nothing may both insert, and the
-   * second fails with `UniqueViolation`. MySQL/MariaDB (REPEATABLE READ) lock the gap where the
-   * row would be, and two transactions that locked one gap and then insert into it deadlock, even
-   * with different keys (one fails with `Deadlock`, which `withTransaction` retries after a
-   * backoff). To insert what may be missing, read plainly first and lock only a row seen to exist.
+   * A locking read that finds nothing locks nothing, on every backend: two transactions that
+   * both found nothing may both insert, and the second fails with `UniqueViolation`. (On
+   * MySQL/MariaDB, whose locking reads lock the gap where a missing row would be, so that
+   * transactions inserting into one gap would deadlock whatever their keys, the rows are read
+   * plainly first and locked only when some exist.)
    */
   readonly forUpdate?: boolean | undefined
 }

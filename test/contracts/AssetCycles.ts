@@ -79,6 +79,19 @@ export const suite = (name: string, dao: Layer.Layer<AssetCycles, unknown>) =>
         assert.isTrue(Either.isLeft(missing) && missing.left._tag === "NotFound")
       }))
 
+    it.effect("concurrent completes of one cycle all answer COMPLETE and copy it once", () =>
+      Effect.gen(function*() {
+        const cycles = yield* AssetCycles
+        const asset = uniqueName("truck")
+        const cycle = yield* cycles.insert({ asset_guid: asset, site_guid: site(), current_work_state_id: 1 })
+        const done = yield* Effect.forEach(Array.from({ length: 8 }), () => cycles.complete(cycle.cycle_id), {
+          concurrency: "unbounded"
+        })
+        assert.isTrue(done.every((c) => c.cycle_status === "COMPLETE"))
+        const finals = yield* cycles.completedFor(asset)
+        assert.deepStrictEqual(finals.map((c) => c.cycle_id), [cycle.cycle_id])
+      }))
+
     it.effect("inProgress pages a site's open cycles, newest first", () =>
       Effect.gen(function*() {
         const cycles = yield* AssetCycles

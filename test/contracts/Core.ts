@@ -46,6 +46,20 @@ export const suite = (name: string, dao: () => Layer.Layer<Core, unknown>) =>
           assert.deepStrictEqual([bare.current_hash, bare.hash_dtg, bare.record_count], [null, null, 0])
         }))
 
+      it.effect("concurrent reports of one site keep the newest hash: a report without one never writes an older back", () =>
+        Effect.gen(function*() {
+          const core = yield* Core
+          const id = site()
+          yield* core.reportSite({ site_id: id, current_hash: "h0", record_count: 1 })
+          const reports = Array.from({ length: 12 }, (_, i) =>
+            i % 2 === 0 ? { site_id: id, current_hash: `h${i + 1}` } : { site_id: id, record_count: i + 1 })
+          yield* Effect.forEach(reports, (report) =>
+            core.reportSite(report), { concurrency: "unbounded" })
+          const last = yield* core.reportSite({ site_id: id })
+          assert.include(reports.flatMap((r) => "current_hash" in r ? [r.current_hash] : []), last.current_hash)
+          assert.include(reports.flatMap((r) => "record_count" in r ? [r.record_count] : []), last.record_count)
+        }))
+
       it.effect("bad reports, baselines and levels are ValidationErrors", () =>
         Effect.gen(function*() {
           const core = yield* Core
