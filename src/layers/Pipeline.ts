@@ -18,8 +18,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import type { Backend } from "../errors.js"
-import { DataAccessError, isUniqueViolation, NotFound } from "../errors.js"
+import { isUniqueViolation, NotFound } from "../errors.js"
 import { HashValue, Path, SessionId } from "../schemas/HashRecord.js"
 import {
   completionId,
@@ -69,18 +68,6 @@ const decodeSite = decode(SessionId, "site")
 const decodeUpdates = decode(UpdatesRequest, "request")
 const decodeCompletions = decode(CompletionsQuery, "query")
 
-/** A row deleted between the transaction's read and its write: a conflict like any other, worth a retry. */
-const deletedMeanwhile = (backend: Backend, operation: string, table: string) => () =>
-  Effect.fail(
-    new DataAccessError({
-      backend,
-      operation,
-      reason: "SerializationFailure",
-      table,
-      detail: "the row was deleted while it was being updated"
-    })
-  )
-
 /**
  * @since 0.1.0
  * @category constructors
@@ -103,13 +90,8 @@ export const make = (names: PipelineTables = pipelineTables) =>
         Effect.gen(function*() {
           const path = yield* decodePath(input)
           return yield* repositories.withTransaction(Effect.gen(function*() {
-            // The write below is computed from this read, so a row seen to exist is read again
-            // with a lock (a locking read of a missing row would lock its gap on MySQL/MariaDB,
-            // and concurrent first requests of nearby paths would deadlock on their inserts).
-            const [seen] = yield* updates.findByField("update_path", path)
-            const [current] = seen === undefined
-              ? []
-              : yield* updates.findByField("update_path", path, { forUpdate: true })
+            // Locked to the end of the transaction: the write below is computed from this read.
+            const [current] = yield* updates.findByField("update_path", path, { forUpdate: true })
             if (current?.pending === true) return current
             const at = yield* now
             if (current === undefined) {
@@ -121,11 +103,11 @@ export const make = (names: PipelineTables = pipelineTables) =>
                 pending: true
               })
             }
-            return yield* updates.update(path, { requested_at: at, pending: true }).pipe(
-              Effect.catchTag(
-                "NotFound",
-                deletedMeanwhile(repositories.backend, "Pipeline.requestUpdate", names.updates)
-              )
+            // The row is locked: nothing can delete it before this write, so NotFound is a bug.
+            return yield* Effect.catchTag(
+              updates.update(path, { requested_at: at, pending: true }),
+              "NotFound",
+              Effect.die
             )
           }))
         }).pipe(
