@@ -4,12 +4,13 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { classify } from "../errors.js"
-import type { BackendHealth, HealthStatus } from "../services/Health.js"
+import type { BackendHealth, HealthService, HealthStatus } from "../services/Health.js"
 import { Health } from "../services/Health.js"
 import { RedisClient } from "../services/RedisClient.js"
 import { SqlBackend } from "./Sql.js"
@@ -27,6 +28,75 @@ export interface HealthOptions {
 
 const rank: Record<HealthStatus, number> = { up: 0, degraded: 1, down: 2 }
 
+/** One probe of the report: a backend's health, never failing. */
+type Check = Effect.Effect<BackendHealth>
+
+const settings = (options: HealthOptions) => ({
+  slow: Duration.decode(options.slowThreshold ?? "500 millis"),
+  timeout: Duration.decode(options.timeout ?? "3 seconds")
+})
+
+/** Times `ping`, bounded by the timeout: `up`, `degraded` when slow, `down` with the scrubbed reason. */
+const probe = (
+  { slow, timeout }: ReturnType<typeof settings>,
+  base: Pick<BackendHealth, "component" | "backend" | "target" | "tier">,
+  ping: Effect.Effect<unknown, unknown>
+): Effect.Effect<Omit<BackendHealth, "pool">> =>
+  Effect.timed(ping).pipe(
+    Effect.timeoutFail({
+      duration: timeout,
+      onTimeout: () => new Error(`no answer within ${Duration.format(timeout)}`)
+    }),
+    Effect.map(([elapsed]) => ({
+      ...base,
+      status: Duration.greaterThan(elapsed, slow) ? "degraded" as const : "up" as const,
+      latencyMillis: Duration.toMillis(elapsed)
+    })),
+    Effect.catchAll((error) =>
+      Effect.succeed({
+        ...base,
+        status: "down" as const,
+        detail: classify({ backend: base.backend, operation: "health" })(error).message
+      })
+    )
+  )
+
+/** The check of the SQL backend in context (`SELECT 1` and the pool figures), when there is one. */
+const sqlCheck = (limits: ReturnType<typeof settings>, tier?: string) =>
+  Effect.gen(function*() {
+    const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
+    const backend = yield* Effect.serviceOption(SqlBackend)
+    if (Option.isNone(sql) || Option.isNone(backend)) return Option.none<Check>()
+    const { backend: name, pool, target } = backend.value
+    const check: Check = Effect.zipWith(
+      probe(
+        limits,
+        { component: "sql", backend: name, target, ...(tier === undefined ? {} : { tier }) },
+        sql.value`SELECT 1`
+      ),
+      pool,
+      (health, figures) => Option.isSome(figures) ? { ...health, pool: figures.value } : health
+    )
+    return Option.some(check)
+  })
+
+/** The check of the Redis client in context (`PING`), when there is one. */
+const redisCheck = (limits: ReturnType<typeof settings>) =>
+  Effect.map(
+    Effect.serviceOption(RedisClient),
+    Option.map((client): Check =>
+      probe(limits, { component: "redis", backend: client.backend, target: client.target }, client.ping)
+    )
+  )
+
+/** The report of some checks, run concurrently: its status is the worst of theirs. */
+const report = (checks: ReadonlyArray<Check>): HealthService => ({
+  check: Effect.map(Effect.all(checks, { concurrency: "unbounded" }), (backends) => ({
+    status: backends.reduce<HealthStatus>((worst, b) => rank[b.status] > rank[worst] ? b.status : worst, "up"),
+    backends
+  })).pipe(Effect.withSpan("Health.check"))
+})
+
 /**
  * Health of the SQL backend (when `SqlClient` and `SqlBackend` are provided) and of Redis (when
  * `RedisClient` is): each probed with `SELECT 1` / `PING`, timed, bounded by the timeout.
@@ -38,55 +108,49 @@ export const layer = (options: HealthOptions = {}): Layer.Layer<Health> =>
   Layer.effect(
     Health,
     Effect.gen(function*() {
-      const slow = Duration.decode(options.slowThreshold ?? "500 millis")
-      const timeout = Duration.decode(options.timeout ?? "3 seconds")
-      const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
-      const sqlBackend = yield* Effect.serviceOption(SqlBackend)
-      const redis = yield* Effect.serviceOption(RedisClient)
-
-      const probe = (
-        base: Pick<BackendHealth, "component" | "backend" | "target">,
-        ping: Effect.Effect<unknown, unknown>
-      ): Effect.Effect<Omit<BackendHealth, "pool">> =>
-        Effect.timed(ping).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => new Error(`no answer within ${Duration.format(timeout)}`)
-          }),
-          Effect.map(([elapsed]) => ({
-            ...base,
-            status: Duration.greaterThan(elapsed, slow) ? "degraded" as const : "up" as const,
-            latencyMillis: Duration.toMillis(elapsed)
-          })),
-          Effect.catchAll((error) =>
-            Effect.succeed({
-              ...base,
-              status: "down" as const,
-              detail: classify({ backend: base.backend, operation: "health" })(error).message
-            })
-          )
-        )
-
-      const checks: Array<Effect.Effect<BackendHealth>> = []
-      if (Option.isSome(sql) && Option.isSome(sqlBackend)) {
-        const backend = sqlBackend.value
-        checks.push(
-          Effect.zipWith(
-            probe({ component: "sql", backend: backend.backend, target: backend.target }, sql.value`SELECT 1`),
-            backend.pool,
-            (health, pool) => Option.isSome(pool) ? { ...health, pool: pool.value } : health
-          )
-        )
-      }
-      if (Option.isSome(redis)) {
-        const client = redis.value
-        checks.push(probe({ component: "redis", backend: client.backend, target: client.target }, client.ping))
-      }
-      return {
-        check: Effect.map(Effect.all(checks, { concurrency: "unbounded" }), (backends) => ({
-          status: backends.reduce<HealthStatus>((worst, b) => rank[b.status] > rank[worst] ? b.status : worst, "up"),
-          backends
-        })).pipe(Effect.withSpan("Health.check"))
-      }
+      const limits = settings(options)
+      const checks = [yield* sqlCheck(limits), yield* redisCheck(limits)]
+      return report(checks.flatMap(Option.toArray))
     })
   )
+
+/** The checks gathered so far while `layerTiers` visits each tier's backend. */
+class TierChecks extends Context.Tag("effect-dao/Health/TierChecks")<TierChecks, ReadonlyArray<Check>>() {}
+
+/**
+ * Health by tier, for a program whose DAOs live on several databases (the hash store's remote,
+ * core and pipeline tiers, say): each tier's SQL backend layer is probed as its own entry, named
+ * by its key (`tier`), with Redis when a `RedisClient` is provided. Give it the same layer values
+ * the DAOs are given: layers are shared by reference, so the probe uses the DAO's own pool.
+ *
+ * @example
+ * const health = Health.layerTiers({ remote: remoteDb, core: coreDb, pipeline: pipelineDb })
+ * // report.backends: [{ tier: "remote", ... }, { tier: "core", ... }, { tier: "pipeline", ... }]
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTiers = <E>(
+  tiers: Readonly<Record<string, Layer.Layer<SqlClient.SqlClient | SqlBackend, E>>>,
+  options: HealthOptions = {}
+): Layer.Layer<Health, E> => {
+  const limits = settings(options)
+  const gathered = Object.entries(tiers).reduce(
+    (previous, [tier, backend]) =>
+      Layer.effect(
+        TierChecks,
+        Effect.gen(function*() {
+          const before = yield* TierChecks
+          return [...before, ...Option.toArray(yield* sqlCheck(limits, tier))]
+        })
+      ).pipe(Layer.provide(Layer.merge(previous, backend))),
+    Layer.succeed(TierChecks, [] as ReadonlyArray<Check>) as Layer.Layer<TierChecks, E>
+  )
+  return Layer.effect(
+    Health,
+    Effect.gen(function*() {
+      const checks = yield* TierChecks
+      return report([...checks, ...Option.toArray(yield* redisCheck(limits))])
+    })
+  ).pipe(Layer.provide(gathered))
+}

@@ -33,6 +33,8 @@ export type HealthStatus = "up" | "degraded" | "down"
  */
 export interface BackendHealth {
   readonly component: "sql" | "redis"
+  /** The tier the backend serves (e.g. `remote`, `core`, `pipeline`), when health is by tier. */
+  readonly tier?: string | undefined
   readonly backend: Backend
   /** host:port/database, never with credentials. */
   readonly target: string
