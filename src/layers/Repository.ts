@@ -392,11 +392,16 @@ export const makeRepository = <A, I>(
 
     const exactly = (tenant: string | null, id: Id): Where => ({ filters: [idFilter(id), ...scope(tenant, true)] })
 
-    /** Deletes the rows `where` selects, as `delete` does: soft when configured. */
+    /**
+     * Deletes the rows `where` selects, as `delete` does: soft when configured, and then a change
+     * like any other, stamped in the audit columns (`updated_at` is the deletion's instant).
+     */
     const removeWhere = (where: Where) =>
       Effect.gen(function*() {
         if (config.softDelete === undefined) return yield* store.remove(where)
-        const set: Record<string, unknown> = { [config.softDelete]: yield* now }
+        const at = yield* now
+        const set: Record<string, unknown> = { [config.softDelete]: at }
+        if (audit.updatedAt) set[audit.updatedAt] = at
         if (audit.updatedBy) set[audit.updatedBy] = yield* actor
         yield* store.update(set, where)
       })

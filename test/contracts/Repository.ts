@@ -486,6 +486,10 @@ export const suite = (
           expect(ids(yield* people.list({ includeDeleted: true }))).toEqual(["p00001", "p00002"])
           const deleted = yield* people.findById("p00001", { includeDeleted: true })
           expect(Option.map(deleted, (p) => p.deleted_at instanceof Date)).toEqual(Option.some(true))
+          // A soft delete is a change: updated_at is the deletion's instant.
+          expect(Option.map(deleted, (p) => p.updated_at?.getTime())).toEqual(
+            Option.map(deleted, (p) => p.deleted_at?.getTime())
+          )
           expect((yield* failureOf(people.update("p00001", { name: "x" })))?._tag).toBe("NotFound")
           const restored = yield* people.restore("p00001")
           expect(restored.deleted_at).toBeUndefined()
@@ -882,6 +886,7 @@ export const suite = (
           expect(yield* people.count({ includeDeleted: true })).toBe(1_200)
           const gone = Option.getOrThrow(yield* people.findById("p00001", { includeDeleted: true }))
           expect([gone.deleted_at instanceof Date, gone.updated_by]).toEqual([true, "carol"])
+          expect(gone.updated_at?.getTime()).toBe(gone.deleted_at?.getTime())
           // Deleted before: left as it was.
           const again = Option.getOrThrow(yield* people.findById("p00003", { includeDeleted: true }))
           expect([again.deleted_at?.getTime(), again.updated_by]).toEqual([before.deleted_at?.getTime(), "alice"])
