@@ -24,6 +24,13 @@ export interface BatcherOptions<K, A, E> {
   readonly group?: ((key: K) => string) | undefined
   /** A full batch is sent at once, without waiting for the tick. Default 500. */
   readonly maxBatchSize?: number | undefined
+  /**
+   * Keeps two batches in flight: a batch is sent as soon as it holds as many keys as the batches
+   * of this batcher still unanswered, and at least `overlap` keys, so that the backend answers
+   * one while the callers of the other come back with their next keys. For a backend that queues
+   * commands on one connection (Redis). Off by default: a batch goes once per tick (or full).
+   */
+  readonly overlap?: number | undefined
 }
 
 /**
@@ -63,7 +70,10 @@ interface Pending<K, A, E> {
  */
 export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E> => {
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 500)
+  const overlap = options.overlap
   const open = new Map<string, Pending<K, A, E>>()
+  /** Callers of batches sent and not yet answered. */
+  let unanswered = 0
 
   const flush = (pending: Pending<K, A, E>) => {
     if (open.get(pending.group) === pending) open.delete(pending.group)
@@ -72,9 +82,11 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
     const waiters = pending.waiters.filter((waiter) => waiter.fiber.unsafePoll() === null)
     if (waiters.length === 0) return
     const keys = waiters.map((waiter) => waiter.key)
+    unanswered += waiters.length
     Runtime.runFork(pending.runtime)(
       Effect.onExit(options.execute(keys), (exit) =>
         Effect.sync(() => {
+          unanswered -= waiters.length
           if (Exit.isSuccess(exit)) {
             waiters.forEach((waiter, i) => waiter.resume(Effect.succeed(exit.value[i] as A)))
           } else {
@@ -109,7 +121,8 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
       // ignored), and its key is dropped at `flush` if it is done by then.
       return Effect.async<A, E>((resume) => {
         batch.waiters.push({ key, resume, fiber })
-        if (batch.waiters.length >= maxBatchSize) flush(batch)
+        const size = batch.waiters.length
+        if (size >= maxBatchSize || (overlap !== undefined && size >= overlap && size >= unanswered)) flush(batch)
       })
     })
 

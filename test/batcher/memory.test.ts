@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -31,6 +32,27 @@ describe("Batcher", () => {
       })
       yield* Effect.all(["a1", "b1", "a2", "a3", "a4"].map(batcher.load), { concurrency: "unbounded" })
       assert.deepStrictEqual(calls.map((keys) => [...keys].sort()).sort(), [["a1", "a2", "a3"], ["a4"], ["b1"]])
+    }))
+
+  it.effect("with overlap, a batch goes as soon as it holds as many keys as are unanswered", () =>
+    Effect.gen(function*() {
+      const calls: Array<ReadonlyArray<number>> = []
+      const answer = yield* Deferred.make<void>()
+      const batcher = Batcher.make({
+        overlap: 2,
+        execute: (keys: ReadonlyArray<number>) =>
+          Effect.as(Effect.zipRight(Effect.sync(() => calls.push(keys)), Deferred.await(answer)), keys)
+      })
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 9 }, (_, i) => i),
+        (i) => Effect.fork(batcher.load(i))
+      )
+      yield* Effect.yieldNow()
+      // Two keys go at once; the next two match the two unanswered; then four; the last waits.
+      assert.deepStrictEqual(calls, [[0, 1], [2, 3], [4, 5, 6, 7]])
+      yield* Deferred.succeed(answer, undefined)
+      assert.deepStrictEqual(yield* Effect.forEach(fibers, Fiber.join), Array.from({ length: 9 }, (_, i) => i))
+      assert.deepStrictEqual(calls, [[0, 1], [2, 3], [4, 5, 6, 7], [8]])
     }))
 
   it.effect("a failed batch fails each caller; an interrupted caller's key is dropped", () =>
