@@ -25,10 +25,11 @@ export interface BatcherOptions<K, A, E> {
   /** A full batch is sent at once, without waiting for the tick. Default 500. */
   readonly maxBatchSize?: number | undefined
   /**
-   * Keeps two batches in flight: a batch is sent as soon as it holds as many keys as the batches
-   * of this batcher still unanswered, and at least `overlap` keys, so that the backend answers
-   * one while the callers of the other come back with their next keys. For a backend that queues
-   * commands on one connection (Redis). Off by default: a batch goes once per tick (or full).
+   * Keeps two batches in flight once there are at least `overlap` keys to each: a tick's batch of
+   * twice that many or more, with nothing unanswered, goes as two halves, and while a batch is
+   * out the next goes as soon as it holds as many keys, so the backend answers one while the
+   * callers of the other come back with their next keys. Off by default: a batch goes once per
+   * tick, or when full.
    */
   readonly overlap?: number | undefined
 }
@@ -75,16 +76,11 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
   /** Callers of batches sent and not yet answered. */
   let unanswered = 0
 
-  const flush = (pending: Pending<K, A, E>) => {
-    if (open.get(pending.group) === pending) open.delete(pending.group)
-    if (pending.timer !== undefined) clearImmediate(pending.timer)
-    pending.timer = undefined
-    const waiters = pending.waiters.filter((waiter) => waiter.fiber.unsafePoll() === null)
-    if (waiters.length === 0) return
-    const keys = waiters.map((waiter) => waiter.key)
+  /** Runs `execute` for some waiters in a fiber of its own and resumes each with its value. */
+  const send = (runtime: Runtime.Runtime<never>, waiters: ReadonlyArray<Waiter<K, A, E>>) => {
     unanswered += waiters.length
-    Runtime.runFork(pending.runtime)(
-      Effect.onExit(options.execute(keys), (exit) =>
+    Runtime.runFork(runtime)(
+      Effect.onExit(options.execute(waiters.map((waiter) => waiter.key)), (exit) =>
         Effect.sync(() => {
           unanswered -= waiters.length
           if (Exit.isSuccess(exit)) {
@@ -94,6 +90,26 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
           }
         }))
     )
+  }
+
+  /**
+   * Sends a batch. At the end of a tick with nothing unanswered, an overlapping batcher sends a
+   * large batch as two halves: from then on each half's callers come back while the other half
+   * is out, and their batch goes as soon as it is as large (see `load`).
+   */
+  const flush = (pending: Pending<K, A, E>, endOfTick: boolean) => {
+    if (open.get(pending.group) === pending) open.delete(pending.group)
+    if (pending.timer !== undefined) clearImmediate(pending.timer)
+    pending.timer = undefined
+    const waiters = pending.waiters.filter((waiter) => waiter.fiber.unsafePoll() === null)
+    if (waiters.length === 0) return
+    if (endOfTick && overlap !== undefined && unanswered === 0 && waiters.length >= 2 * overlap) {
+      const half = Math.ceil(waiters.length / 2)
+      send(pending.runtime, waiters.slice(0, half))
+      send(pending.runtime, waiters.slice(half))
+    } else {
+      send(pending.runtime, waiters)
+    }
   }
 
   const load = (key: K): Effect.Effect<A, E> =>
@@ -112,7 +128,7 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
           timer: undefined
         }
         const opened = pending
-        opened.timer = setImmediate(() => flush(opened))
+        opened.timer = setImmediate(() => flush(opened, true))
         open.set(group, opened)
       }
       const batch = pending
@@ -122,7 +138,8 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
       return Effect.async<A, E>((resume) => {
         batch.waiters.push({ key, resume, fiber })
         const size = batch.waiters.length
-        if (size >= maxBatchSize || (overlap !== undefined && size >= overlap && size >= unanswered)) flush(batch)
+        const overlapping = overlap !== undefined && unanswered > 0 && size >= Math.max(overlap, unanswered)
+        if (size >= maxBatchSize || overlapping) flush(batch, false)
       })
     })
 

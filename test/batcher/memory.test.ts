@@ -34,7 +34,7 @@ describe("Batcher", () => {
       assert.deepStrictEqual(calls.map((keys) => [...keys].sort()).sort(), [["a1", "a2", "a3"], ["a4"], ["b1"]])
     }))
 
-  it.effect("with overlap, a batch goes as soon as it holds as many keys as are unanswered", () =>
+  it.effect("with overlap, a tick's large batch goes as two halves; while they are out the next goes once as large", () =>
     Effect.gen(function*() {
       const calls: Array<ReadonlyArray<number>> = []
       const answer = yield* Deferred.make<void>()
@@ -43,16 +43,34 @@ describe("Batcher", () => {
         execute: (keys: ReadonlyArray<number>) =>
           Effect.as(Effect.zipRight(Effect.sync(() => calls.push(keys)), Deferred.await(answer)), keys)
       })
-      const fibers = yield* Effect.forEach(
-        Array.from({ length: 9 }, (_, i) => i),
-        (i) => Effect.fork(batcher.load(i))
-      )
+      const wave = (from: number, count: number) =>
+        Effect.forEach(Array.from({ length: count }, (_, i) => from + i), (i) => Effect.fork(batcher.load(i)))
+      const tick = Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      // Nothing out: the tick's 9 keys go at its end, as two halves.
+      const first = yield* wave(0, 9)
       yield* Effect.yieldNow()
-      // Two keys go at once; the next two match the two unanswered; then four; the last waits.
-      assert.deepStrictEqual(calls, [[0, 1], [2, 3], [4, 5, 6, 7]])
+      assert.deepStrictEqual(calls, [])
+      yield* tick
+      assert.deepStrictEqual(calls, [[0, 1, 2, 3, 4], [5, 6, 7, 8]])
+      // 9 keys out: the next batch goes as soon as it holds 9, before the tick ends.
+      const second = yield* wave(9, 11)
+      yield* Effect.yieldNow()
+      assert.deepStrictEqual(calls.slice(2), [[9, 10, 11, 12, 13, 14, 15, 16, 17]])
+      yield* tick
+      assert.deepStrictEqual(calls.slice(3), [[18, 19]])
       yield* Deferred.succeed(answer, undefined)
-      assert.deepStrictEqual(yield* Effect.forEach(fibers, Fiber.join), Array.from({ length: 9 }, (_, i) => i))
-      assert.deepStrictEqual(calls, [[0, 1], [2, 3], [4, 5, 6, 7], [8]])
+      const values = yield* Effect.forEach([...first, ...second], Fiber.join)
+      assert.deepStrictEqual(values, Array.from({ length: 20 }, (_, i) => i))
+    }))
+
+  it.effect("without overlap, a tick's batch goes whole at its end", () =>
+    Effect.gen(function*() {
+      const calls: Array<ReadonlyArray<number>> = []
+      const batcher = Batcher.make({
+        execute: (keys: ReadonlyArray<number>) => Effect.sync(() => (calls.push(keys), keys))
+      })
+      yield* Effect.forEach(Array.from({ length: 40 }, (_, i) => i), batcher.load, { concurrency: "unbounded" })
+      assert.deepStrictEqual(calls.map((keys) => keys.length), [40])
     }))
 
   it.effect("a failed batch fails each caller; an interrupted caller's key is dropped", () =>
