@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Runtime from "effect/Runtime"
+import type { RuntimeFlags } from "effect/RuntimeFlags"
 
 /**
  * @since 0.1.0
@@ -25,11 +26,11 @@ export interface BatcherOptions<K, A, E> {
   /** A full batch is sent at once, without waiting for the tick. Default 500. */
   readonly maxBatchSize?: number | undefined
   /**
-   * Keeps two batches in flight once there are at least `overlap` keys to each: a tick's batch of
-   * twice that many or more, with nothing unanswered, goes as two halves, and while a batch is
-   * out the next goes as soon as it holds as many keys, so the backend answers one while the
-   * callers of the other come back with their next keys. Off by default: a batch goes once per
-   * tick, or when full.
+   * Keeps two batches of a group in flight once there are at least `overlap` keys to each: a
+   * tick's batch of twice that many or more, with nothing of its group unanswered, goes as two
+   * halves, and while a batch is out the next goes as soon as it holds as many keys, so the
+   * backend answers one while the callers of the other come back with their next keys. Off by
+   * default: a batch goes once per tick, or when full.
    */
   readonly overlap?: number | undefined
 }
@@ -73,29 +74,38 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 500)
   const overlap = options.overlap
   const open = new Map<string, Pending<K, A, E>>()
-  /** Callers of batches sent and not yet answered. */
-  let unanswered = 0
+  /** Callers of each group's batches sent and not yet answered. */
+  const unanswered = new Map<string, number>()
+  const out = (group: string) => unanswered.get(group) ?? 0
+  const count = (group: string, change: number) => {
+    const now = out(group) + change
+    if (now === 0) unanswered.delete(group)
+    else unanswered.set(group, now)
+  }
 
   /** Runs `execute` for some waiters in a fiber of its own and resumes each with its value. */
-  const send = (runtime: Runtime.Runtime<never>, waiters: ReadonlyArray<Waiter<K, A, E>>) => {
-    unanswered += waiters.length
-    Runtime.runFork(runtime)(
-      Effect.onExit(options.execute(waiters.map((waiter) => waiter.key)), (exit) =>
-        Effect.sync(() => {
-          unanswered -= waiters.length
-          if (Exit.isSuccess(exit)) {
-            waiters.forEach((waiter, i) => waiter.resume(Effect.succeed(exit.value[i] as A)))
-          } else {
-            waiters.forEach((waiter) => waiter.resume(Effect.failCause(exit.cause)))
-          }
-        }))
+  const send = (pending: Pending<K, A, E>, waiters: ReadonlyArray<Waiter<K, A, E>>) => {
+    count(pending.group, waiters.length)
+    Runtime.runFork(pending.runtime)(
+      Effect.onExit(
+        Effect.suspend(() => options.execute(waiters.map((waiter) => waiter.key))),
+        (exit) =>
+          Effect.sync(() => {
+            count(pending.group, -waiters.length)
+            if (Exit.isSuccess(exit)) {
+              waiters.forEach((waiter, i) => waiter.resume(Effect.succeed(exit.value[i] as A)))
+            } else {
+              waiters.forEach((waiter) => waiter.resume(Effect.failCause(exit.cause)))
+            }
+          })
+      )
     )
   }
 
   /**
-   * Sends a batch. At the end of a tick with nothing unanswered, an overlapping batcher sends a
-   * large batch as two halves: from then on each half's callers come back while the other half
-   * is out, and their batch goes as soon as it is as large (see `load`).
+   * Sends a batch. At the end of a tick with nothing of its group unanswered, an overlapping
+   * batcher sends a large batch as two halves: from then on each half's callers come back while
+   * the other half is out, and their batch goes as soon as it is as large (see `load`).
    */
   const flush = (pending: Pending<K, A, E>, endOfTick: boolean) => {
     if (open.get(pending.group) === pending) open.delete(pending.group)
@@ -103,45 +113,45 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
     pending.timer = undefined
     const waiters = pending.waiters.filter((waiter) => waiter.fiber.unsafePoll() === null)
     if (waiters.length === 0) return
-    if (endOfTick && overlap !== undefined && unanswered === 0 && waiters.length >= 2 * overlap) {
+    if (endOfTick && overlap !== undefined && out(pending.group) === 0 && waiters.length >= 2 * overlap) {
       const half = Math.ceil(waiters.length / 2)
-      send(pending.runtime, waiters.slice(0, half))
-      send(pending.runtime, waiters.slice(half))
+      send(pending, waiters.slice(0, half))
+      send(pending, waiters.slice(half))
     } else {
-      send(pending.runtime, waiters)
+      send(pending, waiters)
     }
   }
 
+  /** A new batch of a group, with the services, span and settings of the fiber that opens it. */
+  const openBatch = (group: string, fiber: Fiber.RuntimeFiber<unknown, unknown>, runtimeFlags: RuntimeFlags) => {
+    const pending: Pending<K, A, E> = {
+      waiters: [],
+      runtime: Runtime.make({ context: fiber.currentContext, fiberRefs: fiber.getFiberRefs(), runtimeFlags }),
+      group,
+      timer: undefined
+    }
+    pending.timer = setImmediate(() => flush(pending, true))
+    open.set(group, pending)
+    return pending
+  }
+
   const load = (key: K): Effect.Effect<A, E> =>
-    Effect.withFiberRuntime<A, E>((fiber, status) => {
-      const group = options.group ? options.group(key) : ""
-      let pending = open.get(group)
-      if (pending === undefined) {
-        pending = {
-          waiters: [],
-          runtime: Runtime.make({
-            context: fiber.currentContext,
-            fiberRefs: fiber.getFiberRefs(),
-            runtimeFlags: status.runtimeFlags
-          }),
-          group,
-          timer: undefined
-        }
-        const opened = pending
-        opened.timer = setImmediate(() => flush(opened, true))
-        open.set(group, opened)
-      }
-      const batch = pending
+    Effect.withFiberRuntime<A, E>((fiber, status) =>
+      // The batch is found (or opened) and joined in one step, inside the registration: between
+      // two effects the fiber may be paused, and a batch looked up before could be sent meanwhile.
       // No canceler: one made every call about quadrupled the cost of a load. A caller
       // interrupted while it waits is resumed by the interruption itself (a later resume is
       // ignored), and its key is dropped at `flush` if it is done by then.
-      return Effect.async<A, E>((resume) => {
+      Effect.async<A, E>((resume) => {
+        const group = options.group ? options.group(key) : ""
+        const batch = open.get(group) ?? openBatch(group, fiber, status.runtimeFlags)
         batch.waiters.push({ key, resume, fiber })
         const size = batch.waiters.length
-        const overlapping = overlap !== undefined && unanswered > 0 && size >= Math.max(overlap, unanswered)
+        const outstanding = out(group)
+        const overlapping = overlap !== undefined && outstanding > 0 && size >= Math.max(overlap, outstanding)
         if (size >= maxBatchSize || overlapping) flush(batch, false)
       })
-    })
+    )
 
   return { load }
 }

@@ -189,8 +189,8 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     // Reads from concurrent callers (any fibers) go as one MGET: one command, one round trip, one
     // retry policy, breaker check and span for the lot. Two MGETs are kept in flight once there
     // are at least 16 keys to each, so that Redis answers one while the callers of the other read
-    // their next keys (about a tenth faster at 32 and 128 callers; with 8 keys to an MGET the
-    // commands cost more than the overlap saves).
+    // their next keys; with fewer keys to an MGET the commands cost more than the overlap saves
+    // (bench/RESULTS.md).
     const reads = Batcher.make({
       maxBatchSize: 500,
       overlap: 16,

@@ -118,15 +118,22 @@ export const make = (names: CoreTables = coreTables) =>
             const [current] = yield* sites.findByField("site_id", report.site_id, { forUpdate: true })
             const at = yield* now
             const changed = report.current_hash !== undefined && report.current_hash !== current?.current_hash
-            return yield* sites.upsert({
+            const site = {
               site_id: report.site_id,
               current_hash: report.current_hash ?? current?.current_hash ?? null,
               hash_dtg: changed ? at : current?.hash_dtg ?? null,
               last_seen: at,
               record_count: report.record_count ?? current?.record_count ?? 0
-            })
+            }
+            // A first report inserts: of two at once, the second fails on the key and runs again,
+            // then reading (and locking) the first's row instead of writing over it.
+            if (current === undefined) return yield* sites.create(site)
+            return yield* sites.upsert(site)
           }))
-        }).pipe(span("reportSite", names.sites)),
+        }).pipe(
+          Effect.retry({ times: 1, while: isUniqueViolation }),
+          span("reportSite", names.sites)
+        ),
 
       putBaseline: (input) =>
         Effect.gen(function*() {

@@ -463,8 +463,7 @@ export const makeRepository = <A, I>(
     /**
      * Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and
      * visibility. Two queries are kept in flight once each has 16 keys, on two connections: the
-     * server answers one while the callers of the other come back (on PostgreSQL about an eighth
-     * faster at 32 callers; level on MariaDB).
+     * server answers one while the callers of the other come back (bench/RESULTS.md).
      */
     const pointReads = Batcher.make({
       // Visibility, then the tenant after a ":" (none for no tenant): one string per pair.
@@ -799,7 +798,12 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
   const backend = yield* SqlBackend
   const provide = <X, E>(effect: Effect.Effect<X, E, SqlBackend>) => Effect.provideService(effect, SqlBackend, backend)
   const copyFrom = backend.copyFrom
-  const store = (table: string, columns: ReadonlyArray<string>): Store => {
+  const store = (
+    table: string,
+    columns: ReadonlyArray<string>,
+    unique: ReadonlyArray<ReadonlyArray<string>>
+  ): Store => {
+    const key = unique[0]?.[0] as string
     const exec = (operation: string, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
       provide(run({ operation: `Repository.${operation}`, table, idempotent })(effect))
     const insertValues = (rows: ReadonlyArray<Row>) =>
@@ -849,9 +853,19 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
         const read = (lock: boolean) =>
           Statements.select(sql, table, columns, where, sort, window, lock).pipe(exec("select", true))
         if (forUpdate !== true || !backend.dialect.locksGaps) return read(forUpdate === true)
-        // Where a locking read that found nothing would lock the gap (and concurrent inserts into
-        // it deadlock), rows are read plainly first and locked only when some exist.
-        return Effect.flatMap(read(false), (rows) => rows.length === 0 ? Effect.succeed(rows) : read(true))
+        // A locking read here would also lock the gaps next to what it scans and the keys it did not
+        // find, and transactions inserting there would deadlock. The rows are read plainly, then
+        // locked by their primary keys (record locks only), still matching the same conditions.
+        return Effect.flatMap(read(false), (found) => {
+          if (found.length === 0) return Effect.succeed(found)
+          const byKey: Where = {
+            ...where,
+            filters: [{ field: key, op: "in", values: found.map((row) => row[key] as Query.Scalar) }, ...where.filters]
+          }
+          return Statements.select(sql, table, columns, byKey, sort, { limit: window?.limit }, true).pipe(
+            exec("select", true)
+          )
+        })
       },
       count: (where) =>
         Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),

@@ -47,7 +47,9 @@ const windowSql = (sql: Sql, window: Window) => {
 /**
  * Where a locking read says so: SQL Server takes a table hint after the table's name, the others a
  * clause after the whole query. Either way the rows read are locked against other writers and
- * locking readers until the transaction ends; a plain read does not wait for them.
+ * locking readers until the transaction ends. A plain read does not wait for them on PostgreSQL and
+ * MySQL/MariaDB (it reads the last committed version); on SQL Server without snapshot isolation it
+ * waits for rows another transaction has written.
  */
 const rowLock = (sql: Sql, table: string, forUpdate: boolean) => {
   const name = sql(table)

@@ -53,7 +53,7 @@ export interface HashStoreService {
   /** Log entries: a window, a sort column allowed by the access policy, filters by session and age. */
   readonly getLogs: (query?: LogQuery) => Effect.Effect<ReadonlyArray<HashLog>, RepositoryError>
   /**
-   * Deletes entries by id (at most 1,000 at once), in one transaction: one locking read of the
+   * Deletes entries by id (at most 1,000 at once), in one transaction: a locking read of the
    * entries and one `DELETE` (`Repository.deleteMany`).
    */
   readonly deleteLogs: (ids: ReadonlyArray<string>) => Effect.Effect<DeletedLogs, RepositoryError>

@@ -98,11 +98,13 @@ export interface ReadOptions {
    * time). Outside a transaction a lock would end with its statement, so such a read is refused
    * with `ValidationError` (field `forUpdate`).
    *
-   * A locking read that finds nothing locks nothing, on every backend: two transactions that
-   * both found nothing may both insert, and the second fails with `UniqueViolation`. (On
-   * MySQL/MariaDB, whose locking reads lock the gap where a missing row would be, so that
-   * transactions inserting into one gap would deadlock whatever their keys, the rows are read
-   * plainly first and locked only when some exist.)
+   * A locking read locks only the rows it finds, on every backend: two transactions that both
+   * found nothing may both insert, and the second fails with `UniqueViolation`. (MySQL/MariaDB at
+   * REPEATABLE READ would also lock the gaps beside what a locking read scans, so that
+   * transactions inserting there deadlock whatever their keys: there the rows are read plainly,
+   * then locked by their primary keys. That plain read is the transaction's snapshot if it is its
+   * first read: its later plain reads do not see what others committed while it waited for a
+   * lock, though the rows it locked are always current.)
    */
   readonly forUpdate?: boolean | undefined
 }

@@ -3,6 +3,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Ref from "effect/Ref"
 import * as Batcher from "../../src/layers/Batcher.js"
 
@@ -71,6 +72,42 @@ describe("Batcher", () => {
       })
       yield* Effect.forEach(Array.from({ length: 40 }, (_, i) => i), batcher.load, { concurrency: "unbounded" })
       assert.deepStrictEqual(calls.map((keys) => keys.length), [40])
+    }))
+
+  it.effect("many callers over small batches, with and without overlap: each key is sent once and each caller answered", () =>
+    Effect.gen(function*() {
+      for (const overlap of [undefined, 4]) {
+        let sent = 0
+        const batcher = Batcher.make({
+          maxBatchSize: 8,
+          overlap,
+          execute: (keys: ReadonlyArray<number>) =>
+            Effect.as(Effect.zipRight(Effect.sync(() => (sent += keys.length)), Effect.yieldNow()), keys)
+        })
+        const values = yield* Effect.forEach(Array.from({ length: 400 }, (_, i) => i), batcher.load, {
+          concurrency: "unbounded"
+        }).pipe(Effect.locally(FiberRef.currentMaxOpsBeforeYield, 16))
+        assert.deepStrictEqual(values, Array.from({ length: 400 }, (_, i) => i))
+        assert.strictEqual(sent, 400)
+      }
+    }))
+
+  it.effect("a batch whose execute throws fails its callers and leaves the batcher working", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const batcher = Batcher.make({
+        overlap: 2,
+        execute: (keys: ReadonlyArray<number>): Effect.Effect<ReadonlyArray<number>> => {
+          if (++calls === 1) throw new Error("not an effect")
+          return Effect.succeed(keys)
+        }
+      })
+      const failed = yield* Effect.exit(Effect.all([batcher.load(1), batcher.load(2)], { concurrency: "unbounded" }))
+      assert.isTrue(Exit.isFailure(failed))
+      const again = yield* Effect.all(Array.from({ length: 6 }, (_, i) => batcher.load(i)), {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(again, [0, 1, 2, 3, 4, 5])
     }))
 
   it.effect("a failed batch fails each caller; an interrupted caller's key is dropped", () =>

@@ -60,6 +60,18 @@ export const suite = (name: string, dao: () => Layer.Layer<Core, unknown>) =>
           assert.include(reports.flatMap((r) => "record_count" in r ? [r.record_count] : []), last.record_count)
         }))
 
+      it.effect("concurrent first reports of a site: none writes over another's fields", () =>
+        Effect.gen(function*() {
+          const core = yield* Core
+          const id = site()
+          yield* Effect.all([
+            core.reportSite({ site_id: id, current_hash: "first" }),
+            core.reportSite({ site_id: id, record_count: 7 })
+          ], { concurrency: "unbounded" })
+          const last = yield* core.reportSite({ site_id: id })
+          assert.deepStrictEqual([last.current_hash, last.record_count], ["first", 7])
+        }))
+
       it.effect("bad reports, baselines and levels are ValidationErrors", () =>
         Effect.gen(function*() {
           const core = yield* Core

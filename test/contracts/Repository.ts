@@ -6,8 +6,10 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -272,9 +274,18 @@ const counting = (names: Map<string, number>) =>
 // The suite
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * What a backend under test can do. `sideBySide`: two transactions run at once, each on its own
+ * connection (the servers); memory and PGlite run one transaction at a time.
+ */
+export interface SuiteOptions {
+  readonly sideBySide?: boolean | undefined
+}
+
 export const suite = (
   name: string,
-  backendLayer: Layer.Layer<Repository.Repositories | ContractTables, unknown>
+  backendLayer: Layer.Layer<Repository.Repositories | ContractTables, unknown>,
+  options: SuiteOptions = {}
 ): void => {
   layer(backendLayer, { timeout: "120 seconds", excludeTestServices: true })(name, (it) => {
     it.effect("create, findById, update and delete, with audit fields", () =>
@@ -837,6 +848,33 @@ export const suite = (
           expect(attempts).toBe(8)
         })
       ))
+
+    it.effect.runIf(options.sideBySide === true)(
+      "a locking read of ids some of which are missing locks only the rows found",
+      () =>
+        withPeople((people) =>
+          Effect.gen(function*() {
+            yield* people.createMany([person(1), person(30)])
+            const locked = yield* Deferred.make<void>()
+            const release = yield* Deferred.make<void>()
+            // Holds its locks on p00001 (found) and p00015 (missing) until released.
+            const holder = yield* Repository.withTransaction(Effect.gen(function*() {
+              yield* people.deleteMany(["p00001", "p00015"])
+              yield* Deferred.succeed(locked, undefined)
+              yield* Deferred.await(release)
+            })).pipe(Effect.fork)
+            yield* Deferred.await(locked)
+            // An insert beside the missing key, and a locking read of the row next to it, do not wait.
+            const beside = yield* Repository.withTransaction(Effect.gen(function*() {
+              yield* people.create(person(16))
+              return yield* people.findById("p00030", { forUpdate: true })
+            })).pipe(Effect.timeout("5 seconds"), Effect.either, Effect.ensuring(Deferred.succeed(release, undefined)))
+            yield* Fiber.join(holder)
+            expect(Either.isRight(beside) && Option.isSome(beside.right)).toBe(true)
+            expect(ids(yield* people.list())).toEqual(["p00016", "p00030"])
+          })
+        )
+    )
 
     it.effect("concurrent updates of different columns of one row both land", () =>
       withPeople((people) =>

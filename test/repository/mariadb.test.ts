@@ -15,7 +15,7 @@ import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
 const mysql = layerMysql(mysqlOptions)
 
 await describeLive("mariadb", "Repository (mariadb)", () => {
-  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(mysql)))
+  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(mysql)), { sideBySide: true })
 
   layer(Layer.provideMerge(RepositoryLive, mysql), { excludeTestServices: true, timeout: "60 seconds" })(
     "collation",

@@ -7,5 +7,6 @@ import { describeLive, mssqlOptions } from "../support/services.js"
 await describeLive("mssql", "Repository (mssql)", () =>
   suite(
     "contract",
-    Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(layerMssql(mssqlOptions ?? {})))
+    Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(layerMssql(mssqlOptions ?? {}))),
+    { sideBySide: true }
   ))

@@ -46,7 +46,7 @@ const withCounters = <X, E, R>(
   })
 
 await describeLive("postgres", "Repository (postgres)", () => {
-  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(pg)))
+  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(pg)), { sideBySide: true })
 
   layer(Layer.provideMerge(RepositoryLive, pg), { excludeTestServices: true, timeout: "60 seconds" })(
     "planner",
