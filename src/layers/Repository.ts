@@ -66,8 +66,8 @@ export interface Store {
     updates: ReadonlyArray<string>
   ) => Effect.Effect<void, BackendError>
   /**
-   * With `forUpdate`, a locking read of the rows found, which locks nothing when it finds none:
-   * called only inside a transaction.
+   * With `forUpdate`, a locking read that locks only the rows it finds (by primary key where the
+   * dialect would lock gaps too): called only inside a transaction.
    */
   readonly select: (
     where: Where,
