@@ -40,18 +40,27 @@ export interface BatcherOptions<K, A, E> {
  * @category models
  */
 export interface Batcher<K, A, E> {
+  /** The value of `key`, from the next batch. */
   readonly load: (key: K) => Effect.Effect<A, E>
+  /**
+   * `load(key)` followed by `then`, without the cost of a further step in the caller's fiber:
+   * `then` is applied as the caller is resumed (on the hottest paths, the step was about a
+   * twentieth of a read). `then` should be a plain function of the value; a throw is a defect
+   * of that caller only.
+   */
+  readonly loadThen: <B, E2>(key: K, then: (value: A) => Effect.Effect<B, E2>) => Effect.Effect<B, E | E2>
 }
 
-interface Waiter<K, A, E> {
+interface Waiter<K, A> {
   readonly key: K
-  readonly resume: (effect: Effect.Effect<A, E>) => void
+  readonly resume: (effect: Effect.Effect<unknown, unknown>) => void
+  readonly then: ((value: A) => Effect.Effect<unknown, unknown>) | undefined
   /** The caller: once it is done (interrupted), its key is dropped from a batch not yet sent. */
   readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
 }
 
-interface Pending<K, A, E> {
-  readonly waiters: Array<Waiter<K, A, E>>
+interface Pending<K, A> {
+  readonly waiters: Array<Waiter<K, A>>
   readonly runtime: Runtime.Runtime<never>
   readonly group: string
   timer: ReturnType<typeof setImmediate> | undefined
@@ -73,7 +82,7 @@ interface Pending<K, A, E> {
 export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E> => {
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 500)
   const overlap = options.overlap
-  const open = new Map<string, Pending<K, A, E>>()
+  const open = new Map<string, Pending<K, A>>()
   /** Callers of each group's batches sent and not yet answered. */
   const unanswered = new Map<string, number>()
   const out = (group: string) => unanswered.get(group) ?? 0
@@ -83,8 +92,17 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
     else unanswered.set(group, now)
   }
 
+  const answer = (waiter: Waiter<K, A>, value: A): Effect.Effect<unknown, unknown> => {
+    if (waiter.then === undefined) return Effect.succeed(value)
+    try {
+      return waiter.then(value)
+    } catch (defect) {
+      return Effect.die(defect)
+    }
+  }
+
   /** Runs `execute` for some waiters in a fiber of its own and resumes each with its value. */
-  const send = (pending: Pending<K, A, E>, waiters: ReadonlyArray<Waiter<K, A, E>>) => {
+  const send = (pending: Pending<K, A>, waiters: ReadonlyArray<Waiter<K, A>>) => {
     count(pending.group, waiters.length)
     Runtime.runFork(pending.runtime)(
       Effect.onExit(
@@ -93,7 +111,7 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
           Effect.sync(() => {
             count(pending.group, -waiters.length)
             if (Exit.isSuccess(exit)) {
-              waiters.forEach((waiter, i) => waiter.resume(Effect.succeed(exit.value[i] as A)))
+              waiters.forEach((waiter, i) => waiter.resume(answer(waiter, exit.value[i] as A)))
             } else {
               waiters.forEach((waiter) => waiter.resume(Effect.failCause(exit.cause)))
             }
@@ -107,7 +125,7 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
    * batcher sends a large batch as two halves: from then on each half's callers come back while
    * the other half is out, and their batch goes as soon as it is as large (see `load`).
    */
-  const flush = (pending: Pending<K, A, E>, endOfTick: boolean) => {
+  const flush = (pending: Pending<K, A>, endOfTick: boolean) => {
     if (open.get(pending.group) === pending) open.delete(pending.group)
     if (pending.timer !== undefined) clearImmediate(pending.timer)
     pending.timer = undefined
@@ -124,7 +142,7 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
 
   /** A new batch of a group, with the services, span and settings of the fiber that opens it. */
   const openBatch = (group: string, fiber: Fiber.RuntimeFiber<unknown, unknown>, runtimeFlags: RuntimeFlags) => {
-    const pending: Pending<K, A, E> = {
+    const pending: Pending<K, A> = {
       waiters: [],
       runtime: Runtime.make({ context: fiber.currentContext, fiberRefs: fiber.getFiberRefs(), runtimeFlags }),
       group,
@@ -135,17 +153,20 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
     return pending
   }
 
-  const load = (key: K): Effect.Effect<A, E> =>
-    Effect.withFiberRuntime<A, E>((fiber, status) =>
+  const join = <B, E2>(
+    key: K,
+    then: ((value: A) => Effect.Effect<B, E2>) | undefined
+  ): Effect.Effect<B, E | E2> =>
+    Effect.withFiberRuntime<B, E | E2>((fiber, status) =>
       // The batch is found (or opened) and joined in one step, inside the registration: between
       // two effects the fiber may be paused, and a batch looked up before could be sent meanwhile.
       // No canceler: one made every call about quadrupled the cost of a load. A caller
       // interrupted while it waits is resumed by the interruption itself (a later resume is
       // ignored), and its key is dropped at `flush` if it is done by then.
-      Effect.async<A, E>((resume) => {
+      Effect.async<B, E | E2>((resume) => {
         const group = options.group ? options.group(key) : ""
         const batch = open.get(group) ?? openBatch(group, fiber, status.runtimeFlags)
-        batch.waiters.push({ key, resume, fiber })
+        batch.waiters.push({ key, resume: resume as Waiter<K, A>["resume"], then, fiber })
         const size = batch.waiters.length
         const outstanding = out(group)
         const overlapping = overlap !== undefined && outstanding > 0 && size >= Math.max(overlap, outstanding)
@@ -153,5 +174,8 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
       })
     )
 
-  return { load }
+  return {
+    load: (key) => join<A, never>(key, undefined),
+    loadThen: join
+  }
 }

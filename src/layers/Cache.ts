@@ -21,6 +21,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
+import * as Decoder from "../schemas/Decoder.js"
 import type { Key } from "../schemas/KeyPattern.js"
 import * as KeyPattern from "../schemas/KeyPattern.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
@@ -121,8 +122,9 @@ const ttlMillis = (ttl: Duration.Duration): Either.Either<number, ValidationErro
 /**
  * A value's codec to and from its JSON text, built once per schema: building `parseJson` and its
  * parser on every call cost more than the Redis round trip of a hit. Reading parses the text
- * with `JSON.parse` and decodes the value, which is a third cheaper than decoding through
- * `parseJson`; text that is not JSON is a decoding failure like a value of the wrong shape.
+ * with `JSON.parse` and decodes the value with the compiled `Decoder`, which is a third cheaper
+ * than decoding through `parseJson` and again two to four times cheaper than Effect's parser;
+ * text that is not JSON is a decoding failure like a value of the wrong shape.
  */
 interface JsonCodec {
   readonly decode: (text: string) => Option.Option<unknown>
@@ -134,7 +136,7 @@ const jsonCodecs = new WeakMap<Schema.Schema.All, JsonCodec>()
 const jsonCodec = <A, I>(schema: Schema.Schema<A, I>): JsonCodec => {
   const known = jsonCodecs.get(schema)
   if (known !== undefined) return known
-  const decodeValue = Schema.decodeUnknownEither(schema)
+  const decodeValue = Decoder.decodeUnknownEither(schema)
   const parse = (text: string): Option.Option<unknown> => {
     try {
       return Option.some(JSON.parse(text))
@@ -198,8 +200,8 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     })
 
     const read = <A, I>(full: string, schema: Schema.Schema<A, I>): Effect.Effect<Option.Option<A>, BackendError> =>
-      Effect.flatMap(reads.load(full), (raw) => {
-        if (Option.isNone(raw)) return Effect.succeed(Option.none<A>())
+      reads.loadThen(full, (raw) => {
+        if (Option.isNone(raw)) return Effect.succeedNone
         const decoded = jsonCodec(schema).decode(raw.value) as Option.Option<A>
         if (Option.isSome(decoded)) return Effect.succeed(decoded)
         // A value written under an older shape: a miss, and it goes so that the next write replaces it.
@@ -255,8 +257,13 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
 
     const service: CacheService = {
       namespace,
-      get: (key, schema) =>
-        Effect.flatMap(render(key), (full) => read(full, schema)).pipe(leafSpan("Cache.get", () => attributes(key))),
+      get: (key, schema) => {
+        // The hottest call of the cache: the key is rendered before any effect runs.
+        const full = render(key)
+        const found: Effect.Effect<Option.Option<Schema.Schema.Type<typeof schema>>, BackendError | ValidationError> =
+          Either.isRight(full) ? read(full.right, schema) : Effect.fail(full.left)
+        return leafSpan("Cache.get", () => attributes(key))(found)
+      },
       set: (key, schema, value, options) =>
         Effect.gen(function*() {
           const full = yield* render(key)

@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import type { Backend, BackendError } from "../errors.js"
 import { AccessDenied, DataAccessError, NotFound, ValidationError } from "../errors.js"
 import * as Cursor from "../schemas/Cursor.js"
+import * as Decoder from "../schemas/Decoder.js"
 import type { CursorPage, Filter, ListQueryInput, Sort } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
@@ -207,7 +208,7 @@ export const makeRepository = <A, I>(
 
     // Rows are decoded and encoded synchronously (an `Either` per row, not an effect): on reads of
     // many rows and on `createMany` the effect per row cost more than the codec itself.
-    const decodeRow = Schema.decodeUnknownEither(config.schema)
+    const decodeRow = Decoder.decodeUnknownEither(config.schema)
     const decodeFailure = (error: ParseResult.ParseError) =>
       new DataAccessError({
         backend: stores.backend,

@@ -110,6 +110,27 @@ describe("Batcher", () => {
       assert.deepStrictEqual(again, [0, 1, 2, 3, 4, 5])
     }))
 
+  it.effect("loadThen applies each caller's own step to its value; a step that throws fails only its caller", () =>
+    Effect.gen(function*() {
+      const calls: Array<ReadonlyArray<number>> = []
+      const batcher = Batcher.make({
+        execute: (keys: ReadonlyArray<number>) => Effect.sync(() => (calls.push(keys), keys.map((k) => k * 10)))
+      })
+      const [doubled, failed, plain] = yield* Effect.all([
+        batcher.loadThen(1, (value) => Effect.succeed(`got ${value * 2}`)),
+        Effect.exit(batcher.loadThen(2, (value): Effect.Effect<number, string> => {
+          if (value === 20) throw new Error("not an effect")
+          return Effect.fail("unreachable")
+        })),
+        batcher.loadThen(3, (value) => (value === 30 ? Effect.fail("thirty" as const) : Effect.succeed(value)))
+          .pipe(Effect.flip)
+      ], { concurrency: "unbounded" })
+      assert.strictEqual(doubled, "got 20")
+      assert.isTrue(Exit.isFailure(failed) && failed.cause._tag === "Die")
+      assert.strictEqual(plain, "thirty")
+      assert.deepStrictEqual(calls, [[1, 2, 3]])
+    }))
+
   it.effect("a failed batch fails each caller; an interrupted caller's key is dropped", () =>
     Effect.gen(function*() {
       const seen: Array<ReadonlyArray<number>> = []

@@ -1,0 +1,174 @@
+/**
+ * A faster `Schema.decodeUnknownEither` for the values a DAO decodes on its hot paths (cached
+ * JSON, rows), with the same results.
+ *
+ * Effect's parser is general: every node of a schema is a closure returning an `Either`, with
+ * error bookkeeping on the way, so an 8-field struct of strings and numbers costs about twice
+ * `JSON.parse` of its text (bench/RESULTS.md). Here the plain structural nodes (structs, arrays,
+ * unions, refinements, string, number, boolean and literal leaves) are compiled once per schema
+ * into straight-line checks that build the same output; any other node (a transformation, a
+ * declaration such as `Date`, a suspended schema, a node carrying parse options) is decoded by
+ * Effect's own parser for that node. Whenever anything fails, the whole input is decoded again
+ * by `Schema.decodeUnknownEither`, so a failure is Effect's `ParseError`, unchanged.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
+
+/** What a compiled node answers for an input it does not accept. */
+const rejected: unique symbol = Symbol("effect-dao/Decoder/rejected")
+
+type Compiled = (input: unknown) => unknown
+
+const isRecord = (input: unknown): input is Record<PropertyKey, unknown> =>
+  typeof input === "object" && input !== null && !Array.isArray(input)
+
+const delegatedNodes = new WeakSet<Compiled>()
+
+/** Effect's parser for one node, for what is not compiled here. */
+const delegated = (ast: AST.AST): Compiled => {
+  const decode = ParseResult.decodeUnknownEither(Schema.make(ast))
+  const compiled: Compiled = (input) => {
+    const result = decode(input)
+    return Either.isRight(result) ? result.right : rejected
+  }
+  delegatedNodes.add(compiled)
+  return compiled
+}
+
+/**
+ * Whether Effect's parser would try a union member ahead of its declared place: members with a
+ * required literal-typed field go first (its "search tree"). Unions with such members are left
+ * to Effect's parser, so that members are always tried in the same order.
+ */
+const isTagged = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "TypeLiteral":
+      return ast.propertySignatures.some((ps) => !ps.isOptional && AST.isLiteral(AST.encodedAST(ps.type)))
+    case "TupleType":
+      return ast.elements.some((element) => !element.isOptional && AST.isLiteral(AST.encodedAST(element.type)))
+    case "Refinement":
+      return isTagged(ast.from)
+    case "Transformation":
+      return isTagged(ast.from)
+    case "Declaration":
+      return Option.exists(AST.getSurrogateAnnotation(ast), isTagged)
+    case "Suspend":
+      return true
+    default:
+      return false
+  }
+}
+
+/** Nodes whose annotations change how Effect's parser treats them and what is below them. */
+const changesParsing = (ast: AST.AST): boolean =>
+  Option.isSome(AST.getParseOptionsAnnotation(ast)) || Option.isSome(AST.getDecodingFallbackAnnotation(ast))
+
+const compile = (ast: AST.AST): Compiled => {
+  if (changesParsing(ast)) return delegated(ast)
+  switch (ast._tag) {
+    case "StringKeyword":
+      return (input) => (typeof input === "string" ? input : rejected)
+    case "NumberKeyword":
+      return (input) => (typeof input === "number" ? input : rejected)
+    case "BooleanKeyword":
+      return (input) => (typeof input === "boolean" ? input : rejected)
+    case "UndefinedKeyword":
+      return (input) => (input === undefined ? input : rejected)
+    case "UnknownKeyword":
+    case "AnyKeyword":
+      return (input) => input
+    case "Literal": {
+      const literal = ast.literal
+      return (input) => (input === literal ? input : rejected)
+    }
+    case "Refinement": {
+      const from = compile(ast.from)
+      const refinement = ast
+      return (input) => {
+        const value = from(input)
+        if (value === rejected) return rejected
+        return Option.isNone(refinement.filter(value, AST.defaultParseOption, refinement)) ? value : rejected
+      }
+    }
+    case "Union": {
+      if (ast.types.some(isTagged)) return delegated(ast)
+      const members = ast.types.map(compile)
+      return (input) => {
+        for (let i = 0; i < members.length; i++) {
+          const value = members[i]!(input)
+          if (value !== rejected) return value
+        }
+        return rejected
+      }
+    }
+    case "TupleType": {
+      // Arrays (`Schema.Array`): no fixed elements, one rest element.
+      if (ast.elements.length > 0 || ast.rest.length !== 1) return delegated(ast)
+      const element = compile(ast.rest[0]!.type)
+      return (input) => {
+        if (!Array.isArray(input)) return rejected
+        const output: Array<unknown> = []
+        for (let i = 0; i < input.length; i++) {
+          const value = element(input[i])
+          if (value === rejected) return rejected
+          output.push(value)
+        }
+        return output
+      }
+    }
+    case "TypeLiteral": {
+      // Structs: string keys, no index signatures. As with Effect's parser by default, keys the
+      // schema does not name are dropped, an optional key that is absent stays absent, and a
+      // required one is read even when absent (so only a type admitting `undefined` accepts that).
+      if (ast.indexSignatures.length > 0 || ast.propertySignatures.some((ps) => typeof ps.name !== "string")) {
+        return delegated(ast)
+      }
+      const names = ast.propertySignatures.map((ps) => ps.name as string)
+      const optional = ast.propertySignatures.map((ps) => ps.isOptional)
+      const decoders = ast.propertySignatures.map((ps) => compile(ps.type))
+      return (input) => {
+        if (!isRecord(input)) return rejected
+        const output: Record<string, unknown> = {}
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i]!
+          if (optional[i] && !Object.prototype.hasOwnProperty.call(input, name)) continue
+          const value = decoders[i]!(input[name])
+          if (value === rejected) return rejected
+          output[name] = value
+        }
+        return output
+      }
+    }
+    default:
+      return delegated(ast)
+  }
+}
+
+const decoders = new WeakMap<AST.AST, (input: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
+
+/**
+ * `Schema.decodeUnknownEither(schema)` with its default options: the same value for an input it
+ * accepts, the same `ParseError` for one it does not. Compiled once per schema.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeUnknownEither = <A, I>(
+  schema: Schema.Schema<A, I, never>
+): (input: unknown) => Either.Either<A, ParseResult.ParseError> => {
+  const known = decoders.get(schema.ast)
+  if (known !== undefined) return known as (input: unknown) => Either.Either<A, ParseResult.ParseError>
+  const fast = compile(schema.ast)
+  const full = Schema.decodeUnknownEither(schema)
+  const decoder = delegatedNodes.has(fast) ? full : (input: unknown): Either.Either<A, ParseResult.ParseError> => {
+    const value = fast(input)
+    return value === rejected ? full(input) : Either.right(value as A)
+  }
+  decoders.set(schema.ast, decoder)
+  return decoder
+}

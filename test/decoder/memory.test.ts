@@ -1,0 +1,155 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Decoder from "../../src/schemas/Decoder.js"
+
+const Plan = Schema.Literal("free", "team", "enterprise")
+
+const Profile = Schema.Struct({
+  id: Schema.Number,
+  name: Schema.String,
+  plan: Plan,
+  active: Schema.Boolean,
+  roles: Schema.Array(Schema.String),
+  company: Schema.NullOr(Schema.String),
+  nickname: Schema.optional(Schema.String),
+  extra: Schema.Unknown
+})
+
+const Flag = Schema.Union(
+  Schema.Boolean,
+  Schema.transform(Schema.Literal(0, 1), Schema.Boolean, {
+    strict: true,
+    decode: (n) => n === 1,
+    encode: (b) => (b ? 1 : 0)
+  })
+)
+
+const Row = Schema.Struct({
+  id: Schema.Int.pipe(Schema.positive()),
+  email: Schema.String.pipe(Schema.pattern(/@/)),
+  active: Flag,
+  created_at: Schema.DateFromSelf,
+  note: Schema.NullOr(Schema.NonEmptyString),
+  tags: Schema.Array(Schema.Struct({ key: Schema.String, value: Schema.Number }))
+})
+
+const Shape = Schema.Union(
+  Schema.Struct({ kind: Schema.Literal("circle"), radius: Schema.Number }),
+  Schema.Struct({ kind: Schema.Literal("square"), side: Schema.Number })
+)
+
+// A union whose first member changes the value: the members must be tried in their order.
+const Ordered = Schema.Union(Schema.NumberFromString, Schema.String)
+
+const Strict = Schema.Struct({ a: Schema.String }).annotations({ parseOptions: { onExcessProperty: "error" } })
+
+const Pair = Schema.Tuple(Schema.String, Schema.Number)
+
+const WithDefault = Schema.Struct({ a: Schema.optionalWith(Schema.Number, { default: () => 7 }) })
+
+const Positive = Schema.Struct({ low: Schema.Number, high: Schema.Number }).pipe(
+  Schema.filter((range) => range.low <= range.high)
+)
+
+const schemas = { Profile, Row, Shape, Ordered, Strict, Pair, WithDefault, Positive, Flag, Plan } as const
+
+/** Inputs near the schema's values: values of it, and values of it with one field spoiled. */
+const inputs = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encoded = Arbitrary.make(Schema.encodedSchema(schema))
+  return FastCheck.oneof(
+    encoded,
+    FastCheck.tuple(encoded, FastCheck.string(), FastCheck.anything()).map(([value, key, junk]) => {
+      if (typeof value !== "object" || value === null) return junk
+      const keys = Object.keys(value)
+      const spoiled: Record<string, unknown> = { ...(value as Record<string, unknown>) }
+      spoiled[keys.length > 0 ? keys[key.length % keys.length]! : key] = junk
+      return spoiled
+    }),
+    FastCheck.anything()
+  )
+}
+
+const same = <A, I>(schema: Schema.Schema<A, I>) => {
+  const fast = Decoder.decodeUnknownEither(schema)
+  const full = Schema.decodeUnknownEither(schema)
+  FastCheck.assert(
+    FastCheck.property(inputs(schema), (input) => {
+      expect(fast(input)).toStrictEqual(full(input))
+    }),
+    { numRuns: 2_000 }
+  )
+}
+
+describe("Decoder", () => {
+  for (const [name, schema] of Object.entries(schemas)) {
+    it(`decodes as Schema.decodeUnknownEither does: ${name}`, () => {
+      same(schema as Schema.Schema<unknown, unknown>)
+    })
+  }
+
+  it("drops keys the schema does not name and leaves an absent optional key absent", () => {
+    const decoded = Decoder.decodeUnknownEither(Profile)({
+      id: 1,
+      name: "a",
+      plan: "team",
+      active: true,
+      roles: ["r"],
+      company: null,
+      extra: 3,
+      password: "kept out"
+    })
+    expect(decoded).toStrictEqual(
+      Either.right({ id: 1, name: "a", plan: "team", active: true, roles: ["r"], company: null, extra: 3 })
+    )
+  })
+
+  it("answers a copy, so the input and the value do not share arrays", () => {
+    const input = { id: 1, name: "a", plan: "free", active: false, roles: ["r"], company: "c", extra: null }
+    const decoded = Either.getOrThrow(Decoder.decodeUnknownEither(Profile)(input))
+    expect(decoded.roles).not.toBe(input.roles)
+    expect(decoded.roles).toEqual(input.roles)
+  })
+
+  it("fails with Effect's own ParseError, naming the field", () => {
+    const decoded = Decoder.decodeUnknownEither(Row)({
+      id: 1.5,
+      email: "x@y",
+      active: 1,
+      created_at: new Date(0),
+      note: null,
+      tags: []
+    })
+    expect(Either.isLeft(decoded)).toBe(true)
+    if (Either.isLeft(decoded)) {
+      expect(ParseResult.isParseError(decoded.left)).toBe(true)
+      expect(decoded.left.message).toContain("[\"id\"]")
+    }
+  })
+
+  it("keeps a Date and turns 0/1 into booleans, through Effect's parser for those nodes", () => {
+    const created = new Date(5)
+    expect(
+      Decoder.decodeUnknownEither(Row)({
+        id: 2,
+        email: "x@y",
+        active: 0,
+        created_at: created,
+        note: "n",
+        tags: [{ key: "k", value: 1, other: 2 }]
+      })
+    ).toStrictEqual(
+      Either.right({
+        id: 2,
+        email: "x@y",
+        active: false,
+        created_at: created,
+        note: "n",
+        tags: [{ key: "k", value: 1 }]
+      })
+    )
+  })
+})
