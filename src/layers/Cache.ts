@@ -28,6 +28,7 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { CacheService, SetOptions } from "../services/Cache.js"
 import { Cache } from "../services/Cache.js"
 import { RedisClient } from "../services/RedisClient.js"
+import { Command } from "ioredis"
 import * as Batcher from "./Batcher.js"
 import { retrying } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
@@ -67,8 +68,16 @@ interface KeyStore {
 const redisStore = Effect.map(RedisClient, (client): KeyStore => {
   return {
     deleteWhileScanning: client.backend === "redis",
+    // An MGET of the cache is already a batch: sent as a command of its own, not queued into
+    // ioredis's auto-pipeline, where it would wait for the next tick and be answered together
+    // with the batch sent after it, which is meant to be in flight while this one's callers run.
     getMany: (keys) =>
-      client.use("Redis.mget", (redis) => redis.mget(...keys)).pipe(
+      client.use("Redis.mget", (redis) =>
+        client.backend === "redis"
+          ? redis.sendCommand(new Command("mget", keys as Array<string>, { replyEncoding: "utf8" })) as Promise<
+            Array<string | null>
+          >
+          : redis.mget(...keys)).pipe(
         Effect.map((values) => values.map(Option.fromNullable))
       ),
     set: (key, value, ttlMillis) =>

@@ -56,6 +56,14 @@ await describeLive("redis", "Cache on live Redis", () => {
     CacheLayer.layer({ namespace: namespace("cache") }).pipe(Layer.provide(Redis.layer(redisOptions))),
     { clock: "real", commandCalls }
   )
+  // The cache's MGETs go around ioredis's auto-pipeline; the rest of its commands go through it.
+  suite(
+    "Cache contract: live Redis, auto-pipelining on",
+    CacheLayer.layer({ namespace: namespace("cache_ap") }).pipe(
+      Layer.provide(Redis.layer({ ...redisOptions, autoPipelining: true }))
+    ),
+    { clock: "real", commandCalls }
+  )
 })
 
 suite(
