@@ -19,6 +19,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { Command } from "ioredis"
 import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
 import * as Decoder from "../schemas/Decoder.js"
@@ -28,7 +29,6 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { CacheService, SetOptions } from "../services/Cache.js"
 import { Cache } from "../services/Cache.js"
 import { RedisClient } from "../services/RedisClient.js"
-import { Command } from "ioredis"
 import * as Batcher from "./Batcher.js"
 import { retrying } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
@@ -78,8 +78,8 @@ const redisStore = Effect.map(RedisClient, (client): KeyStore => {
             Array<string | null>
           >
           : redis.mget(...keys)).pipe(
-        Effect.map((values) => values.map(Option.fromNullable))
-      ),
+          Effect.map((values) => values.map(Option.fromNullable))
+        ),
     set: (key, value, ttlMillis) =>
       Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
     unlink: (keys) =>
