@@ -483,15 +483,20 @@ export const makeRepository = <A, I>(
      * batch's fiber, so its span is a leaf (`leafSpan`: no context copy per call). A chain, not a
      * generator: this is the hottest path of the repository.
      */
+    const decodeFound = (row: Option.Option<Row>): Either.Either<Option.Option<A>, DataAccessError> =>
+      Option.isSome(row) ? Either.map(decode(row.value), Option.some) : Either.right(Option.none())
     const findById: Repository<A>["findById"] = (id, options) =>
       Effect.flatMap(stores.inTransaction, (inTransaction) => {
-        const read = (request: FindById): Effect.Effect<Option.Option<Row>, BackendError | AccessDenied> =>
+        const read = (request: FindById): Effect.Effect<Option.Option<A>, BackendError | AccessDenied> =>
           inTransaction
-            ? Effect.map(readMany([request], options?.forUpdate === true), (rows) => rows[0] ?? Option.none())
-            : pointReads.load(request)
-        const found = currentTenant.pipe(
-          Effect.flatMap((tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })),
-          Effect.flatMap((row) => Option.isSome(row) ? Effect.map(decode(row.value), Option.some) : Effect.succeedNone)
+            ? Effect.flatMap(
+              readMany([request], options?.forUpdate === true),
+              (rows) => decodeFound(rows[0] ?? Option.none())
+            )
+            : pointReads.loadThen(request, decodeFound)
+        const found = Effect.flatMap(
+          currentTenant,
+          (tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })
         )
         if (inTransaction) return span("findById")(found)
         // Outside a transaction a locking read is refused; a plain one is batched.
