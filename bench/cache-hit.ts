@@ -88,7 +88,7 @@ export const run = async (): Promise<void> => {
         if (text === null) throw new Error("cache miss")
         return JSON.parse(text) as unknown
       })
-    const shared = { units: reads, unitName: "reads", warmup: 1, rounds: 5 }
+    const shared = { units: reads, unitName: "reads", warmup: 1, rounds: 7 }
     await compare({
       title: "cache hit, no pipelining (Cache.get vs ioredis get + JSON.parse)",
       dao: { label: "Cache.get", round: daoRound(plain) },
