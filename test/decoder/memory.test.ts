@@ -19,12 +19,13 @@ const Profile = Schema.Struct({
   extra: Schema.Unknown
 })
 
+// A boolean column as MySQL or a legacy table may hand it over: a boolean, or "Y" / "N".
 const Flag = Schema.Union(
   Schema.Boolean,
-  Schema.transform(Schema.Literal(0, 1), Schema.Boolean, {
+  Schema.transform(Schema.Literal("Y", "N"), Schema.Boolean, {
     strict: true,
-    decode: (n) => n === 1,
-    encode: (b) => (b ? 1 : 0)
+    decode: (yes) => yes === "Y",
+    encode: (flag) => (flag ? "Y" : "N")
   })
 )
 
@@ -118,7 +119,7 @@ describe("Decoder", () => {
     const decoded = Decoder.decodeUnknownEither(Row)({
       id: 1.5,
       email: "x@y",
-      active: 1,
+      active: "Y",
       created_at: new Date(0),
       note: null,
       tags: []
@@ -130,13 +131,13 @@ describe("Decoder", () => {
     }
   })
 
-  it("keeps a Date and turns 0/1 into booleans, through Effect's parser for those nodes", () => {
+  it("keeps a Date and turns Y/N into booleans, through Effect's parser for those nodes", () => {
     const created = new Date(5)
     expect(
       Decoder.decodeUnknownEither(Row)({
         id: 2,
         email: "x@y",
-        active: 0,
+        active: "N",
         created_at: created,
         note: "n",
         tags: [{ key: "k", value: 1, other: 2 }]
