@@ -9,7 +9,8 @@
  * into straight-line checks that build the same output; any other node (a transformation, a
  * declaration such as `Date`, a suspended schema, a node carrying parse options) is decoded by
  * Effect's own parser for that node. Whenever anything fails, the whole input is decoded again
- * by `Schema.decodeUnknownEither`, so a failure is Effect's `ParseError`, unchanged.
+ * by `Schema.decodeUnknownEither`, so a failure is Effect's `ParseError`, unchanged (and the
+ * schema's own transformations and filters, which Schema expects to be pure, run twice then).
  *
  * @since 0.1.0
  */
@@ -127,6 +128,10 @@ const compile = (ast: AST.AST): Compiled => {
       // required one is read even when absent (so only a type admitting `undefined` accepts that).
       if (ast.indexSignatures.length > 0 || ast.propertySignatures.some((ps) => typeof ps.name !== "string")) {
         return delegated(ast)
+      }
+      // `Schema.Struct({})`: Effect's parser takes any value but null and undefined, as it is.
+      if (ast.propertySignatures.length === 0) {
+        return (input) => (input === null || input === undefined ? rejected : input)
       }
       const names = ast.propertySignatures.map((ps) => ps.name as string)
       const optional = ast.propertySignatures.map((ps) => ps.isOptional)

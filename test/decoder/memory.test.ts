@@ -74,18 +74,36 @@ const inputs = <A, I>(schema: Schema.Schema<A, I>) => {
   )
 }
 
+/** What a decoder answers, or what it throws: Effect's parser throws on some inputs (a tagged
+ * union's tag that cannot be turned into a string), and then the decoder must throw alike. */
+const outcome = (decode: (input: unknown) => unknown, input: unknown) => {
+  try {
+    return { answered: decode(input) }
+  } catch (error) {
+    return { threw: String(error) }
+  }
+}
+
 const same = <A, I>(schema: Schema.Schema<A, I>) => {
   const fast = Decoder.decodeUnknownEither(schema)
   const full = Schema.decodeUnknownEither(schema)
   FastCheck.assert(
     FastCheck.property(inputs(schema), (input) => {
-      expect(fast(input)).toStrictEqual(full(input))
+      expect(outcome(fast, input)).toStrictEqual(outcome(full, input))
     }),
     { numRuns: 2_000 }
   )
 }
 
 describe("Decoder", () => {
+  it("throws where Effect's parser throws: a tag that cannot be made a string", () => {
+    const input = { kind: { toString: {} }, radius: 0 }
+    expect(outcome(Decoder.decodeUnknownEither(schemas.Shape), input)).toStrictEqual(
+      outcome(Schema.decodeUnknownEither(schemas.Shape), input)
+    )
+    expect(outcome(Decoder.decodeUnknownEither(schemas.Shape), input)).toHaveProperty("threw")
+  })
+
   for (const [name, schema] of Object.entries(schemas)) {
     it(`decodes as Schema.decodeUnknownEither does: ${name}`, () => {
       same(schema as Schema.Schema<unknown, unknown>)
@@ -113,6 +131,25 @@ describe("Decoder", () => {
     const decoded = Either.getOrThrow(Decoder.decodeUnknownEither(Profile)(input))
     expect(decoded.roles).not.toBe(input.roles)
     expect(decoded.roles).toEqual(input.roles)
+  })
+
+  // Effect's parser decodes a TypeLiteral with no property and no index signatures
+  // (`Schema.Struct({})`, `pick()`, `omit` of every key) as `Predicate.isNotNullable`: it answers
+  // the input itself, keys and all, and accepts any value but null and undefined.
+  it("answers the input itself for an empty struct, as Effect's parser does", () => {
+    const Empty = Schema.Struct({})
+    const input = { a: 1 }
+    expect(Decoder.decodeUnknownEither(Empty)(input)).toStrictEqual(Schema.decodeUnknownEither(Empty)(input))
+    const Nested = Schema.Struct({ id: Schema.Number, meta: Schema.Struct({}) })
+    const row = { id: 1, meta: { source: "import" } }
+    expect(Decoder.decodeUnknownEither(Nested)(row)).toStrictEqual(Schema.decodeUnknownEither(Nested)(row))
+  })
+
+  it("accepts a non-object with an empty struct ahead of later union members, as Effect's parser does", () => {
+    const Loose = Schema.Union(Schema.Struct({}), Schema.NumberFromString)
+    expect(Decoder.decodeUnknownEither(Loose)("1")).toStrictEqual(Schema.decodeUnknownEither(Loose)("1"))
+    const Listed = Schema.Union(Schema.Struct({}), Schema.Array(Schema.NumberFromString))
+    expect(Decoder.decodeUnknownEither(Listed)(["1"])).toStrictEqual(Schema.decodeUnknownEither(Listed)(["1"]))
   })
 
   it("fails with Effect's own ParseError, naming the field", () => {
