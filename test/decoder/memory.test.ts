@@ -43,6 +43,12 @@ const Shape = Schema.Union(
   Schema.Struct({ kind: Schema.Literal("square"), side: Schema.Number })
 )
 
+// Effect's parser tries a member with a literal field ahead of the others, whatever their order.
+const TaggedFirst = Schema.Union(
+  Schema.Struct({ v: Schema.Unknown }),
+  Schema.Struct({ kind: Schema.Literal("a"), v: Schema.Unknown })
+)
+
 // A union whose first member changes the value: the members must be tried in their order.
 const Ordered = Schema.Union(Schema.NumberFromString, Schema.String)
 
@@ -56,7 +62,7 @@ const Positive = Schema.Struct({ low: Schema.Number, high: Schema.Number }).pipe
   Schema.filter((range) => range.low <= range.high)
 )
 
-const schemas = { Profile, Row, Shape, Ordered, Strict, Pair, WithDefault, Positive, Flag, Plan } as const
+const schemas = { Profile, Row, Shape, TaggedFirst, Ordered, Strict, Pair, WithDefault, Positive, Flag, Plan } as const
 
 /** Inputs near the schema's values: values of it, and values of it with one field spoiled. */
 const inputs = <A, I>(schema: Schema.Schema<A, I>) => {
@@ -109,6 +115,12 @@ describe("Decoder", () => {
       same(schema as Schema.Schema<unknown, unknown>)
     })
   }
+
+  it("tries a member with a literal field first, as Effect's parser does", () => {
+    expect(Decoder.decodeUnknownEither(TaggedFirst)({ kind: "a", v: 1 })).toStrictEqual(
+      Either.right({ kind: "a", v: 1 })
+    )
+  })
 
   it("drops keys the schema does not name and leaves an absent optional key absent", () => {
     const decoded = Decoder.decodeUnknownEither(Profile)({
@@ -189,5 +201,92 @@ describe("Decoder", () => {
         tags: [{ key: "k", value: 1 }]
       })
     )
+  })
+})
+
+/** Schemas built at random (from a fixed seed) out of the building blocks the decoder compiles or hands on. */
+describe("Decoder over schemas built at random", () => {
+  type Any = Schema.Schema<unknown, unknown>
+  const leaves: ReadonlyArray<Any> = [
+    Schema.String,
+    Schema.Number,
+    Schema.Boolean,
+    Schema.Undefined,
+    Schema.Unknown,
+    Schema.Null,
+    Schema.Literal("a"),
+    Schema.Literal("a", "b", 1),
+    Schema.Int,
+    Schema.NonEmptyString,
+    Schema.NumberFromString,
+    Schema.DateFromSelf,
+    Schema.Enums({ A: "a", B: 1 } as const),
+    Schema.TemplateLiteral("a", Schema.String),
+    Schema.transformLiteral("Y", true),
+    Schema.BooleanFromString,
+    Schema.String.pipe(Schema.brand("Name")),
+    Schema.Struct({})
+  ] as unknown as ReadonlyArray<Any>
+  // Not "constructor" or "toString": Effect itself fails on those with `optionalWith({ nullable })`.
+  const keys = ["a", "b", "kind", "length", "0"]
+
+  it("decode as Schema.decodeUnknownEither does", () => {
+    // mulberry32, from a fixed seed: the same schemas on every run.
+    let state = 20261201
+    const next = (n: number) => {
+      state = (state + 0x6D2B79F5) | 0
+      let t = Math.imul(state ^ (state >>> 15), 1 | state)
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+      return (((t ^ (t >>> 14)) >>> 0) / 4294967296 * n) | 0
+    }
+    const build = (depth: number): Any => {
+      if (depth <= 0) return leaves[next(leaves.length)]!
+      switch (next(9)) {
+        case 0:
+          return Schema.Array(build(depth - 1)) as unknown as Any
+        case 1:
+        case 2: {
+          const fields: Record<string, Schema.Struct.Field> = {}
+          for (let i = 0, n = 1 + next(3); i < n; i++) {
+            const type = build(depth - 1)
+            const form = next(6)
+            fields[keys[next(keys.length)]!] = form === 0
+              ? Schema.optional(type)
+              : form === 1
+              ? Schema.optionalWith(type, { exact: true })
+              : form === 2
+              ? Schema.optionalWith(type, { nullable: true })
+              : type
+          }
+          return Schema.Struct(fields) as unknown as Any
+        }
+        case 3:
+          return Schema.Union(build(depth - 1), build(depth - 1), build(depth - 1))
+        case 4:
+          return Schema.NullOr(build(depth - 1)) as unknown as Any
+        case 5:
+          return build(depth - 1).pipe(Schema.filter((x) => JSON.stringify(x ?? null).length % 3 !== 0))
+        case 6:
+          return Schema.Array(build(depth - 1)).pipe(Schema.minItems(1)) as unknown as Any
+        case 7:
+          return Schema.Struct({ kind: Schema.Literal(keys[next(3)]!), v: build(depth - 1) }) as unknown as Any
+        default:
+          return leaves[next(leaves.length)]!
+      }
+    }
+    let compared = 0
+    for (let i = 0; i < 300; i++) {
+      const schema = build(1 + next(4))
+      const fast = Decoder.decodeUnknownEither(schema)
+      const full = Schema.decodeUnknownEither(schema)
+      const values = FastCheck.oneof(Arbitrary.make(Schema.encodedSchema(schema)), FastCheck.anything())
+      for (const input of FastCheck.sample(values, { numRuns: 60, seed: i })) {
+        expect(outcome(fast, input), `${String(schema)} on ${JSON.stringify(input)}`).toStrictEqual(
+          outcome(full, input)
+        )
+        compared++
+      }
+    }
+    expect(compared).toBe(300 * 60)
   })
 })
