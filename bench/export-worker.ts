@@ -46,6 +46,26 @@ const viaDao = async (): Promise<number> => {
   }
 }
 
+/**
+ * `Repository.stream` with the effect per row inside the stream (`Stream.tap`), drained with
+ * `Stream.runDrain`: no effectful `Sink`.
+ */
+const viaDaoTap = async (): Promise<number> => {
+  const dao = await Dao.repositoryOf("pg", table!)
+  try {
+    let count = 0
+    await dao.runtime.runPromise(
+      dao.repository.stream(undefined, chunkSize).pipe(
+        Stream.tap(() => Effect.sync(() => void count++)),
+        Stream.runDrain
+      )
+    )
+    return count
+  } finally {
+    await dao.runtime.dispose()
+  }
+}
+
 /** `Repository.forEachPage` with the same consumer as the streams: one effect per row. */
 const viaDaoPages = async (): Promise<number> => {
   const dao = await Dao.repositoryOf("pg", table!)
@@ -135,6 +155,7 @@ const viaGeneratedPages = (): Promise<number> =>
 const sides: Record<string, () => Promise<number>> = {
   dao: viaDao,
   "dao-pages": viaDaoPages,
+  "dao-tap": viaDaoTap,
   raw: viaRaw,
   "effect-stream": viaEffectStream,
   "dao-count": viaDao,

@@ -1,6 +1,7 @@
 /**
  * Streamed export of 1,000,000 rows on PostgreSQL: the repository's `forEachPage` and `stream`
- * (keyset pages, rows decoded with the Schema), each with an effect per row, against a raw `pg`
+ * (keyset pages, rows decoded with the Schema), each with an effect per row (the stream's both in
+ * `Stream.tap` drained by `Stream.runDrain` and in `Stream.runFoldEffect`), against a raw `pg`
  * keyset loop with the same page size. Each
  * export runs in a fresh process (`export-worker.ts`, bundled to plain JavaScript first so that
  * no TypeScript loader sits in the process) so that its peak RSS is measured alone.
@@ -58,6 +59,7 @@ const bundle = async (): Promise<string> => {
 const sides = [
   "raw",
   "dao-pages",
+  "dao-tap",
   "dao",
   "effect-stream",
   "dao-count",
@@ -112,6 +114,7 @@ export const run = async (): Promise<void> => {
       for (const side of sides) figures[side].push(await worker(script, side, table))
     }
     const pages = summary(figures["dao-pages"])
+    const tapped = summary(figures["dao-tap"])
     const dao = summary(figures.dao)
     const raw = summary(figures.raw)
     const effectStream = summary(figures["effect-stream"])
@@ -125,6 +128,13 @@ export const run = async (): Promise<void> => {
       raw: `pg keyset loop ${raw.text}`,
       ratio: `${(raw.ms / pages.ms).toFixed(2)}x`,
       target: target(pages.highest)
+    })
+    record({
+      title: `${title}, Repository.stream with Stream.tap (an effect per row) into Stream.runDrain`,
+      dao: `stream ${tapped.text}`,
+      raw: `pg keyset loop ${raw.text}`,
+      ratio: `${(raw.ms / tapped.ms).toFixed(2)}x`,
+      target: target(tapped.highest)
     })
     record({
       title: `${title}, Repository.stream into Stream.runFoldEffect (an effect per row)`,
