@@ -65,6 +65,38 @@ const isTagged = (ast: AST.AST): boolean => {
   }
 }
 
+/**
+ * A union of structs told apart by one required literal field of the same name, each value its
+ * own (`Schema.TaggedStruct`s, `{ kind: "circle", ... } | { kind: "square", ... }`): Effect's
+ * parser tries only the member whose value the input's own field holds, and so does this. Any
+ * other union with tagged members is left to Effect's parser.
+ */
+const discriminated = (members: ReadonlyArray<AST.AST>): Compiled | undefined => {
+  let key: string | undefined
+  const byValue = new Map<unknown, Compiled>()
+  const seen = new Set<string>()
+  for (const member of members) {
+    if (member._tag !== "TypeLiteral" || changesParsing(member)) return undefined
+    const tags = member.propertySignatures.filter((ps) => !ps.isOptional && AST.isLiteral(AST.encodedAST(ps.type)))
+    const tag = tags[0]
+    if (tags.length !== 1 || tag === undefined || typeof tag.name !== "string") return undefined
+    if (key !== undefined && tag.name !== key) return undefined
+    key = tag.name
+    const value = (AST.encodedAST(tag.type) as AST.Literal).literal
+    // Effect's parser files members by the value's string form: "1" and 1 would share a place.
+    if (seen.has(String(value))) return undefined
+    seen.add(String(value))
+    byValue.set(value, compile(member))
+  }
+  if (key === undefined) return undefined
+  const name = key
+  return (input) => {
+    if (!isRecord(input) || !Object.prototype.hasOwnProperty.call(input, name)) return rejected
+    const member = byValue.get(input[name])
+    return member === undefined ? rejected : member(input)
+  }
+}
+
 /** Nodes whose annotations change how Effect's parser treats them and what is below them. */
 const changesParsing = (ast: AST.AST): boolean =>
   Option.isSome(AST.getParseOptionsAnnotation(ast)) || Option.isSome(AST.getDecodingFallbackAnnotation(ast))
@@ -97,7 +129,7 @@ const compile = (ast: AST.AST): Compiled => {
       }
     }
     case "Union": {
-      if (ast.types.some(isTagged)) return delegated(ast)
+      if (ast.types.some(isTagged)) return discriminated(ast.types) ?? delegated(ast)
       const members = ast.types.map(compile)
       return (input) => {
         for (let i = 0; i < members.length; i++) {

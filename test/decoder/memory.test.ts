@@ -43,6 +43,13 @@ const Shape = Schema.Union(
   Schema.Struct({ kind: Schema.Literal("square"), side: Schema.Number })
 )
 
+// A discriminated union of tagged structs, with a number among the tags.
+const Event = Schema.Union(
+  Schema.TaggedStruct("created", { id: Schema.Number, at: Schema.DateFromSelf }),
+  Schema.TaggedStruct("renamed", { id: Schema.Number, name: Schema.NonEmptyString }),
+  Schema.Struct({ _tag: Schema.Literal(3), reason: Schema.NullOr(Schema.String) })
+)
+
 // Effect's parser tries a member with a literal field ahead of the others, whatever their order.
 const TaggedFirst = Schema.Union(
   Schema.Struct({ v: Schema.Unknown }),
@@ -62,7 +69,20 @@ const Positive = Schema.Struct({ low: Schema.Number, high: Schema.Number }).pipe
   Schema.filter((range) => range.low <= range.high)
 )
 
-const schemas = { Profile, Row, Shape, TaggedFirst, Ordered, Strict, Pair, WithDefault, Positive, Flag, Plan } as const
+const schemas = {
+  Profile,
+  Row,
+  Shape,
+  Event,
+  TaggedFirst,
+  Ordered,
+  Strict,
+  Pair,
+  WithDefault,
+  Positive,
+  Flag,
+  Plan
+} as const
 
 /** Inputs near the schema's values: values of it, and values of it with one field spoiled. */
 const inputs = <A, I>(schema: Schema.Schema<A, I>) => {
@@ -115,6 +135,21 @@ describe("Decoder", () => {
       same(schema as Schema.Schema<unknown, unknown>)
     })
   }
+
+  it("takes a union's tag from the input's own field only, as Effect's parser does", () => {
+    class Circle {
+      readonly radius = 1
+      get kind() {
+        return "circle"
+      }
+    }
+    const input = new Circle()
+    expect(Decoder.decodeUnknownEither(Shape)(input)).toStrictEqual(Schema.decodeUnknownEither(Shape)(input))
+    expect(Either.isLeft(Decoder.decodeUnknownEither(Shape)(input))).toBe(true)
+    expect(Decoder.decodeUnknownEither(Shape)({ kind: "square", side: 2 })).toStrictEqual(
+      Either.right({ kind: "square", side: 2 })
+    )
+  })
 
   it("tries a member with a literal field first, as Effect's parser does", () => {
     expect(Decoder.decodeUnknownEither(TaggedFirst)({ kind: "a", v: 1 })).toStrictEqual(
