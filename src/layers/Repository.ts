@@ -477,14 +477,16 @@ export const makeRepository = <A, I>(
       execute: readMany
     })
 
+    /** A point read's row, decoded: a plain function, applied as the caller resumes from its batch. */
+    const decodeFound = (row: Option.Option<Row>): Either.Either<Option.Option<A>, DataAccessError> =>
+      Option.isSome(row) ? Either.map(decode(row.value), Option.some) : Either.right(Option.none())
+
     /**
      * Inside a transaction a point read runs on the transaction's own connection, alone, in a
      * span that parents its statement's. Outside, it joins a batch whose query runs in the
      * batch's fiber, so its span is a leaf (`leafSpan`: no context copy per call). A chain, not a
      * generator: this is the hottest path of the repository.
      */
-    const decodeFound = (row: Option.Option<Row>): Either.Either<Option.Option<A>, DataAccessError> =>
-      Option.isSome(row) ? Either.map(decode(row.value), Option.some) : Either.right(Option.none())
     const findById: Repository<A>["findById"] = (id, options) =>
       Effect.flatMap(stores.inTransaction, (inTransaction) => {
         const read = (request: FindById): Effect.Effect<Option.Option<A>, BackendError | AccessDenied> =>
