@@ -17,8 +17,8 @@ import * as KeyPattern from "../../src/schemas/KeyPattern.js"
 import { Cache } from "../../src/services/Cache.js"
 import { RedisClient } from "../../src/services/RedisClient.js"
 import { suite } from "../contracts/Cache.js"
-import { closedPort, startRedisProxy } from "../support/redisProxy.js"
 import { describeLive, redisOptions, redisUrl, uniqueName } from "../support/services.js"
+import { closedPort, startProxy } from "../support/tcpProxy.js"
 
 const namespaces: Array<string> = []
 const namespace = (prefix: string) => {
@@ -169,7 +169,7 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
       Effect.gen(function*() {
         const target = new URL(redisUrl)
         const proxy = yield* Effect.acquireRelease(
-          Effect.promise(() => startRedisProxy({ host: target.hostname, port: Number(target.port || 6379) })),
+          Effect.promise(() => startProxy({ host: target.hostname, port: Number(target.port || 6379) })),
           (proxy) => Effect.promise(() => proxy.stop())
         )
         const lines: Array<string> = []

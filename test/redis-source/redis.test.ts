@@ -11,8 +11,8 @@ import type { Region } from "../../src/schemas/Region.js"
 import { RedisClient } from "../../src/services/RedisClient.js"
 import { RedisSource } from "../../src/services/RedisSource.js"
 import { suite } from "../contracts/RedisSource.js"
-import { closedPort } from "../support/redisProxy.js"
 import { describeLive, redisOptions, redisUrl, uniqueName } from "../support/services.js"
+import { closedPort } from "../support/tcpProxy.js"
 
 const liveNamespace = uniqueName("source")
 

@@ -1,21 +1,28 @@
 /**
- * A TCP proxy in front of Redis that a test can stop and start again: a Redis outage (and its
- * end) for one client, without disturbing anyone else using the server.
+ * A TCP proxy in front of a server that a test can stop and start again, or freeze: an outage
+ * (and its end), or a server that stops answering, for one client, without disturbing anyone
+ * else using the server.
  */
 import * as net from "node:net"
 
-export interface RedisProxy {
+export interface TcpProxy {
   readonly port: number
+  /**
+   * Stops passing anything on, either way, while every connection stays open: to its clients the
+   * server has stopped answering.
+   */
+  readonly freeze: () => void
   /** Refuses new connections and cuts the open ones. */
   readonly stop: () => Promise<void>
   /** Listens again on the same port. */
   readonly start: () => Promise<void>
 }
 
-export const startRedisProxy = async (
+export const startProxy = async (
   target: { readonly host: string; readonly port: number }
-): Promise<RedisProxy> => {
+): Promise<TcpProxy> => {
   const sockets = new Set<net.Socket>()
+  let frozen = false
   const track = (socket: net.Socket) => {
     sockets.add(socket)
     socket.once("close", () => sockets.delete(socket))
@@ -24,8 +31,12 @@ export const startRedisProxy = async (
     const upstream = net.connect(target.port, target.host)
     track(client)
     track(upstream)
-    client.pipe(upstream)
-    upstream.pipe(client)
+    const forward = (from: net.Socket, to: net.Socket) =>
+      from.on("data", (chunk) => {
+        if (!frozen) to.write(chunk)
+      })
+    forward(client, upstream)
+    forward(upstream, client)
     client.once("error", () => upstream.destroy())
     upstream.once("error", () => client.destroy())
     client.once("close", () => upstream.destroy())
@@ -43,6 +54,9 @@ export const startRedisProxy = async (
   const port = await listen(0)
   return {
     port,
+    freeze: () => {
+      frozen = true
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
