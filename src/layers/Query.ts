@@ -83,12 +83,17 @@ export const filterSql = (sql: Sql, filter: Filter): Fragment => {
     case "gt":
     case "gte":
       return sql`${column} ${sql.literal(comparisons[filter.op])} ${filter.value}`
+    // PostgreSQL has LIKE for text only: any other column is matched by its text, as the other
+    // dialects (and the memory layer) match it.
     case "like":
-      return sql`${column} LIKE ${likePattern(filter)} ESCAPE '!'`
+      return sql.onDialectOrElse({
+        pg: () => sql`CAST(${column} AS TEXT) LIKE ${likePattern(filter)} ESCAPE '!'`,
+        orElse: () => sql`${column} LIKE ${likePattern(filter)} ESCAPE '!'`
+      })
     case "ilike": {
       const pattern = likePattern(filter)
       return sql.onDialectOrElse({
-        pg: () => sql`${column} ILIKE ${pattern} ESCAPE '!'`,
+        pg: () => sql`CAST(${column} AS TEXT) ILIKE ${pattern} ESCAPE '!'`,
         orElse: () => sql`LOWER(${column}) LIKE LOWER(${pattern}) ESCAPE '!'`
       })
     }
@@ -183,15 +188,38 @@ const comparable = (value: unknown): Comparable | null => {
   return String(value)
 }
 
-/** SQL comparison of two non-null values; a date column compared with a date string works. */
+/**
+ * UTF-16 code units of two strings in code point order, as the binary collations of the SQL side
+ * order them: the surrogates (U+D800 to U+DFFF, which make the code points beyond U+FFFF) come
+ * after U+E000 to U+FFFF.
+ */
+const codePointOrder = (unit: number): number => unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800
+
+const compareStrings = (a: string, b: string): number => {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) return codePointOrder(x) < codePointOrder(y) ? -1 : 1
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
+}
+
+/**
+ * SQL comparison of two non-null values; a date column compared with a date string works. `NaN`
+ * when the two cannot be compared (text that is not a number against a number, a string that is
+ * not a date against a date): no comparison of them holds, as none would match on the SQL side.
+ */
 const compareValues = (left: unknown, right: unknown): number => {
   let a = comparable(left)
   let b = comparable(right)
   if (left instanceof Date && typeof b === "string") b = Date.parse(b)
   if (right instanceof Date && typeof a === "string") a = Date.parse(a)
-  if (a === null || b === null) return 0
+  if (a === null || b === null) return Number.NaN
+  if (typeof a === "string" && typeof b === "string") return compareStrings(a, b)
   if (typeof a === "boolean" || typeof b === "boolean") return Number(a) - Number(b)
-  return a < b ? -1 : a > b ? 1 : 0
+  // A number and a numeric string compare as numbers, as MySQL compares them.
+  return a < b ? -1 : a > b ? 1 : a == b ? 0 : Number.NaN
 }
 
 const likeRegex = (pattern: string, caseInsensitive: boolean): RegExp => {
@@ -204,7 +232,8 @@ const likeRegex = (pattern: string, caseInsensitive: boolean): RegExp => {
     else if (c === "_") source += "[\\s\\S]"
     else source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
   }
-  return new RegExp(`^${source}$`, caseInsensitive ? "i" : "")
+  // "u": `_` is one character, not one UTF-16 unit of a character beyond U+FFFF.
+  return new RegExp(`^${source}$`, caseInsensitive ? "iu" : "u")
 }
 
 const isNull = (value: unknown) => value === null || value === undefined
@@ -234,8 +263,10 @@ export const filterPredicate = (filter: Filter) => (row: Row): boolean => {
   switch (filter.op) {
     case "eq":
       return compareValues(value, filter.value) === 0
-    case "ne":
-      return compareValues(value, filter.value) !== 0
+    case "ne": {
+      const order = compareValues(value, filter.value)
+      return order < 0 || order > 0
+    }
     case "lt":
       return compareValues(value, filter.value) < 0
     case "lte":
@@ -275,7 +306,10 @@ const compareKey = (sort: Sort, left: unknown, right: unknown): number => {
     if (leftNull && rightNull) return 0
     return (leftNull ? 1 : -1) * (sort.nulls === "last" ? 1 : -1)
   }
-  return compareValues(left, right) * (sort.direction === "asc" ? 1 : -1)
+  const order = compareValues(left, right)
+  // Values a column of one type never holds together: ordered by their text, so the sort stays total.
+  const total = Number.isNaN(order) ? compareStrings(String(left), String(right)) : order
+  return total * (sort.direction === "asc" ? 1 : -1)
 }
 
 /**

@@ -166,6 +166,9 @@ const cursorValue = (value: unknown): Cursor.CursorValue => {
   return String(value)
 }
 
+/** A part of a unique key as the memory store compares it: a date to the millisecond, as SQL does. */
+const keyPart = (value: unknown): string => value instanceof Date ? `date:${value.getTime()}` : String(value)
+
 /**
  * A repository over a store: the one implementation of the contract.
  *
@@ -959,9 +962,9 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     const keyOf = (key: ReadonlyArray<string>, row: Row): string | undefined =>
       key.some((c) => row[c] === null || row[c] === undefined)
         ? undefined
-        : JSON.stringify(key.map((c) => String(row[c])))
+        : JSON.stringify(key.map((c) => keyPart(row[c])))
     const same = (key: ReadonlyArray<string>, a: Row, b: Row) =>
-      key.every((c) => a[c] !== null && a[c] !== undefined && String(a[c]) === String(b[c]))
+      key.every((c) => a[c] !== null && a[c] !== undefined && keyPart(a[c]) === keyPart(b[c]))
     const conflict = (row: Row, others: ReadonlyArray<Row>) =>
       unique.find((key) => others.some((other) => other !== row && same(key, row, other)))
     const matching = (where: Where) => rowsOf(table).filter(wherePredicate(where))

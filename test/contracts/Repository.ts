@@ -338,6 +338,8 @@ export const suite = (
           expect(yield* match({ field: "name", op: "like", value: "0% real_" })).toEqual(["p00004"])
           expect(yield* match({ field: "name", op: "like", value: "%" })).toEqual(["p00004"])
           expect(yield* match({ field: "name", op: "ilike", value: "ANN" })).toEqual(["p00001"])
+          // A number column matched by its text.
+          expect(yield* match({ field: "age", op: "like", value: "3%", pattern: true })).toEqual(["p00001", "p00005"])
           expect(yield* match({ field: "age", op: "in", values: [25, 40, 99] })).toEqual(["p00002", "p00004"])
           expect(yield* match({ field: "age", op: "in", values: [] })).toEqual([])
           expect(yield* match({ field: "age", op: "notIn", values: [25, 40] })).toEqual(["p00001", "p00005"])
@@ -360,6 +362,28 @@ export const suite = (
             )
           ).toEqual(["p00002"])
           expect(yield* people.count({ filters: [{ field: "age", op: "eq", value: 30 }] })).toBe(2)
+        })
+      ))
+
+    it.effect("text compares by code point, `_` is one character, and a value of another type matches only its equal", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([
+            person(1, { name: "ann" }),
+            person(2, { name: "5" }),
+            person(3, { name: "\uFF21 fullwidth" }),
+            person(4, { name: "\u{1F600} emoji" }),
+            person(5, { name: "a\u{1F600}b" })
+          ])
+          // U+1F600 is two UTF-16 units starting 0xD83D, below U+FF21, but the greater code point.
+          const byName = yield* people.list({ sort: [{ field: "name" }] })
+          expect(ids(byName)).toEqual(["p00002", "p00001", "p00005", "p00003", "p00004"])
+          const match = (filter: Filter) => Effect.map(people.list({ filters: [filter] }), ids)
+          expect(yield* match({ field: "name", op: "like", value: "a_b", pattern: true })).toEqual(["p00005"])
+          expect(yield* match({ field: "name", op: "gt", value: "\uFF21" })).toEqual(["p00003", "p00004"])
+          // A number against text: only the text that reads as that number, never every row.
+          expect(yield* match({ field: "name", op: "eq", value: 5 })).toEqual(["p00002"])
+          expect(yield* people.count({ filters: [{ field: "name", op: "eq", value: 5 }] })).toBe(1)
         })
       ))
 

@@ -1,5 +1,34 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { RepositoryTest } from "../../src/layers/Repository.js"
+import * as Repository from "../../src/services/Repository.js"
 import { memoryTables, suite } from "../contracts/Repository.js"
 
 suite("Repository (memory)", Layer.merge(RepositoryTest, memoryTables))
+
+describe("Repository (memory) unique keys", () => {
+  const Reading = Schema.Struct({ id: Schema.Number, at: Schema.DateFromSelf, n: Schema.Number })
+  const base = new Date("2026-03-01T10:00:00.000Z")
+  const later = new Date(base.getTime() + 1)
+
+  it.effect("dates a millisecond apart are different keys, as a SQL unique index sees them", () =>
+    Effect.gen(function*() {
+      const readings = yield* Repository.make({ table: "readings", schema: Reading, id: "id", unique: [["at"]] })
+      yield* readings.create({ id: 1, at: base, n: 1 })
+      yield* readings.create({ id: 2, at: later, n: 2 })
+      const upserted = yield* readings.upsert({ id: 3, at: later, n: 9 }, { on: ["at"] })
+      expect([upserted.id, upserted.n]).toEqual([2, 9])
+      const all = yield* readings.list({ sort: [{ field: "id" }] })
+      expect(all.map((r) => [r.id, r.at.getTime(), r.n])).toEqual([[1, base.getTime(), 1], [2, later.getTime(), 9]])
+      const clash = yield* Effect.flip(readings.create({ id: 4, at: new Date(base.getTime()), n: 4 }))
+      expect(clash._tag === "DataAccessError" && clash.reason).toBe("UniqueViolation")
+    }).pipe(
+      Effect.provide(Layer.merge(
+        RepositoryTest,
+        AccessPolicyLayer.layer({ readings: { readable: ["id", "at", "n"], sortable: ["id"] } })
+      ))
+    ))
+})

@@ -64,7 +64,7 @@ describe("Repository SQL (compiled)", () => {
   it("PostgreSQL and MySQL page with LIMIT ... OFFSET and match case-insensitively their own way", () => {
     const [pgText, pgParams] = Statements.select(pg, "people", columns, where, byAge, { limit: 20, offset: 40 })
       .compile()
-    expect(pgText).toContain("\"name\" ILIKE $2 ESCAPE '!'")
+    expect(pgText).toContain("CAST(\"name\" AS TEXT) ILIKE $2 ESCAPE '!'")
     expect(pgText).toMatch(/LIMIT \$3 OFFSET \$4$/)
     expect(pgParams).toEqual(["acme", "%' OR 1=1 --%", 20, 40])
     const [myText] = Statements.select(mysql, "people", columns, where, byAge, { limit: 20 }).compile()
