@@ -37,6 +37,7 @@ export type ConnectionFailure =
   | "Unavailable"
   | "CircuitOpen"
   | "CommitOutcomeUnknown"
+  | "InvalidUrl"
   | "Unknown"
 
 /**

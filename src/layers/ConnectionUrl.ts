@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { registerSecret } from "../errors.js"
 
@@ -25,33 +26,41 @@ export interface ConnectionUrl {
   readonly params: URLSearchParams
 }
 
+/** Why a URL was refused; never the URL itself, which may hold a password. */
+const unencoded =
+  "not a valid connection URL (a user name or password holding '/', '?', '#', '@' or '%' must be percent-encoded)"
+
 const decoded = (part: string): string | undefined => (part.length > 0 ? decodeURIComponent(part) : undefined)
 
 /**
- * Parses a URL; an unparsable one yields no parts (the layer's defaults then apply, and the
- * connection attempt says what is wrong without echoing the URL).
+ * Parses a URL. One that cannot be read, or that only reads as something else (an unencoded
+ * `/` in a password makes the user name the host and the rest a path), is refused with the reason
+ * and without the URL: connecting to defaults instead would reach another server, and the URL's
+ * parts would reach error texts as a "host" or "path".
  *
  * @since 0.1.0
  * @category constructors
  */
-export const parse = (url: Redacted.Redacted | undefined): ConnectionUrl => {
-  let parsed: URL | undefined
+export const parse = (url: Redacted.Redacted | undefined): Either.Either<ConnectionUrl, string> => {
+  if (url === undefined) return Either.right({ params: new URLSearchParams() })
   try {
-    parsed = url ? new URL(Redacted.value(url)) : undefined
+    const parsed = new URL(Redacted.value(url))
+    // What follows the host holds no "@": one there belonged to a password read as a path.
+    if (/@/.test(parsed.pathname + parsed.search + parsed.hash)) return Either.left(unencoded)
+    const password = decoded(parsed.password)
+    if (password !== undefined) registerSecret(password)
+    return Either.right({
+      protocol: parsed.protocol.replace(/:$/, ""),
+      host: decoded(parsed.hostname),
+      port: parsed.port ? Number(parsed.port) : undefined,
+      username: decoded(parsed.username),
+      password: password !== undefined ? Redacted.make(password) : undefined,
+      path: decoded(parsed.pathname.replace(/^\//, "")),
+      params: parsed.searchParams
+    })
   } catch {
-    parsed = undefined
-  }
-  if (parsed === undefined) return { params: new URLSearchParams() }
-  const password = decoded(parsed.password)
-  if (password !== undefined) registerSecret(password)
-  return {
-    protocol: parsed.protocol.replace(/:$/, ""),
-    host: decoded(parsed.hostname),
-    port: parsed.port ? Number(parsed.port) : undefined,
-    username: decoded(parsed.username),
-    password: password !== undefined ? Redacted.make(password) : undefined,
-    path: decoded(parsed.pathname.replace(/^\//, "")),
-    params: parsed.searchParams
+    // `new URL` refused it, or a part's percent-encoding is malformed (`decodeURIComponent`).
+    return Either.left(unencoded)
   }
 }
 

@@ -6,8 +6,10 @@
  */
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -53,18 +55,32 @@ export interface RedisOptions {
   readonly autoPipelining?: boolean | undefined
 }
 
-const parse = (options: RedisOptions) => {
-  const url = ConnectionUrl.parse(options.url)
-  const urlDb = url.path !== undefined ? Number(url.path) : undefined
-  return {
-    host: options.host ?? url.host ?? "127.0.0.1",
-    port: options.port ?? url.port ?? 6379,
-    username: options.username ?? url.username,
-    password: ConnectionUrl.secret(options.password) ?? url.password,
-    db: options.db ?? (urlDb !== undefined && Number.isInteger(urlDb) ? urlDb : 0),
-    tls: options.tls ?? url.protocol === "rediss"
-  }
-}
+/**
+ * The connection's settings from the URL and the discrete options. A URL that cannot be read, or
+ * whose path is not a db index from 0 to 15 (as `REDIS_DB`), is a `ConnectionError`
+ * (`InvalidUrl`): connecting to the defaults, or to db 0, would read and write other data.
+ */
+const parse = (options: RedisOptions) =>
+  Either.match(ConnectionUrl.parse(options.url), {
+    onLeft: (detail) => Effect.fail(invalidUrl(detail)),
+    onRight: (url) => {
+      const urlDb = url.path !== undefined ? Number(url.path) : undefined
+      if (urlDb !== undefined && !(Number.isInteger(urlDb) && urlDb >= 0 && urlDb <= 15)) {
+        return Effect.fail(invalidUrl("the path of a Redis URL is a db index from 0 to 15"))
+      }
+      return Effect.succeed({
+        host: options.host ?? url.host ?? "127.0.0.1",
+        port: options.port ?? url.port ?? 6379,
+        username: options.username ?? url.username,
+        password: ConnectionUrl.secret(options.password) ?? url.password,
+        db: options.db ?? urlDb ?? 0,
+        tls: options.tls ?? url.protocol === "rediss"
+      })
+    }
+  })
+
+const invalidUrl = (detail: string) =>
+  new ConnectionError({ backend: "redis", operation: "connect", reason: "InvalidUrl", detail })
 
 /**
  * The parts of a client shared by the server and the in-memory stand-in. `commandTimeout` is
@@ -122,7 +138,7 @@ const makeService = (
  */
 export const make = (options: RedisOptions): Effect.Effect<RedisClientService, ConnectionError, Scope.Scope> =>
   Effect.gen(function*() {
-    const parsed = parse(options)
+    const parsed = yield* parse(options)
     const target = `${parsed.host}:${parsed.port}/${parsed.db}`
     const connectTimeout = Duration.decode(options.connectTimeout ?? "10 seconds")
     const redis = yield* Effect.acquireRelease(
@@ -282,10 +298,10 @@ export const layerConfig: Layer.Layer<RedisClient, ConnectionError | ConfigError
           () => Effect.logInfo("Redis: none configured (REDIS_URL / REDIS_HOST); using in-memory")
         ),
       onSome: (options) =>
-        Layer.tap(layer(options), () => {
-          const parsed = parse(options)
-          return Effect.logInfo(`Redis: server at ${parsed.host}:${parsed.port}/${parsed.db}`)
-        })
+        Layer.tap(
+          layer(options),
+          (context) => Effect.logInfo(`Redis: server at ${Context.get(context, RedisClient).target}`)
+        )
     })
   )
 )

@@ -25,6 +25,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -268,9 +269,26 @@ interface Resolved {
   readonly params: URLSearchParams
 }
 
-/** Merges a URL and discrete options; either password is registered as a secret. */
-const resolve = (options: SqlOptions, defaults: { readonly port: number; readonly database: string }): Resolved => {
-  const url = ConnectionUrl.parse(options.url)
+/**
+ * Merges a URL and discrete options; either password is registered as a secret. A URL that
+ * cannot be read is a `ConnectionError` (`InvalidUrl`) rather than a connection to the defaults.
+ */
+const resolve = (
+  backend: Backend,
+  options: SqlOptions,
+  defaults: { readonly port: number; readonly database: string }
+): Effect.Effect<Resolved, ConnectionError> =>
+  Either.match(ConnectionUrl.parse(options.url), {
+    onLeft: (detail) =>
+      Effect.fail(new ConnectionError({ backend, operation: "connect", reason: "InvalidUrl", detail })),
+    onRight: (url) => Effect.succeed(merge(options, defaults, url))
+  })
+
+const merge = (
+  options: SqlOptions,
+  defaults: { readonly port: number; readonly database: string },
+  url: ConnectionUrl.ConnectionUrl
+): Resolved => {
   const params = url.params
   return {
     host: options.host ?? url.host ?? "127.0.0.1",
@@ -398,7 +416,7 @@ export const makePg = (
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const resolved = resolve(options, { port: 5432, database: "postgres" })
+    const resolved = yield* resolve("postgres", options, { port: 5432, database: "postgres" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
     const statementTimeout = statementTimeoutMillis(options)
@@ -578,7 +596,7 @@ export const makeMysql = (
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const resolved = resolve(options, { port: 3306, database: "test" })
+    const resolved = yield* resolve("mysql", options, { port: 3306, database: "test" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
     const MysqlClient = yield* loadDriver(() => import("@effect/sql-mysql2/MysqlClient"))
@@ -654,7 +672,7 @@ export const makeMssql = (
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const resolved = resolve(options, { port: 1433, database: "master" })
+    const resolved = yield* resolve("mssql", options, { port: 1433, database: "master" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
     const flag = (name: string) => resolved.params.get(name)?.toLowerCase()

@@ -3,12 +3,13 @@
  * line, span name and attribute, and console line is searched for them.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { afterEach, assert, beforeEach, it, vi } from "@effect/vitest"
+import { afterEach, assert, beforeEach, describe, it, vi } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { ConnectionError } from "../../src/errors.js"
 import * as Health from "../../src/layers/Health.js"
 import * as Redis from "../../src/layers/Redis.js"
 import * as Sql from "../../src/layers/Sql.js"
@@ -142,5 +143,54 @@ await describeLive("redis", "no secret in Redis errors, logs or spans", () => {
       assertClean(text)
       assertClean(recording.text())
       assertClean(consoleLines.join("\n"))
+    }))
+})
+
+describe("a connection URL that cannot be read", () => {
+  const refused = <ROut>(layer: Layer.Layer<ROut, ConnectionError>) => Effect.flip(Effect.scoped(Layer.build(layer)))
+
+  it.effect("is refused with InvalidUrl, naming neither the URL nor its password, and connects nowhere", () =>
+    Effect.gen(function*() {
+      const urls = [
+        // An unencoded "/" in the password: read as host "admin", port 1234 and a path.
+        `postgres://admin:1234/${PG_SECRET}@db.example.com:5432/app`,
+        // An unencoded "/" after letters: no URL at all.
+        `postgres://app:sek/${PG_SECRET}@db.example.com:5432/app`,
+        // A "#" in the password.
+        `postgres://app:1#${PG_SECRET}@db.example.com:5432/app`,
+        // Malformed percent-encoding.
+        `postgres://app:100%zz${PG_SECRET}@db.example.com:5432/app`
+      ]
+      for (const url of urls) {
+        const error = yield* refused(Sql.layerPg({ url: Redacted.make(url) }))
+        assert.strictEqual(error.reason, "InvalidUrl", url)
+        assert.isUndefined(error.target)
+        assertClean(printable(error))
+        assert.notInclude(printable(error), "db.example.com")
+      }
+      const mysql = yield* refused(
+        Sql.layerMysql({ url: Redacted.make(`mysql://root:a/${MYSQL_SECRET}@127.0.0.1/test`) })
+      )
+      assert.strictEqual(mysql.reason, "InvalidUrl")
+      assertClean(printable(mysql))
+      const mssql = yield* refused(Sql.layerMssql({ url: Redacted.make(`mssql://sa:1/${ENV_SECRET}@127.0.0.1/db`) }))
+      assert.strictEqual(mssql.reason, "InvalidUrl")
+      assertClean(printable(mssql))
+      const redis = yield* refused(
+        Redis.layer({ url: Redacted.make(`redis://default:1234/${REDIS_SECRET}@cache.example.com:6379/3`) })
+      )
+      assert.strictEqual(redis.reason, "InvalidUrl")
+      assertClean(printable(redis))
+    }))
+
+  it.effect("a Redis URL's path must be a db index from 0 to 15", () =>
+    Effect.gen(function*() {
+      for (const path of ["abc", "99", "-1", "1.5"]) {
+        const error = yield* refused(Redis.layer({ url: Redacted.make(`redis://127.0.0.1:1/${path}`) }))
+        assert.strictEqual(error.reason, "InvalidUrl", path)
+      }
+      // A valid index gets as far as connecting (nothing listens on port 1).
+      const closed = yield* refused(Redis.layer({ url: Redacted.make("redis://127.0.0.1:1/15") }))
+      assert.strictEqual(closed.reason, "Refused")
     }))
 })
