@@ -15,13 +15,14 @@ import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { Backend, BackendError } from "../errors.js"
 import { AccessDenied, DataAccessError, NotFound, ValidationError } from "../errors.js"
 import * as Cursor from "../schemas/Cursor.js"
 import * as Decoder from "../schemas/Decoder.js"
+import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { CursorPage, Filter, ListQueryInput, Sort } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
@@ -218,7 +219,7 @@ export const makeRepository = <A, I>(
         operation: `Repository decode`,
         reason: "Decode",
         table,
-        detail: ParseResult.TreeFormatter.formatErrorSync(error)
+        detail: ParseIssue.describe(error)
       })
     const decode = (row: Row): Either.Either<A, DataAccessError> => Either.mapLeft(decodeRow(row), decodeFailure)
     /**
@@ -251,7 +252,7 @@ export const makeRepository = <A, I>(
       const encoded = encodeRecord(record)
       return Either.isLeft(encoded)
         ? Either.left(
-          new ValidationError({ field: table, detail: ParseResult.TreeFormatter.formatErrorSync(encoded.left) })
+          new ValidationError({ field: table, detail: ParseIssue.describe(encoded.left) })
         )
         : Either.right(encoded.right as Record<string, unknown>)
     }

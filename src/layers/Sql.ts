@@ -34,6 +34,7 @@ import type * as Scope from "effect/Scope"
 import Pg from "pg"
 import type { Backend, BackendError } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, scrub } from "../errors.js"
+import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
@@ -201,7 +202,7 @@ export const run = (options: RunOptions) =>
             new DataAccessError({
               ...context,
               reason: "Decode",
-              detail: scrub(ParseResult.TreeFormatter.formatErrorSync(error))
+              detail: scrub(ParseIssue.describe(error))
             })
           )
           : Effect.fail(toTyped(error)))

@@ -8,10 +8,10 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Backend } from "../errors.js"
 import { DataAccessError } from "../errors.js"
+import * as ParseIssue from "../schemas/ParseIssue.js"
 import * as Query from "../schemas/Query.js"
 import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
@@ -61,7 +61,7 @@ const decodeRows =
           operation,
           reason: "Decode",
           table,
-          detail: ParseResult.TreeFormatter.formatErrorSync(error)
+          detail: ParseIssue.describe(error)
         })
       )
     )

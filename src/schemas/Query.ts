@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { ValidationError } from "../errors.js"
+import * as ParseIssue from "./ParseIssue.js"
 
 /**
  * A value a filter compares with. Dates come from code; from JSON they arrive as strings.
@@ -262,9 +262,7 @@ export type ListQueryInput = typeof ListQuery.Encoded
 export const decode =
   <A, I>(schema: Schema.Schema<A, I>, field: string) => (input: unknown): Effect.Effect<A, ValidationError> =>
     Schema.decodeUnknown(schema)(input, { onExcessProperty: "error" }).pipe(
-      Effect.mapError((error) =>
-        new ValidationError({ field, detail: ParseResult.TreeFormatter.formatErrorSync(error) })
-      )
+      Effect.mapError((error) => new ValidationError({ field, detail: ParseIssue.describe(error) }))
     )
 
 /**

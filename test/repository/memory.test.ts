@@ -32,3 +32,25 @@ describe("Repository (memory) unique keys", () => {
       ))
     ))
 })
+
+describe("Repository (memory) errors", () => {
+  const Loose = Schema.Struct({ id: Schema.Number, token: Schema.String })
+  const Strict = Schema.Struct({ id: Schema.Number, token: Schema.String.pipe(Schema.length(40)) })
+  const policy = AccessPolicyLayer.layer({ tokens: { readable: ["id", "token"], sortable: ["id"] } })
+
+  it.effect("a record or a stored row that fails its schema is described without its values", () =>
+    Effect.gen(function*() {
+      const strict = yield* Repository.make({ table: "tokens", schema: Strict, id: "id" })
+      const invalid = yield* Effect.flip(strict.create({ id: 1, token: "tok_live_SECRET_123" }))
+      expect(invalid._tag).toBe("ValidationError")
+      expect(invalid.message).toContain("token: Expected a string 40 character(s) long")
+      expect(invalid.message).not.toContain("SECRET")
+      // A row written under a looser schema, read back under the strict one.
+      const loose = yield* Repository.make({ table: "tokens", schema: Loose, id: "id" })
+      yield* loose.create({ id: 2, token: "tok_live_SECRET_456" })
+      const undecodable = yield* Effect.flip(strict.findById(2))
+      expect(undecodable._tag === "DataAccessError" && undecodable.reason).toBe("Decode")
+      expect(undecodable.message).toContain("token: Expected a string 40 character(s) long")
+      expect(undecodable.message).not.toContain("SECRET")
+    }).pipe(Effect.provide(Layer.merge(RepositoryTest, policy))))
+})
