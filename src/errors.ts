@@ -238,7 +238,9 @@ export const isUniqueViolation = (error: unknown): boolean =>
 // ---------------------------------------------------------------------------------------------
 
 const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi
-const keyValueSecret = /\b(password|passwd|pwd|secret|token|auth)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi
+// Not MySQL's "(using password: YES)", which says whether one was given, not what it was.
+const keyValueSecret =
+  /\b(password|passwd|pwd|secret|token|auth)(\s*[=:]\s*)(?!(?:YES|NO)\))("[^"]*"|'[^']*'|[^\s,;&]+)/gi
 
 /**
  * Removes credentials from text: `scheme://user:pass@host` keeps the user and hides the
@@ -249,11 +251,13 @@ const keyValueSecret = /\b(password|passwd|pwd|secret|token|auth)(\s*[=:]\s*)("[
  * @category errors
  */
 export const scrub = (text: string, secrets: ReadonlyArray<string> = knownSecrets()): string => {
-  let out = text.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***")
+  // Known secrets first: the patterns would cut a password holding "@" or ";" short, leaving the
+  // rest of it in the text and the whole of it no longer there to be found.
+  let out = text
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.split(secret).join("***")
   }
-  return out
+  return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***")
 }
 
 const registeredSecrets = new Set<string>()
