@@ -35,11 +35,11 @@ export class CursorKey extends Context.Reference<CursorKey>()("effect-dao/Cursor
   static readonly layerConfig: Layer.Layer<CursorKey, ConfigError.ConfigError> = Layer.effect(
     CursorKey,
     Effect.map(
-      Config.redacted("DAO_CURSOR_SECRET").pipe(
-        Config.validate({
-          message: "must be at least 16 characters",
-          validation: (r) => Redacted.value(r).length >= 16
-        })
+      // Checked as a string, then redacted: a check of the redacted value would report neither
+      // the variable's name nor what is wrong with it.
+      Config.string("DAO_CURSOR_SECRET").pipe(
+        Config.validate({ message: "must be at least 16 characters", validation: (s) => s.length >= 16 }),
+        Config.map(Redacted.make)
       ),
       (secret) => Redacted.make(new Uint8Array(Buffer.from(Redacted.value(secret), "utf8")))
     )

@@ -2,6 +2,8 @@
  * Query specs decoded from outside input, and keyset cursors.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -86,5 +88,22 @@ describe("Query specs", () => {
         )
       )
       expect(Either.isLeft(elsewhere) && elsewhere.left._tag).toBe("ValidationError")
+    }))
+
+  it.effect("a DAO_CURSOR_SECRET too short is refused by name, without its value", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Cursor.CursorKey.layerConfig))).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DAO_CURSOR_SECRET", "short-Secret"]])))
+      )
+      expect(String(error)).toContain("DAO_CURSOR_SECRET")
+      expect(String(error)).toContain("at least 16 characters")
+      expect(String(error)).not.toContain("short-Secret")
+      const key = yield* Effect.scoped(Layer.build(Cursor.CursorKey.layerConfig)).pipe(
+        Effect.map((context) => Context.get(context, Cursor.CursorKey)),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["DAO_CURSOR_SECRET", "a-shared-secret-of-32-characters"]]))
+        )
+      )
+      expect(Buffer.from(Redacted.value(key)).toString("utf8")).toBe("a-shared-secret-of-32-characters")
     }))
 })
