@@ -31,7 +31,12 @@ export type TableQueryError = AccessDenied | ValidationError | DataAccessError |
  * @category models
  */
 export interface TableQueryService {
-  /** Rows of one allowed table, as the backend returns them. */
+  /**
+   * Rows of one allowed table, as the backend returns them. Rows that tie on every key of the
+   * spec's `sort` come in no fixed order (the memory layer keeps them as inserted, a SQL backend
+   * as its plan reads them): end the sort with a unique column, as the repository ends its sorts
+   * with the primary key, for an order that is the same on every backend and every call.
+   */
   readonly query: (spec: typeof TableQuerySpec.Encoded) => Effect.Effect<ReadonlyArray<Row>, TableQueryError>
   /** Rows of one allowed table, decoded with `schema` (a mismatch is `DataAccessError` Decode). */
   readonly queryAs: <A, I>(
