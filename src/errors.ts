@@ -481,8 +481,6 @@ const messagePatterns: ReadonlyArray<readonly [RegExp, Verdict]> = [
   ],
   [/Pool is closed|Cannot use a pool after calling end/i, connection("Terminated")],
   [/Command timed out/i, connection("Timeout")],
-  // node-postgres' `query_timeout`: the server gave no answer, not even its own cancellation
-  [/^Query read timeout$/, data("QueryTimeout")],
   [/max(imum)? ?retries ?per ?request|Reached the max retries/i, connection("Unavailable")],
   // ioredis without an offline queue, while it is (re)connecting
   [/Stream isn't writeable/i, connection("Unavailable")],

@@ -68,10 +68,7 @@ export const makeServer = (
   )
 
 /**
- * A pooled `PgClient` / `SqlClient` / `SqlBackend` over an embedded PGlite. PGlite takes no
- * session settings from a connection, so `statement_timeout` stays off there and the query
- * timeout is the client's (a second after `queryTimeout`); a statement runs on this process's
- * own thread, so no timer fires before it ends.
+ * A pooled `PgClient` / `SqlClient` / `SqlBackend` over an embedded PGlite.
  *
  * @since 0.1.0
  * @category layers

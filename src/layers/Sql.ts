@@ -117,14 +117,6 @@ export interface SqlBackendService {
   readonly target: string
   readonly dialect: Dialect
   readonly queryTimeout: Duration.Duration
-  /**
-   * Whether the driver and server bound every statement by `queryTimeout` themselves, so that
-   * `run` sets no timer of its own (on PostgreSQL: the server's `statement_timeout`, and the
-   * client's `query_timeout` a second later for a server that does not answer at all). An Effect
-   * timer races the statement in a fiber of its own, which cost about a third of a simple
-   * statement's time in the client.
-   */
-  readonly timeoutInDriver?: boolean | undefined
   readonly breaker: CircuitBreaker
   readonly pool: Effect.Effect<Option.Option<PoolFigures>>
   /**
@@ -186,7 +178,11 @@ export const run = (options: RunOptions) =>
       target: backend.target
     }
     const toTyped = classify(context)
-    const timed = backend.timeoutInDriver === true ? effect : Effect.timeoutFail(effect, {
+    // An Effect timer, not the server's `statement_timeout`: it bounds what `run` runs and nothing
+    // else on the pool (migrations, streams, a caller's own statements), and on timeout it
+    // interrupts the statement, which cancels it on the server and leaves the connection usable.
+    // It costs about a quarter of a simple statement's time in the client (bench/RESULTS.md).
+    const bounded = Effect.timeoutFail(effect, {
       duration: backend.queryTimeout,
       onTimeout: () =>
         new DataAccessError({
@@ -194,8 +190,7 @@ export const run = (options: RunOptions) =>
           reason: "QueryTimeout",
           detail: `no answer within ${Duration.format(backend.queryTimeout)}`
         })
-    })
-    const bounded = timed.pipe(
+    }).pipe(
       Effect.catchIf(isSqlOrParse, (error): Effect.Effect<never, BackendError> =>
         ParseResult.isParseError(error)
           ? Effect.fail(
@@ -390,18 +385,6 @@ const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
 })
 
 /**
- * The query timeout in whole milliseconds, for the server's `statement_timeout`; none when it is
- * infinite (or beyond what the server takes), and `run` then keeps its own timer.
- */
-const statementTimeoutMillis = (options: SqlOptions): number | undefined => {
-  const timeout = Math.ceil(millis(options.queryTimeout, "30 seconds"))
-  return timeout >= 1 && timeout <= 2_147_483_647 - answerGraceMillis ? timeout : undefined
-}
-
-/** How long after the server should have cancelled a statement the client stops waiting for it. */
-const answerGraceMillis = 1_000
-
-/**
  * A pooled PostgreSQL client: `PgClient`, `SqlClient` and `SqlBackend`. The pool is bounded
  * (`maxConnections`, default 10), every acquisition times out (`connectTimeout`, default 15
  * seconds) and the pool is ended when the scope closes.
@@ -420,7 +403,6 @@ export const makePg = (
     const resolved = yield* resolve("postgres", options, { port: 5432, database: "postgres" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
-    const statementTimeout = statementTimeoutMillis(options)
     const PgClient = yield* loadDriver(() => import("@effect/sql-pg/PgClient"))
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() =>
@@ -435,11 +417,7 @@ export const makePg = (
           connectionTimeoutMillis: connectTimeout,
           idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
           application_name: options.applicationName ?? "effect-dao",
-          types: pgTypes(Pg.types),
-          ...(statementTimeout === undefined ? {} : {
-            statement_timeout: statementTimeout,
-            query_timeout: statementTimeout + answerGraceMillis
-          })
+          types: pgTypes(Pg.types)
         })
       ),
       (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
@@ -472,8 +450,7 @@ export const makePg = (
       pool: Effect.sync(() =>
         Option.some({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount })
       ),
-      ...(options.copy === false ? {} : { copyFrom: Copy.make(pool) }),
-      timeoutInDriver: statementTimeout !== undefined
+      ...(options.copy === false ? {} : { copyFrom: Copy.make(pool) })
     })
     return clientContext(PgClient.PgClient, client, backend)
   })
