@@ -45,8 +45,12 @@ export const parse = (url: Redacted.Redacted | undefined): Either.Either<Connect
   if (url === undefined) return Either.right({ params: new URLSearchParams() })
   try {
     const parsed = new URL(Redacted.value(url))
-    // What follows the host holds no "@": one there belonged to a password read as a path.
-    if (/@/.test(parsed.pathname + parsed.search + parsed.hash)) return Either.left(unencoded)
+    // An "@" after the host belonged to a password cut short by an unencoded "/", "?" or "#";
+    // a query may hold one (`application_name=svc@prod`) when the user and password were read.
+    const cut = parsed.username === "" && parsed.password === ""
+    if (/@/.test(parsed.pathname + parsed.hash) || (cut && parsed.search.includes("@"))) {
+      return Either.left(unencoded)
+    }
     const password = decoded(parsed.password)
     if (password !== undefined) registerSecret(password)
     return Either.right({

@@ -17,23 +17,63 @@ const expected = (ast: AST.AST): string =>
 const at = (path: Path, what: string): string =>
   `${path.length === 0 ? "the value" : path.map(String).join(".")}: ${what}`
 
+/** Whether a message leaves out the value it is about (Effect's own often hold it). */
+const valueFree = (message: string, actual: unknown): boolean => {
+  if (typeof actual === "string") return actual.length === 0 || !message.includes(actual)
+  if (typeof actual === "number" || typeof actual === "bigint" || typeof actual === "boolean") {
+    return !message.includes(String(actual))
+  }
+  return !message.includes("actual")
+}
+
+/** The message the schema itself gives for a failure (a filter's, or a `message` annotation), when it holds no value. */
+const ownMessage = (issue: ParseResult.ParseIssue, ast: AST.AST | undefined): string | undefined => {
+  const candidates: Array<unknown> = []
+  if (issue._tag === "Type" && issue.message !== undefined) candidates.push(issue.message)
+  if (ast !== undefined) {
+    const annotation = AST.getMessageAnnotation(ast)
+    if (Option.isSome(annotation)) {
+      try {
+        const given: unknown = annotation.value(issue)
+        candidates.push(typeof given === "object" && given !== null && "message" in given ? given.message : given)
+      } catch {
+        // A message annotation that throws says nothing.
+      }
+    }
+  }
+  const actual = "actual" in issue ? issue.actual : undefined
+  return candidates.find((c): c is string => typeof c === "string" && c.length > 0 && valueFree(c, actual))
+}
+
 /**
- * Each failure of the tree at its path, said from the schema alone: Effect's own messages can
- * hold the value (`Expected string, actual "..."`, `Unable to decode "..." into a number`), so
- * none is used.
+ * Each failure of the tree at its path, said from the schema: its own messages where they hold
+ * no value, else what was expected. Effect's default messages hold the value
+ * (`Expected string, actual "..."`, `Unable to decode "..." into a number`), so none is used.
  */
 const leaves = (issue: ParseResult.ParseIssue, path: Path): Array<string> => {
   switch (issue._tag) {
     case "Pointer":
       return leaves(issue.issue, [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])])
-    case "Composite":
-      return (Array.isArray(issue.issues) ? issue.issues : [issue.issues]).flatMap((inner) => leaves(inner, path))
-    case "Refinement":
-      return issue.kind === "From" ? leaves(issue.issue, path) : [at(path, expected(issue.ast))]
+    case "Composite": {
+      const inner = Array.isArray(issue.issues) ? issue.issues : [issue.issues]
+      // A value that matched no member of a union of plain types: one line for the union.
+      if (AST.isUnion(issue.ast) && inner.every((member) => member._tag === "Type")) {
+        return [at(path, ownMessage(issue, issue.ast) ?? expected(issue.ast))]
+      }
+      return inner.flatMap((member) => leaves(member, path))
+    }
+    case "Refinement": {
+      if (issue.kind === "From") return leaves(issue.issue, path)
+      // The filter's own words, at the path it gave (a filter of a struct can point at a field).
+      if (issue.issue._tag === "Pointer") return leaves(issue.issue, path)
+      return [at(path, ownMessage(issue.issue, issue.ast) ?? expected(issue.ast))]
+    }
     case "Transformation":
-      return issue.kind === "Transformation" ? [at(path, expected(issue.ast))] : leaves(issue.issue, path)
+      return issue.kind === "Transformation"
+        ? [at(path, ownMessage(issue.issue, issue.ast) ?? expected(issue.ast))]
+        : leaves(issue.issue, path)
     case "Type":
-      return [at(path, expected(issue.ast))]
+      return [at(path, ownMessage(issue, issue.ast) ?? expected(issue.ast))]
     case "Missing":
       return [at(path, "is missing")]
     case "Unexpected":

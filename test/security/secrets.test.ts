@@ -183,6 +183,21 @@ describe("a connection URL that cannot be read", () => {
       assertClean(printable(redis))
     }))
 
+  it.effect("a query string may hold an @ when the user and password were read", () =>
+    Effect.gen(function*() {
+      // Nothing listens on port 1: the URL was read, and the connection attempted.
+      const closed = yield* refused(
+        Sql.layerPg({ url: Redacted.make(`postgres://app:${PG_SECRET}@127.0.0.1:1/test?application_name=svc@prod`) })
+      )
+      assert.strictEqual(closed.reason, "Refused")
+      assertClean(printable(closed))
+      const cut = yield* refused(
+        Sql.layerPg({ url: Redacted.make(`postgres://app:1?${PG_SECRET}@db.example.com/app`) })
+      )
+      assert.strictEqual(cut.reason, "InvalidUrl")
+      assertClean(printable(cut))
+    }))
+
   it.effect("a Redis URL's path must be a db index from 0 to 15", () =>
     Effect.gen(function*() {
       for (const path of ["abc", "99", "-1", "1.5"]) {
