@@ -17,7 +17,7 @@ import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import RedisMock from "ioredis-mock"
 import type { Backend, BackendError } from "../errors.js"
-import { classify, ConnectionError } from "../errors.js"
+import { classify, ConnectionError, scrub } from "../errors.js"
 import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
@@ -57,16 +57,16 @@ export interface RedisOptions {
 
 /**
  * The connection's settings from the URL and the discrete options. A URL that cannot be read, or
- * whose path is not a db index from 0 to 15 (as `REDIS_DB`), is a `ConnectionError`
- * (`InvalidUrl`): connecting to the defaults, or to db 0, would read and write other data.
+ * whose path is not a db index, is a `ConnectionError` (`InvalidUrl`): connecting to the
+ * defaults, or to db 0, would read and write other data.
  */
 const parse = (options: RedisOptions) =>
   Either.match(ConnectionUrl.parse(options.url), {
     onLeft: (detail) => Effect.fail(invalidUrl(detail)),
     onRight: (url) => {
       const urlDb = url.path !== undefined ? Number(url.path) : undefined
-      if (urlDb !== undefined && !(Number.isInteger(urlDb) && urlDb >= 0 && urlDb <= 15)) {
-        return Effect.fail(invalidUrl("the path of a Redis URL is a db index from 0 to 15"))
+      if (urlDb !== undefined && !(Number.isInteger(urlDb) && urlDb >= 0)) {
+        return Effect.fail(invalidUrl("the path of a Redis URL is a db index (0, 1, ...)"))
       }
       return Effect.succeed({
         host: options.host ?? url.host ?? "127.0.0.1",
@@ -173,6 +173,20 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
     redis.on("error", (error: unknown) => {
       lastError = error
     })
+    // ioredis selects the db itself, and when the server has no such db it goes on in db 0,
+    // reading and writing another application's keys: the db is checked once connected, and a
+    // client whose db does not exist is closed, so that every command fails instead.
+    const selected = parsed.db === 0 ? Effect.void : Effect.tryPromise({
+      try: () => redis.select(parsed.db),
+      catch: (error) =>
+        new ConnectionError({
+          backend: "redis",
+          operation: "connect",
+          target,
+          reason: "UnknownDatabase",
+          detail: scrub(error instanceof Error ? error.message : String(error))
+        })
+    }).pipe(Effect.tapError(() => Effect.sync(() => redis.disconnect())))
     const connect = Effect.tryPromise({
       try: () => redis.connect(),
       catch: (error) => classify({ backend: "redis", operation: "connect", target })(lastError ?? error)
@@ -197,7 +211,8 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
           code: error.code,
           detail: error.detail
         })
-      )
+      ),
+      Effect.zipRight(selected)
     )
     if (options.requireConnection === false) {
       yield* Effect.forkDaemon(Effect.ignore(connect))
@@ -258,7 +273,7 @@ export const redisConfig: Config.Config<Option.Option<RedisOptions>> = Config.al
   username: Config.string("REDIS_USERNAME").pipe(Config.option),
   password: Config.redacted("REDIS_PASSWORD").pipe(Config.option),
   db: Config.integer("REDIS_DB").pipe(
-    Config.validate({ message: "must be between 0 and 15", validation: (n) => n >= 0 && n <= 15 }),
+    Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
     Config.option
   ),
   tls: Config.boolean("REDIS_TLS").pipe(Config.option),

@@ -8,6 +8,26 @@ import { RedisClient } from "../../src/services/RedisClient.js"
 import { describeLive, redisOptions, uniqueName } from "../support/services.js"
 
 await describeLive("redis", "scoped Redis layer", () => {
+  it.live("a db the server does not have fails the connection, instead of going on in db 0", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(Redis.layer({ ...redisOptions, db: 9_999 }))))
+      assert.strictEqual(error.reason, "UnknownDatabase")
+      assert.include(error.detail, "out of range")
+      // Built without a first connection, its commands fail rather than reach db 0.
+      const late = yield* Effect.either(
+        Effect.flatMap(RedisClient, (redis) => redis.use("test.set", (r) => r.set(uniqueName("db0"), "x"))).pipe(
+          Effect.delay("200 millis"),
+          Effect.provide(Redis.layer({ ...redisOptions, db: 9_999, requireConnection: false }))
+        )
+      )
+      assert.strictEqual(late._tag, "Left")
+      // A db the server has is used.
+      const info = yield* Effect.flatMap(RedisClient, (redis) => redis.use("test.info", (r) => r.client("INFO"))).pipe(
+        Effect.provide(Redis.layer({ ...redisOptions, db: 3 }))
+      )
+      assert.include(String(info), "db=3")
+    }))
+
   it.live("quits its connection when the scope closes", () =>
     Effect.gen(function*() {
       const connectionName = uniqueName("life")
