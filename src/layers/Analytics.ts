@@ -34,7 +34,7 @@ import { Analytics } from "../services/Analytics.js"
 import type { MetricsPlan, TimeBucketsPlan } from "./AnalyticsStatements.js"
 import * as AnalyticsStatements from "./AnalyticsStatements.js"
 import type { Row } from "./Query.js"
-import { comparator, wherePredicate } from "./Query.js"
+import { comparator, parseInstant, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 
@@ -278,7 +278,7 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
 const millisOf = (value: unknown): number | null => {
   if (value instanceof Date) return value.getTime()
   if (typeof value === "string") {
-    const parsed = Date.parse(value)
+    const parsed = parseInstant(value)
     return Number.isNaN(parsed) ? null : parsed
   }
   return null

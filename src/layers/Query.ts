@@ -189,6 +189,17 @@ const comparable = (value: unknown): Comparable | null => {
 }
 
 /**
+ * The instant a date string names, in milliseconds (`NaN` when it names none). A date and time
+ * without an offset is read as UTC, as the SQL layers exchange dates, not in this process's
+ * local time zone.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const parseInstant = (text: string): number =>
+  Date.parse(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text)
+
+/**
  * UTF-16 code units of two strings in code point order, as the binary collations of the SQL side
  * order them: the surrogates (U+D800 to U+DFFF, which make the code points beyond U+FFFF) come
  * after U+E000 to U+FFFF.
@@ -213,8 +224,8 @@ const compareStrings = (a: string, b: string): number => {
 const compareValues = (left: unknown, right: unknown): number => {
   let a = comparable(left)
   let b = comparable(right)
-  if (left instanceof Date && typeof b === "string") b = Date.parse(b)
-  if (right instanceof Date && typeof a === "string") a = Date.parse(a)
+  if (left instanceof Date && typeof b === "string") b = parseInstant(b)
+  if (right instanceof Date && typeof a === "string") a = parseInstant(a)
   if (a === null || b === null) return Number.NaN
   if (typeof a === "string" && typeof b === "string") return compareStrings(a, b)
   if (typeof a === "boolean" || typeof b === "boolean") return Number(a) - Number(b)

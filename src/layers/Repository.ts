@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import * as Stream from "effect/Stream"
 import type { Backend, BackendError } from "../errors.js"
 import { AccessDenied, DataAccessError, NotFound, ValidationError } from "../errors.js"
@@ -38,7 +39,7 @@ import { CurrentActor, CurrentTenant, Repositories } from "../services/Repositor
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, wherePredicate } from "./Query.js"
+import { comparator, parseInstant, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -167,6 +168,21 @@ const cursorValue = (value: unknown): Cursor.CursorValue => {
   return String(value)
 }
 
+/**
+ * The fields whose stored values are dates: on the schema's encoded side they take a `Date` and
+ * refuse a date string (`DateFromSelf`, nullable or optional or not).
+ */
+const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> => {
+  const encoded = AST.encodedAST(schema.ast)
+  const fields = new Set<string>()
+  if (!AST.isTypeLiteral(encoded)) return fields
+  for (const signature of encoded.propertySignatures) {
+    const accepts = Schema.is(Schema.make(signature.type))
+    if (accepts(new Date(0)) && !accepts("1970-01-01T00:00:00.000Z")) fields.add(String(signature.name))
+  }
+  return fields
+}
+
 /** A part of a unique key as the memory store compares it: a date to the millisecond, as SQL does. */
 const keyPart = (value: unknown): string => value instanceof Date ? `date:${value.getTime()}` : String(value)
 
@@ -213,6 +229,7 @@ export const makeRepository = <A, I>(
     // Rows are decoded and encoded synchronously (an `Either` per row, not an effect): on reads of
     // many rows and on `createMany` the effect per row cost more than the codec itself.
     const decodeRow = Decoder.decodeUnknownEither(config.schema)
+    const dateFields = dateFieldsOf(config.schema)
     const decodeFailure = (error: ParseResult.ParseError) =>
       new DataAccessError({
         backend: stores.backend,
@@ -425,12 +442,48 @@ export const makeRepository = <A, I>(
 
     const listQuery = (input: unknown) =>
       Effect.gen(function*() {
-        const query = yield* Query.decode(Query.ListQuery, "query")(input ?? {})
-        yield* policy.filters(table, query.filters)
-        yield* policy.sort(table, query.sort)
+        const decoded = yield* Query.decode(Query.ListQuery, "query")(input ?? {})
+        yield* policy.filters(table, decoded.filters)
+        yield* policy.sort(table, decoded.sort)
+        const query = { ...decoded, filters: yield* Effect.forEach(decoded.filters, instants) }
         const tenant = yield* currentTenant
         return { query, tenant, where: { filters: [...scope(tenant, query.includeDeleted), ...query.filters] } }
       })
+
+    /**
+     * A filter on a date column with its date strings turned into dates: MariaDB would read
+     * `2024-01-01T05:00:00+05:00` as 05:00 in the session's zone, dropping the offset, and a
+     * string that is no date would fail on the server (or match nothing) instead of here.
+     */
+    const instants = (filter: Filter): Effect.Effect<Filter, ValidationError> => {
+      if (!dateFields.has(filter.field)) return Effect.succeed(filter)
+      const instant = (value: Query.Scalar): Either.Either<Query.Scalar, ValidationError> => {
+        if (typeof value !== "string") return Either.right(value)
+        const millis = parseInstant(value)
+        return Number.isNaN(millis)
+          ? Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: not a date` }))
+          : Either.right(new Date(millis))
+      }
+      switch (filter.op) {
+        case "eq":
+        case "ne":
+        case "lt":
+        case "lte":
+        case "gt":
+        case "gte":
+          return Effect.map(instant(filter.value), (value) => ({ ...filter, value }))
+        case "in":
+        case "notIn":
+          return Effect.map(Effect.forEach(filter.values, instant), (values) => ({ ...filter, values }))
+        case "between":
+          return Effect.map(
+            Effect.all([instant(filter.from), instant(filter.to)]),
+            ([from, to]) => ({ ...filter, from, to })
+          )
+        default:
+          return Effect.succeed(filter)
+      }
+    }
 
     /**
      * Reads confined to a tenant, checked once more on the rows themselves: a tenant column whose

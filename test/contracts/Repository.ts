@@ -706,6 +706,30 @@ export const suite = (
         })
       ))
 
+    it.effect("a date column is filtered by date strings as instants, their offsets kept; a string that is no date is refused", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const at = (iso: string) => new Date(iso)
+          const base = { label: "x", flag: true, amount: 1, note: null }
+          yield* repository.createMany([
+            { ...base, id: 1, at: at("2024-01-01T00:00:00.000Z") },
+            { ...base, id: 2, at: at("2024-01-01T04:00:00.000Z") },
+            { ...base, id: 3, at: at("2024-01-01T06:00:00.000Z") }
+          ])
+          const match = (filter: Filter) =>
+            Effect.map(repository.list({ filters: [filter] }), (rows) => rows.map((r) => r.id))
+          // 08:00 at +05:00 is 03:00 UTC.
+          expect(yield* match({ field: "at", op: "gte", value: "2024-01-01T08:00:00+05:00" })).toEqual([2, 3])
+          expect(yield* match({ field: "at", op: "in", values: ["2024-01-01T09:00:00+05:00", "2024-01-01T00:00:00Z"] }))
+            .toEqual([1, 2])
+          // No offset: UTC, as the layers exchange dates.
+          expect(yield* match({ field: "at", op: "between", from: "2024-01-01T03:00:00", to: "2024-01-01T05:00:00" }))
+            .toEqual([2])
+          const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op: "eq", value: "soon" }] }))
+          expect(refused?._tag).toBe("ValidationError")
+        })
+      ))
+
     it.effect("loadMany stores tricky values verbatim: separators, escapes, NULL, unicode, booleans, doubles, dates", () =>
       withValues((repository) =>
         Effect.gen(function*() {
