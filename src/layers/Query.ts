@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import type * as Statement from "@effect/sql/Statement"
+import * as Either from "effect/Either"
 import type { CursorValue } from "../schemas/Cursor.js"
 import type { Filter, Scalar, Sort } from "../schemas/Query.js"
 
@@ -186,6 +187,35 @@ const comparable = (value: unknown): Comparable | null => {
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value
   if (typeof value === "bigint") return Number(value)
   return String(value)
+}
+
+/**
+ * The filter with each value its column is compared with passed through `f` (`value`, `values`,
+ * `from` and `to`; not a `like` pattern), or the first failure.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const mapScalars = <E>(
+  filter: Filter,
+  f: (value: Scalar) => Either.Either<Scalar, E>
+): Either.Either<Filter, E> => {
+  switch (filter.op) {
+    case "eq":
+    case "ne":
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte":
+      return Either.map(f(filter.value), (value) => ({ ...filter, value }))
+    case "in":
+    case "notIn":
+      return Either.map(Either.all(filter.values.map(f)), (values) => ({ ...filter, values }))
+    case "between":
+      return Either.map(Either.all([f(filter.from), f(filter.to)]), ([from, to]) => ({ ...filter, from, to }))
+    default:
+      return Either.right(filter)
+  }
 }
 
 /**

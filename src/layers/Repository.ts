@@ -39,7 +39,7 @@ import { CurrentActor, CurrentTenant, Repositories } from "../services/Repositor
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, parseInstant, wherePredicate } from "./Query.js"
+import { comparator, mapScalars, parseInstant, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -455,35 +455,16 @@ export const makeRepository = <A, I>(
      * `2024-01-01T05:00:00+05:00` as 05:00 in the session's zone, dropping the offset, and a
      * string that is no date would fail on the server (or match nothing) instead of here.
      */
-    const instants = (filter: Filter): Effect.Effect<Filter, ValidationError> => {
-      if (!dateFields.has(filter.field)) return Effect.succeed(filter)
-      const instant = (value: Query.Scalar): Either.Either<Query.Scalar, ValidationError> => {
-        if (typeof value !== "string") return Either.right(value)
-        const millis = parseInstant(value)
-        return Number.isNaN(millis)
-          ? Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: not a date` }))
-          : Either.right(new Date(millis))
-      }
-      switch (filter.op) {
-        case "eq":
-        case "ne":
-        case "lt":
-        case "lte":
-        case "gt":
-        case "gte":
-          return Effect.map(instant(filter.value), (value) => ({ ...filter, value }))
-        case "in":
-        case "notIn":
-          return Effect.map(Effect.forEach(filter.values, instant), (values) => ({ ...filter, values }))
-        case "between":
-          return Effect.map(
-            Effect.all([instant(filter.from), instant(filter.to)]),
-            ([from, to]) => ({ ...filter, from, to })
-          )
-        default:
-          return Effect.succeed(filter)
-      }
-    }
+    const instants = (filter: Filter): Either.Either<Filter, ValidationError> =>
+      dateFields.has(filter.field)
+        ? mapScalars(filter, (value) => {
+          if (typeof value !== "string") return Either.right(value)
+          const millis = parseInstant(value)
+          return Number.isNaN(millis)
+            ? Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: not a date` }))
+            : Either.right(new Date(millis))
+        })
+        : Either.right(filter)
 
     /**
      * Reads confined to a tenant, checked once more on the rows themselves: a tenant column whose
