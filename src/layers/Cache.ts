@@ -48,8 +48,8 @@ export interface CacheOptions {
 
 /** The few key operations the cache needs; a Redis connection or a map. */
 interface KeyStore {
-  /** The values of many keys, one per key, in order (`MGET`). */
-  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<string>>, BackendError>
+  /** The values of many keys, one per key, in order, `null` for a missing key (`MGET`). */
+  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string | null>, BackendError>
   readonly set: (key: string, value: string, ttlMillis: number) => Effect.Effect<void, BackendError>
   readonly unlink: (keys: ReadonlyArray<string>) => Effect.Effect<number, BackendError>
   /**
@@ -77,9 +77,7 @@ const redisStore = Effect.map(RedisClient, (client): KeyStore => {
           ? redis.sendCommand(new Command("mget", keys as Array<string>, { replyEncoding: "utf8" })) as Promise<
             Array<string | null>
           >
-          : redis.mget(...keys)).pipe(
-          Effect.map((values) => values.map(Option.fromNullable))
-        ),
+          : redis.mget(...keys)),
     set: (key, value, ttlMillis) =>
       Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
     unlink: (keys) =>
@@ -101,7 +99,7 @@ const memoryStore = Effect.sync((): KeyStore => {
     Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => f(now)))
   return {
     deleteWhileScanning: true,
-    getMany: (keys) => withNow((now) => keys.map((key) => Option.fromNullable(alive(key, now)?.value))),
+    getMany: (keys) => withNow((now) => keys.map((key) => alive(key, now)?.value ?? null)),
     set: (key, value, ttlMillis) => withNow((now) => void entries.set(key, { value, expiresAt: now + ttlMillis })),
     unlink: (keys) =>
       withNow((now) => keys.filter((key) => alive(key, now) !== undefined && entries.delete(key)).length),
@@ -146,15 +144,16 @@ const jsonCodec = <A, I>(schema: Schema.Schema<A, I>): JsonCodec => {
   const known = jsonCodecs.get(schema)
   if (known !== undefined) return known
   const decodeValue = Decoder.decodeUnknownEither(schema)
-  const parse = (text: string): Option.Option<unknown> => {
-    try {
-      return Option.some(JSON.parse(text))
-    } catch {
-      return Option.none()
-    }
-  }
   const codec: JsonCodec = {
-    decode: (text) => Option.flatMap(parse(text), (json) => Either.getRight(decodeValue(json))),
+    decode: (text) => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return Option.none()
+      }
+      return Either.getRight(decodeValue(json))
+    },
     encode: Schema.encode(Schema.parseJson(schema)) as JsonCodec["encode"]
   }
   jsonCodecs.set(schema, codec)
@@ -210,8 +209,8 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
 
     const read = <A, I>(full: string, schema: Schema.Schema<A, I>): Effect.Effect<Option.Option<A>, BackendError> =>
       reads.loadThen(full, (raw) => {
-        if (Option.isNone(raw)) return Effect.succeedNone
-        const decoded = jsonCodec(schema).decode(raw.value) as Option.Option<A>
+        if (raw === null) return Effect.succeedNone
+        const decoded = jsonCodec(schema).decode(raw) as Option.Option<A>
         if (Option.isSome(decoded)) return Effect.succeed(decoded)
         // A value written under an older shape: a miss, and it goes so that the next write replaces it.
         return Effect.as(Effect.ignore(observed(store.unlink([full]))), Option.none<A>())

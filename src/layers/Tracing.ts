@@ -32,8 +32,8 @@ export const leafSpan =
   (name: string, attributes: () => Record<string, unknown>, kind: Tracer.SpanKind = "internal") =>
   <A, E, R>(self: Effect.Effect<A, E, R>) =>
     Effect.withFiberRuntime<A, E, R>((fiber) => {
-      const tracer = Context.get(fiber.getFiberRef(DefaultServices.currentServices), Tracer.Tracer)
-      if (tracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) return self
+      // The fiber keeps its tracer at hand (refreshed whenever its services change).
+      if (fiber.currentTracer === nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled)) return self
       return Effect.flatMap(
         Effect.makeSpan(name, { attributes: attributes(), kind, captureStackTrace: false }),
         (span) => Effect.onExit(self, (exit) => Effect.map(Clock.currentTimeNanos, (now) => span.end(now, exit)))
