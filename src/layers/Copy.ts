@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import type { Writable } from "node:stream"
 import Pg from "pg"
 import { from as copyFromStdin } from "pg-copy-streams"
+import { cancelBackend } from "./PgCancel.js"
 import type { Row } from "./Query.js"
 
 /**
@@ -197,26 +198,6 @@ const connect = (pool: Pg.Pool) =>
     })
   })
 
-/**
- * Asks the server to stop a copy still running on `client` (a copy waiting on a lock would
- * otherwise hold it until it woke): best effort and bounded, on a connection of its own (a busy
- * pool cannot delay it), and over before `client` is closed, so the process id is still the copy's.
- */
-const cancel = (pool: Pg.Pool, client: Pg.PoolClient): Effect.Effect<void> => {
-  const processId = (client as unknown as { readonly processID?: unknown }).processID
-  if (typeof processId !== "number" || pool.ending) return Effect.void
-  return Effect.acquireUseRelease(
-    Effect.tryPromise(async () => {
-      const canceller = new Pg.Client(pool.options)
-      canceller.on("error", () => {})
-      await canceller.connect()
-      return canceller
-    }),
-    (canceller) => Effect.tryPromise(() => canceller.query("SELECT pg_cancel_backend($1)", [processId])),
-    (canceller) => Effect.promise(() => canceller.end().catch(() => {}))
-  ).pipe(Effect.timeoutOption("2 seconds"), Effect.ignore)
-}
-
 /** Writes a chunk; when the connection's buffer is full, waits until it drains. */
 const write = (stream: Writable, text: string): Effect.Effect<void> =>
   stream.write(text) ? Effect.void : Effect.async<void>((resume) => {
@@ -250,7 +231,11 @@ export const make = (pool: Pg.Pool): CopyFrom => (table, columns, rows) =>
             client.off("error", lost)
             return client.release()
           }
-          if (!progress.answered) yield* cancel(pool, client)
+          if (!progress.answered) {
+            // A copy waiting on a lock would otherwise hold its connection until it woke; this runs
+            // before `client` is closed, so the process id is still the copy's.
+            yield* cancelBackend(pool, (client as unknown as { readonly processID?: unknown }).processID)
+          }
           client.off("error", lost)
           client.release(true)
         })

@@ -38,6 +38,7 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
+import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker, retrying } from "./Resilience.js"
 
@@ -406,19 +407,21 @@ export const makePg = (
     const PgClient = yield* loadDriver(() => import("@effect/sql-pg/PgClient"))
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        new Pg.Pool({
-          host: resolved.host,
-          port: resolved.port,
-          database: resolved.database,
-          user: resolved.username ?? "postgres",
-          ...(resolved.password ? { password: Redacted.value(resolved.password) } : {}),
-          ...(resolved.ssl ? { ssl: true } : {}),
-          max: options.maxConnections ?? 10,
-          connectionTimeoutMillis: connectTimeout,
-          idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
-          application_name: options.applicationName ?? "effect-dao",
-          types: pgTypes(Pg.types)
-        })
+        PgCancel.cancelOnOwnConnection(
+          new Pg.Pool({
+            host: resolved.host,
+            port: resolved.port,
+            database: resolved.database,
+            user: resolved.username ?? "postgres",
+            ...(resolved.password ? { password: Redacted.value(resolved.password) } : {}),
+            ...(resolved.ssl ? { ssl: true } : {}),
+            max: options.maxConnections ?? 10,
+            connectionTimeoutMillis: connectTimeout,
+            idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
+            application_name: options.applicationName ?? "effect-dao",
+            types: pgTypes(Pg.types)
+          })
+        )
       ),
       (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
     )

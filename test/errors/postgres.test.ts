@@ -126,13 +126,35 @@ await describeLive("postgres", "error classification on PostgreSQL", () => {
       const error = yield* failure(run(sql`SELECT pg_sleep(3)`))
       assert.strictEqual(error.reason, "QueryTimeout")
       assert.isBelow(Date.now() - started, 1_500)
-      // The cancellation goes through a second pooled connection; the sleep is no longer running.
+      // The cancel went on a connection of its own; the sleep is no longer running.
       const [row] = yield* run(
         sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
           WHERE state = 'active' AND query = 'SELECT pg_sleep(3)'`
       )
       assert.strictEqual(row?.n, 0)
     }).pipe(Effect.provide(Sql.layerPg({ ...pgOptions, maxConnections: 2, queryTimeout: "200 millis" }))))
+
+  it.live(
+    "with a pool of one connection, a statement past the query timeout is cancelled at once",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const started = Date.now()
+        const error = yield* failure(run(sql`SELECT pg_sleep(4)`))
+        assert.strictEqual(error.reason, "QueryTimeout")
+        assert.isBelow(Date.now() - started, 1_500)
+        // The only connection is free again long before the sleep would have ended: it was cancelled.
+        const [row] = yield* run(
+          sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE state = 'active' AND query = 'SELECT pg_sleep(4)'`
+        )
+        assert.strictEqual(row?.n, 0)
+        assert.isBelow(Date.now() - started, 2_500)
+      }).pipe(Effect.provide(Sql.layerPg({ ...pgOptions, maxConnections: 1, queryTimeout: "200 millis" }))),
+    {
+      timeout: 20_000
+    }
+  )
 
   it.live("the query timeout bounds what run runs, and nothing else on the pool", () =>
     Effect.gen(function*() {
