@@ -152,6 +152,8 @@ interface KeysetScan {
   readonly where: Where
   readonly sort: ReadonlyArray<Sort>
   readonly limit: number
+  /** The positions in `sort` of date fields, whose positions are taken from their text (`Window.exact`). */
+  readonly exact: ReadonlyArray<number>
 }
 
 /** One page of a keyset walk, and the position after it when more rows follow. */
@@ -559,7 +561,9 @@ export const makeRepository = <A, I>(
         const request = yield* Query.decode(Query.CursorRequest, "cursor")(input)
         yield* policy.sort(table, request.sort)
         const { tenant, where } = yield* listQuery(queryInput)
-        const scan: KeysetScan = { tenant, where, sort: withTiebreak(request.sort), limit: request.limit }
+        const sort = withTiebreak(request.sort)
+        const exact = sort.flatMap((s, i) => dateFields.has(s.field) ? [i] : [])
+        const scan: KeysetScan = { tenant, where, sort, limit: request.limit, exact }
         return { request, scan }
       })
 
@@ -574,12 +578,15 @@ export const makeRepository = <A, I>(
       store.select(
         { ...scan.where, keyset: after === undefined ? undefined : { sort: scan.sort, values: after } },
         scan.sort,
-        { limit: scan.limit + 1 }
+        { limit: scan.limit + 1, exact: scan.exact }
       ).pipe(
         Effect.flatMap(confined(scan.tenant)),
         Effect.flatMap((rows) => {
           const last = rows.length > scan.limit ? rows[scan.limit - 1] : undefined
-          const next = last === undefined ? undefined : scan.sort.map((s) => cursorValue(last[s.field]))
+          const next = last === undefined ? undefined : scan.sort.map((s, i) => {
+            const exact = last[Statements.exactAlias(i)]
+            return typeof exact === "string" ? exact : cursorValue(last[s.field])
+          })
           return Effect.map(decodeAll(rows, scan.limit), (items) => ({ items, next }))
         })
       )

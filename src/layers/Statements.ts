@@ -24,12 +24,43 @@ type Sql = Statement.Constructor
 export interface Window {
   readonly limit?: number | undefined
   readonly offset?: number | undefined
+  /**
+   * Positions in the sort of date columns that are also read as the backend's own text, under
+   * `exactAlias(i)`, for the keyset position after a page: a `Date` keeps milliseconds only, and a
+   * position taken from it (`.123` for a stored `.123400`) would sort before its own row, so the
+   * next page would start with that row again. The text holds every digit the column stores and
+   * compares with the column exactly. PostgreSQL and MySQL/MariaDB; SQL Server pages by the `Date`.
+   */
+  readonly exact?: ReadonlyArray<number> | undefined
 }
+
+/**
+ * The name under which a page reads its `i`-th sort column as text (see `Window.exact`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const exactAlias = (i: number): string => `dao_exact_${i}`
 
 /** A table's name as `to_regclass` reads it: quoted, so that its case is kept. */
 const regclass = (table: string) => `"${table.replaceAll("\"", "\"\"")}"`
 
 const columnList = (sql: Sql, columns: ReadonlyArray<string>) => sql.csv(columns.map((c) => sql`${sql(c)}`))
+
+/** The columns of a page, and the sort columns it also reads as text (`Window.exact`). */
+const pageColumns = (sql: Sql, columns: ReadonlyArray<string>, sort: ReadonlyArray<Sort>, window: Window) => {
+  const exact = (window.exact ?? []).flatMap((i) => {
+    const field = sort[i]?.field
+    if (field === undefined) return []
+    const alias = sql(exactAlias(i))
+    return sql.onDialectOrElse({
+      pg: () => [sql`CAST(${sql(field)} AS TEXT) AS ${alias}`],
+      mysql: () => [sql`CAST(${sql(field)} AS CHAR) AS ${alias}`],
+      orElse: () => []
+    })
+  })
+  return exact.length === 0 ? columnList(sql, columns) : sql.csv([columnList(sql, columns), ...exact])
+}
 
 const windowSql = (sql: Sql, window: Window) => {
   if (window.limit === undefined && !window.offset) return sql``
@@ -78,7 +109,7 @@ export const select = (
   forUpdate: boolean = false
 ): Statement.Statement<Row> => {
   const { clause, source } = rowLock(sql, table, forUpdate)
-  return sql<Row>`SELECT ${columnList(sql, columns)} FROM ${source} WHERE ${whereSql(sql, where)} ${
+  return sql<Row>`SELECT ${pageColumns(sql, columns, sort, window)} FROM ${source} WHERE ${whereSql(sql, where)} ${
     orderBy(sql, sort)
   } ${windowSql(sql, window)}${clause}`
 }

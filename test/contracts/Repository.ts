@@ -1039,3 +1039,72 @@ export const suite = (
       ))
   })
 }
+
+/**
+ * Keyset walks over a date column whose stored values are finer than a millisecond (PostgreSQL's
+ * `now()`, MariaDB's `DATETIME(6)`): a `Date` keeps milliseconds only, and a position taken from it
+ * sorted before its own row, so the walk began each next page with that row again, forever. For
+ * the backends whose dates hold microseconds.
+ */
+export const microsecondSuite = (
+  name: string,
+  backendLayer: Layer.Layer<Repository.Repositories | SqlClient.SqlClient, unknown>
+): void => {
+  const Event = Schema.Struct({ id: Schema.Number, at: Schema.DateFromSelf })
+  const withEvents = <X, E, R>(body: (events: RepositoryOf<typeof Event.Type>) => Effect.Effect<X, E, R>) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const table = uniqueName("micro")
+      const time = sql.literal(sql.onDialectOrElse({ mysql: () => "DATETIME(6)", orElse: () => "TIMESTAMPTZ" }))
+      yield* sql`CREATE TABLE ${sql(table)} (id INTEGER NOT NULL PRIMARY KEY, at ${time} NOT NULL)`
+      // Three rows within one millisecond, in the opposite order of their ids, and one after them.
+      const stored = ["00:00:00.123300", "00:00:00.123200", "00:00:00.123100", "00:00:00.500000"]
+      yield* Effect.forEach(
+        stored,
+        (time, i) => sql`INSERT INTO ${sql(table)} (id, at) VALUES (${i + 1}, ${`2024-01-01 ${time}`})`
+      )
+      return yield* Repository.make({ table, schema: Event, id: "id" }).pipe(
+        Effect.flatMap(body),
+        Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "at"] } })),
+        Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`))
+      )
+    })
+  layer(backendLayer, { timeout: "60 seconds", excludeTestServices: true })(name, (it) => {
+    it.effect("listCursor, stream and forEachPage read every row once over dates finer than a millisecond", () =>
+      withEvents((events) =>
+        Effect.gen(function*() {
+          const walk = (direction: "asc" | "desc") =>
+            Effect.gen(function*() {
+              const seen: Array<number> = []
+              let after: string | undefined
+              // At most twice the rows' pages: a walk that repeats rows stops here and fails.
+              for (let page = 0; page < 8; page++) {
+                const { items, nextCursor } = yield* events.listCursor({
+                  limit: 1,
+                  sort: [{ field: "at", direction }],
+                  ...(after === undefined ? {} : { after })
+                })
+                seen.push(...items.map((event) => event.id))
+                if (nextCursor === null) break
+                after = nextCursor
+              }
+              return seen
+            })
+          expect(yield* walk("asc")).toEqual([3, 2, 1, 4])
+          expect(yield* walk("desc")).toEqual([4, 1, 2, 3])
+          const streamed = yield* events.stream({ sort: [{ field: "at" }] }, 2).pipe(
+            Stream.take(8),
+            Stream.runCollect
+          )
+          expect(Chunk.toReadonlyArray(streamed).map((event) => event.id)).toEqual([3, 2, 1, 4])
+          const paged: Array<number> = []
+          yield* events.forEachPage(
+            (page) => Effect.sync(() => paged.push(...page.map((event) => event.id))),
+            { sort: [{ field: "at" }] },
+            1
+          ).pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the walk did not end" }))
+          expect(paged).toEqual([3, 2, 1, 4])
+        })
+      ))
+  })
+}

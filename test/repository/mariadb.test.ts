@@ -9,13 +9,14 @@ import { RepositoryLive } from "../../src/layers/Repository.js"
 import { layerMysql } from "../../src/layers/Sql.js"
 import * as Repository from "../../src/services/Repository.js"
 import { CurrentTenant } from "../../src/services/Repository.js"
-import { sqlTables, suite } from "../contracts/Repository.js"
+import { microsecondSuite, sqlTables, suite } from "../contracts/Repository.js"
 import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
 
 const mysql = layerMysql(mysqlOptions)
 
 await describeLive("mariadb", "Repository (mariadb)", () => {
   suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(mysql)), { sideBySide: true })
+  microsecondSuite("dates finer than a millisecond", Layer.provideMerge(RepositoryLive, mysql))
 
   layer(Layer.provideMerge(RepositoryLive, mysql), { excludeTestServices: true, timeout: "60 seconds" })(
     "collation",

@@ -13,7 +13,7 @@ import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { RepositoryLive } from "../../src/layers/Repository.js"
 import { layerPg, SqlBackend } from "../../src/layers/Sql.js"
 import * as Repository from "../../src/services/Repository.js"
-import { sqlTables, suite } from "../contracts/Repository.js"
+import { microsecondSuite, sqlTables, suite } from "../contracts/Repository.js"
 import { makeRecording, withRecording } from "../support/recording.js"
 import { describeLive, pgOptions, pgUrl, uniqueName } from "../support/services.js"
 
@@ -47,6 +47,7 @@ const withCounters = <X, E, R>(
 
 await describeLive("postgres", "Repository (postgres)", () => {
   suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(pg)), { sideBySide: true })
+  microsecondSuite("dates finer than a millisecond", Layer.provideMerge(RepositoryLive, pg))
 
   layer(Layer.provideMerge(RepositoryLive, pg), { excludeTestServices: true, timeout: "60 seconds" })(
     "planner",
