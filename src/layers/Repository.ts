@@ -185,6 +185,80 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
   return fields
 }
 
+/** What a filter value or an id is, as far as a column's type can tell it apart. */
+type Kind = "string" | "number" | "boolean" | "date"
+
+const kindOfValue = (value: unknown): Kind | undefined => {
+  if (value instanceof Date) return "date"
+  switch (typeof value) {
+    case "string":
+      return "string"
+    case "number":
+    case "bigint":
+      return "number"
+    case "boolean":
+      return "boolean"
+    default:
+      return undefined
+  }
+}
+
+/** The kinds of value a type on a schema's encoded side takes; `undefined` when it could be any. */
+const kindsOfType = (ast: AST.AST): ReadonlySet<Kind> | undefined => {
+  switch (ast._tag) {
+    case "StringKeyword":
+    case "TemplateLiteral":
+      return new Set(["string"])
+    case "NumberKeyword":
+    case "BigIntKeyword":
+      return new Set(["number"])
+    case "BooleanKeyword":
+      return new Set(["boolean"])
+    case "Literal":
+      return ast.literal === null ? new Set() : new Set([kindOfValue(ast.literal)!])
+    case "Enums":
+      return new Set(ast.enums.map(([, value]) => kindOfValue(value)!))
+    case "UndefinedKeyword":
+    case "VoidKeyword":
+      return new Set()
+    case "Refinement":
+      return kindsOfType(ast.from)
+    case "Union": {
+      const kinds = new Set<Kind>()
+      for (const member of ast.types) {
+        const of = kindsOfType(member)
+        if (of === undefined) return undefined
+        of.forEach((kind) => kinds.add(kind))
+      }
+      return kinds
+    }
+    case "Declaration": {
+      const accepts = Schema.is(Schema.make(ast))
+      return accepts(new Date(0)) && !accepts("1970-01-01T00:00:00.000Z") ? new Set(["date"]) : undefined
+    }
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The kinds of value each field's column holds, for the fields whose type tells (strings, numbers,
+ * booleans, dates, their literals, unions and refinements). A filter value or an id of another
+ * kind is refused before any statement: MySQL/MariaDB compare `'xyz'` with an integer column as
+ * 0 and `'true'` with a boolean one as false, PostgreSQL fails on the server, the memory store
+ * matches nothing, and `delete("xyz")` on MariaDB deleted the row of id 0.
+ */
+const fieldKindsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlyMap<string, ReadonlySet<Kind>> => {
+  const encoded = AST.encodedAST(schema.ast)
+  const fields = new Map<string, ReadonlySet<Kind>>()
+  if (!AST.isTypeLiteral(encoded)) return fields
+  for (const signature of encoded.propertySignatures) {
+    const kinds = kindsOfType(signature.type)
+    if (kinds !== undefined) fields.set(String(signature.name), kinds)
+  }
+  return fields
+}
+
 /** A part of a unique key as the memory store compares it: a date to the millisecond, as SQL does. */
 const keyPart = (value: unknown): string => value instanceof Date ? `date:${value.getTime()}` : String(value)
 
@@ -232,6 +306,19 @@ export const makeRepository = <A, I>(
     // many rows and on `createMany` the effect per row cost more than the codec itself.
     const decodeRow = Decoder.decodeUnknownEither(config.schema)
     const dateFields = dateFieldsOf(config.schema)
+    const fieldKinds = fieldKindsOf(config.schema)
+
+    /** `value` as compared with `field`'s column: refused when the column holds another kind of value. */
+    const fits = <V>(field: string, value: V, what: string): Either.Either<V, ValidationError> => {
+      const kinds = fieldKinds.get(field)
+      const kind = kindOfValue(value)
+      if (kinds === undefined || kind === undefined || kinds.has(kind)) return Either.right(value)
+      const holds = kinds.size === 0 ? "only NULL" : `${[...kinds].join(" or ")} values`
+      return Either.left(
+        new ValidationError({ field: what, detail: `${field}: a ${kind}, where the column holds ${holds}` })
+      )
+    }
+    const checkId = (id: Id) => fits(idColumn, id, "id")
     const decodeFailure = (error: ParseResult.ParseError) =>
       new DataAccessError({
         backend: stores.backend,
@@ -406,6 +493,7 @@ export const makeRepository = <A, I>(
      */
     const locate = (id: Id, deleted: boolean) =>
       Effect.gen(function*() {
+        yield* checkId(id)
         const tenant = yield* currentTenant
         const where: Where = { filters: [idFilter(id), ...visibility(deleted)] }
         const [row] = yield* store.select(where, [tiebreak], { limit: 1 }, true)
@@ -447,26 +535,25 @@ export const makeRepository = <A, I>(
         const decoded = yield* Query.decode(Query.ListQuery, "query")(input ?? {})
         yield* policy.filters(table, decoded.filters)
         yield* policy.sort(table, decoded.sort)
-        const query = { ...decoded, filters: yield* Effect.forEach(decoded.filters, instants) }
+        const query = { ...decoded, filters: yield* Effect.forEach(decoded.filters, typed) }
         const tenant = yield* currentTenant
         return { query, tenant, where: { filters: [...scope(tenant, query.includeDeleted), ...query.filters] } }
       })
 
     /**
-     * A filter on a date column with its date strings turned into dates: MariaDB would read
+     * A filter with its values checked against the column's kind (`fits`), and on a date column its
+     * date strings turned into dates: MariaDB would read
      * `2024-01-01T05:00:00+05:00` as 05:00 in the session's zone, dropping the offset, and a
      * string that is no date would fail on the server (or match nothing) instead of here.
      */
-    const instants = (filter: Filter): Either.Either<Filter, ValidationError> =>
-      dateFields.has(filter.field)
-        ? mapScalars(filter, (value) => {
-          if (typeof value !== "string") return Either.right(value)
-          const millis = parseInstant(value)
-          return Number.isNaN(millis)
-            ? Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: not a date` }))
-            : Either.right(new Date(millis))
-        })
-        : Either.right(filter)
+    const typed = (filter: Filter): Either.Either<Filter, ValidationError> =>
+      mapScalars(filter, (value) => {
+        if (!dateFields.has(filter.field) || typeof value !== "string") return fits(filter.field, value, "filters")
+        const millis = parseInstant(value)
+        return Number.isNaN(millis)
+          ? Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: not an ISO 8601 date` }))
+          : Either.right(new Date(millis))
+      })
 
     /**
      * Reads confined to a tenant, checked once more on the rows themselves: a tenant column whose
@@ -527,8 +614,11 @@ export const makeRepository = <A, I>(
      * batch's fiber, so its span is a leaf (`leafSpan`: no context copy per call). A chain, not a
      * generator: this is the hottest path of the repository.
      */
-    const findById: Repository<A>["findById"] = (id, options) =>
-      Effect.flatMap(stores.inTransaction, (inTransaction) => {
+    const findById: Repository<A>["findById"] = (id, options) => {
+      // Checked before the batch: a bad id would otherwise fail every read batched with it.
+      const checked = checkId(id)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      return Effect.flatMap(stores.inTransaction, (inTransaction) => {
         const read = (request: FindById): Effect.Effect<Option.Option<A>, BackendError | AccessDenied> =>
           inTransaction
             ? Effect.flatMap(
@@ -545,6 +635,7 @@ export const makeRepository = <A, I>(
         if (options?.forUpdate === true) return span("findById")(Effect.zipRight(lockable(options), found))
         return leafSpan("Repository.findById", () => ({ table }))(found)
       })
+    }
 
     /** The keyset request of a walk over every row matching `queryInput`, `chunkSize` rows a page. */
     const pageScan = (
@@ -725,6 +816,7 @@ export const makeRepository = <A, I>(
         Effect.gen(function*() {
           const tenant = yield* currentTenant
           const wanted = Array.from(new Set(ids))
+          for (const id of wanted) yield* checkId(id)
           if (wanted.length === 0) return []
           return yield* stores.transaction(Effect.gen(function*() {
             const deleted: Array<Id> = []

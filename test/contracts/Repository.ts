@@ -365,7 +365,7 @@ export const suite = (
         })
       ))
 
-    it.effect("text compares by code point, `_` is one character, and a value of another type matches only its equal", () =>
+    it.effect("text compares by code point, and `_` is one character", () =>
       withPeople((people) =>
         Effect.gen(function*() {
           yield* people.createMany([
@@ -381,9 +381,9 @@ export const suite = (
           const match = (filter: Filter) => Effect.map(people.list({ filters: [filter] }), ids)
           expect(yield* match({ field: "name", op: "like", value: "a_b", pattern: true })).toEqual(["p00005"])
           expect(yield* match({ field: "name", op: "gt", value: "\uFF21" })).toEqual(["p00003", "p00004"])
-          // A number against text: only the text that reads as that number, never every row.
-          expect(yield* match({ field: "name", op: "eq", value: 5 })).toEqual(["p00002"])
-          expect(yield* people.count({ filters: [{ field: "name", op: "eq", value: 5 }] })).toBe(1)
+          // A number against text is refused, as a value the column cannot hold (see below).
+          const refused = yield* failureOf(people.count({ filters: [{ field: "name", op: "eq", value: 5 }] }))
+          expect(refused?._tag).toBe("ValidationError")
         })
       ))
 
@@ -725,8 +725,52 @@ export const suite = (
           // No offset: UTC, as the layers exchange dates.
           expect(yield* match({ field: "at", op: "between", from: "2024-01-01T03:00:00", to: "2024-01-01T05:00:00" }))
             .toEqual([2])
-          const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op: "eq", value: "soon" }] }))
-          expect(refused?._tag).toBe("ValidationError")
+          // Only ISO 8601: `Date.parse` reads "1" as a day of 2001, a space-separated time in local
+          // time, and February 30th as March 1st.
+          for (const value of ["soon", "1", "Tue 1", "2024-02-30T00:00:00Z", "2024-01-01T24:00:00Z"]) {
+            const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op: "eq", value }] }))
+            expect(refused?._tag, value).toBe("ValidationError")
+          }
+          expect(yield* match({ field: "at", op: "eq", value: "2024-01-01 04:00:00" })).toEqual([2])
+        })
+      ))
+
+    it.effect("a filter value or an id of another kind than its column's is refused, and changes nothing", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const base = { label: "x", flag: true, amount: 0, at: new Date("2024-01-01T00:00:00Z"), note: null }
+          yield* repository.createMany([{ ...base, id: 0 }, { ...base, id: 7, flag: false, amount: 7 }])
+          const refused = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+            Effect.map(failureOf(effect), (error) => error?._tag)
+          // MariaDB read "x" as 0 and "true" as false; PostgreSQL failed on the server.
+          const filters: ReadonlyArray<Filter> = [
+            { field: "amount", op: "eq", value: "x" },
+            { field: "amount", op: "gt", value: "7 years" },
+            { field: "flag", op: "eq", value: "true" },
+            { field: "label", op: "in", values: ["x", 1] },
+            { field: "note", op: "between", from: 1, to: 2 },
+            { field: "at", op: "lt", value: 5 }
+          ]
+          for (const filter of filters) {
+            expect(yield* refused(repository.list({ filters: [filter] })), JSON.stringify(filter)).toBe(
+              "ValidationError"
+            )
+          }
+          expect(yield* refused(repository.findByField("amount", "0"))).toBe("ValidationError")
+          // `delete("xyz")` on MariaDB deleted the row of id 0.
+          expect(yield* refused(repository.delete("xyz"))).toBe("ValidationError")
+          expect(yield* refused(repository.update("abc", { label: "y" }))).toBe("ValidationError")
+          expect(yield* refused(repository.deleteMany([7, "7"]))).toBe("ValidationError")
+          expect(yield* refused(repository.findById("x1"))).toBe("ValidationError")
+          // A bad id fails its own read, not the reads batched with it.
+          const found = yield* Effect.all(
+            [repository.findById(0), Effect.either(repository.findById("x1")), repository.findById(7)],
+            { concurrency: "unbounded" }
+          )
+          expect(found[0]).toEqual(Option.some({ ...base, id: 0 }))
+          expect(Either.isLeft(found[1])).toBe(true)
+          expect(Option.map(found[2], (value) => value.amount)).toEqual(Option.some(7))
+          expect((yield* repository.list()).map((value) => [value.id, value.label])).toEqual([[0, "x"], [7, "x"]])
         })
       ))
 
