@@ -12,7 +12,6 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
@@ -160,6 +159,13 @@ const jsonCodec = <A, I>(schema: Schema.Schema<A, I>): JsonCodec => {
   return codec
 }
 
+/** A load of one key that concurrent callers share (`singleFlight`). */
+class Flight {
+  /** Set once the key is written or invalidated while the load runs: its value is not stored. */
+  superseded = false
+  constructor(readonly done: Deferred.Deferred<unknown, unknown>) {}
+}
+
 /** Spans of the cache path carry no stack trace: capturing one costs more than a cache hit. */
 const span = (name: string, attributes: Record<string, unknown>) =>
   Effect.withSpan(name, { attributes, captureStackTrace: false })
@@ -168,7 +174,19 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
   Effect.gen(function*() {
     const { batchSize, defaultTtl, namespace } = yield* settings(options)
     const scope = yield* Effect.scope
-    const flights = yield* Ref.make(HashMap.empty<string, Deferred.Deferred<unknown, unknown>>())
+    const flights = new Map<string, Flight>()
+    /**
+     * Loads of keys that are written or invalidated: later calls start a load of their own, and
+     * these loads store nothing, so a value loaded before a change never outlives it in the cache.
+     */
+    const supersede = (matches: (full: string) => boolean) =>
+      Effect.sync(() => {
+        for (const [full, flight] of flights) {
+          if (!matches(full)) continue
+          flight.superseded = true
+          flights.delete(full)
+        }
+      })
     const health = yield* Ref.make<"up" | "down">("up")
 
     const render = (key: Key) => KeyPattern.render(key, { namespace })
@@ -231,36 +249,35 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
 
     /**
      * Runs `body` once for all concurrent callers of one key. It runs in the layer's scope, so a
-     * caller that is interrupted does not cancel the work the others wait for.
+     * caller that is interrupted does not cancel the work the others wait for. A call made after
+     * the key was written or invalidated does not join a load that began before (`supersede`).
      */
-    const singleFlight = <A, E, R>(full: string, body: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    const singleFlight = <A, E, R>(
+      full: string,
+      body: (flight: Flight) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E, R> =>
       Effect.gen(function*() {
-        const mine = yield* Deferred.make<unknown, unknown>()
-        const [flight, leader] = yield* Ref.modify(
-          flights,
-          (
-            map
-          ): [
-            [Deferred.Deferred<unknown, unknown>, boolean],
-            HashMap.HashMap<string, Deferred.Deferred<unknown, unknown>>
-          ] => {
-            const running = HashMap.get(map, full)
-            return Option.isSome(running)
-              ? [[running.value, false], map]
-              : [[mine, true], HashMap.set(map, full, mine)]
-          }
-        )
+        const done = yield* Deferred.make<unknown, unknown>()
+        const [flight, leader] = yield* Effect.sync((): [Flight, boolean] => {
+          const running = flights.get(full)
+          if (running !== undefined) return [running, false]
+          const mine = new Flight(done)
+          flights.set(full, mine)
+          return [mine, true]
+        })
         if (leader) {
-          yield* body.pipe(
-            Effect.onExit((exit) => Deferred.done(mine, exit)),
-            Effect.ensuring(Ref.update(flights, HashMap.remove(full))),
+          yield* body(flight).pipe(
+            Effect.onExit((exit) => Deferred.done(done, exit)),
+            Effect.ensuring(Effect.sync(() => {
+              if (flights.get(full) === flight) flights.delete(full)
+            })),
             Effect.exit,
             Effect.forkIn(scope)
           )
         }
         // Every flight of `full` runs a `body` of this same call site's type (callers of one key
         // agree on its schema and loader), so the shared result has the type `A`, `E`.
-        return yield* (Deferred.await(flight) as Effect.Effect<A, E>)
+        return yield* (Deferred.await(flight.done) as Effect.Effect<A, E>)
       })
 
     const service: CacheService = {
@@ -276,6 +293,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         Effect.gen(function*() {
           const full = yield* render(key)
           const ttl = yield* ttlOf(options)
+          yield* supersede((other) => other === full)
           yield* write(full, schema, value, ttl)
         }).pipe(span("Cache.set", attributes(key))),
       getOrSet: (key, schema, load, options) =>
@@ -284,26 +302,31 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
           const ttl = yield* ttlOf(options)
           return yield* singleFlight(
             full,
-            Effect.gen(function*() {
-              const cached = yield* read(full, schema).pipe(Effect.orElseSucceed(() => Option.none()))
-              yield* Effect.annotateCurrentSpan("cache.hit", Option.isSome(cached))
-              if (Option.isSome(cached)) return cached.value
-              const value = yield* load
-              yield* write(full, schema, value, ttl).pipe(
-                Effect.catchAll((error) => Effect.logWarning(`Cache: value not stored: ${error.message}`))
-              )
-              return value
-            })
+            (flight) =>
+              Effect.gen(function*() {
+                const cached = yield* read(full, schema).pipe(Effect.orElseSucceed(() => Option.none()))
+                yield* Effect.annotateCurrentSpan("cache.hit", Option.isSome(cached))
+                if (Option.isSome(cached)) return cached.value
+                const value = yield* load
+                // Loaded before the key was written or invalidated: answered, never stored.
+                if (flight.superseded) return value
+                yield* write(full, schema, value, ttl).pipe(
+                  Effect.catchAll((error) => Effect.logWarning(`Cache: value not stored: ${error.message}`))
+                )
+                return value
+              })
           )
         }).pipe(span("Cache.getOrSet", attributes(key))),
       invalidate: (key) =>
         Effect.gen(function*() {
           const full = yield* render(key)
+          yield* supersede((other) => other === full)
           return (yield* observed(store.unlink([full]))) > 0
         }).pipe(span("Cache.invalidate", attributes(key))),
       invalidatePrefix: (prefix) =>
         Effect.gen(function*() {
           const full = yield* render(prefix)
+          yield* supersede((other) => other.startsWith(full))
           let cursor = "0"
           let deleted = 0
           let pending: Array<string> = []

@@ -188,6 +188,34 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
         })
       ))
 
+    it.effect("a load begun before invalidate or set is joined by no later call, and stores nothing", () =>
+      withRun((run) =>
+        Effect.gen(function*() {
+          const cache = yield* Cache
+          for (const change of ["invalidate", "invalidatePrefix", "set"] as const) {
+            const key = entry({ run, n: change.length })
+            const gate = yield* Deferred.make<void>()
+            const started = yield* Deferred.make<void>()
+            const old = yield* cache.getOrSet(
+              key,
+              Schema.String,
+              Effect.zipRight(Deferred.succeed(started, undefined), Effect.as(Deferred.await(gate), "old"))
+            ).pipe(Effect.fork)
+            yield* Deferred.await(started)
+            // The data changes while the old value is being loaded, and the cache is told.
+            if (change === "invalidate") yield* cache.invalidate(key)
+            if (change === "invalidatePrefix") yield* cache.invalidatePrefix(runPrefix({ run }))
+            if (change === "set") yield* cache.set(key, Schema.String, "written")
+            const fresh = change === "set" ? "written" : "new"
+            expect(yield* cache.getOrSet(key, Schema.String, Effect.succeed("new")), change).toBe(fresh)
+            yield* Deferred.succeed(gate, undefined)
+            // Its own caller still gets what it loaded; the cache keeps the newer value.
+            expect(yield* Fiber.join(old), change).toBe("old")
+            expect(yield* cache.get(key, Schema.String), change).toEqual(Option.some(fresh))
+          }
+        })
+      ))
+
     it.effect("a value that no longer decodes is a miss, and is deleted", () =>
       withRun((run) =>
         Effect.gen(function*() {
