@@ -29,6 +29,7 @@ import type { CacheService, SetOptions } from "../services/Cache.js"
 import { Cache } from "../services/Cache.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as Batcher from "./Batcher.js"
+import * as Durations from "./Durations.js"
 import { retrying } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
 
@@ -110,20 +111,13 @@ const memoryStore = Effect.sync((): KeyStore => {
 const settings = (options: CacheOptions) =>
   Effect.gen(function*() {
     const namespace = yield* KeyPattern.checkNamespace(options.namespace ?? "")
-    const defaultTtl = Duration.decode(options.defaultTtl ?? "1 hour")
+    const defaultTtl = yield* Durations.ttlMillis(options.defaultTtl ?? "1 hour", "defaultTtl")
     const batchSize = options.batchSize ?? 1000
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       return yield* new ValidationError({ field: "batchSize", detail: "must be a positive integer" })
     }
     return { namespace, defaultTtl, batchSize }
   })
-
-const ttlMillis = (ttl: Duration.Duration): Either.Either<number, ValidationError> => {
-  const millis = Duration.toMillis(ttl)
-  return Number.isFinite(millis) && millis >= 1
-    ? Either.right(Math.ceil(millis))
-    : Either.left(new ValidationError({ field: "ttl", detail: "must be at least 1 millisecond and finite" }))
-}
 
 /**
  * A value's codec to and from its JSON text, built once per schema: building `parseJson` and its
@@ -245,7 +239,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
       })
 
     const ttlOf = (options: SetOptions | undefined) =>
-      ttlMillis(options?.ttl !== undefined ? Duration.decode(options.ttl) : defaultTtl)
+      options?.ttl !== undefined ? Durations.ttlMillis(options.ttl) : Either.right(defaultTtl)
 
     /**
      * Runs `body` once for all concurrent callers of one key. It runs in the layer's scope, so a
@@ -376,7 +370,7 @@ export const layer = (options: CacheOptions = {}): Layer.Layer<Cache, Validation
  */
 export const cacheConfig: Config.Config<CacheOptions> = Config.all({
   namespace: KeyPattern.namespaceConfig("CACHE_NAMESPACE"),
-  defaultTtl: Config.duration("CACHE_DEFAULT_TTL").pipe(Config.withDefault(Duration.hours(1)))
+  defaultTtl: Durations.ttlConfig("CACHE_DEFAULT_TTL").pipe(Config.withDefault(Duration.hours(1)))
 })
 
 /**

@@ -21,6 +21,7 @@ import { classify, ConnectionError, scrub } from "../errors.js"
 import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
+import * as Durations from "./Durations.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
@@ -277,8 +278,8 @@ export const redisConfig: Config.Config<Option.Option<RedisOptions>> = Config.al
     Config.option
   ),
   tls: Config.boolean("REDIS_TLS").pipe(Config.option),
-  connectTimeout: Config.duration("REDIS_CONNECT_TIMEOUT").pipe(Config.option),
-  commandTimeout: Config.duration("REDIS_COMMAND_TIMEOUT").pipe(Config.option)
+  connectTimeout: Durations.timeoutConfig("REDIS_CONNECT_TIMEOUT").pipe(Config.option),
+  commandTimeout: Durations.timeoutConfig("REDIS_COMMAND_TIMEOUT").pipe(Config.option)
 }).pipe(
   Config.map((read) => {
     if (Option.isNone(read.url) && Option.isNone(read.host)) return Option.none()

@@ -13,7 +13,6 @@
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -30,6 +29,7 @@ import { RegionHash } from "../schemas/Region.js"
 import { RedisClient } from "../services/RedisClient.js"
 import type { RedisSourceService, StructureKind } from "../services/RedisSource.js"
 import { RedisSource } from "../services/RedisSource.js"
+import * as Durations from "./Durations.js"
 import { retrying } from "./Resilience.js"
 
 /**
@@ -319,12 +319,7 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
             )
           )
           const structure = yield* toStructure(kind, encoded)
-          const ttl = options?.ttl === undefined
-            ? undefined
-            : Math.ceil(Duration.toMillis(Duration.decode(options.ttl)))
-          if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 1)) {
-            return yield* new ValidationError({ field: "ttl", detail: "must be at least 1 millisecond and finite" })
-          }
+          const ttl = options?.ttl === undefined ? undefined : yield* Durations.ttlMillis(options.ttl)
           yield* retrying("redis")(store.write(full, structure, ttl))
         }).pipe(
           Effect.withSpan("RedisSource.setByPattern", {

@@ -38,6 +38,7 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
+import * as Durations from "./Durations.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker, retrying } from "./Resilience.js"
@@ -477,9 +478,9 @@ const prefixed = (prefix: string) => ({
     Config.validate({ message: "must be between 1 and 1000", validation: (n) => n >= 1 && n <= 1000 }),
     Config.option
   ),
-  connectTimeout: Config.duration(`${prefix}_CONNECT_TIMEOUT`).pipe(Config.option),
-  idleTimeout: Config.duration(`${prefix}_IDLE_TIMEOUT`).pipe(Config.option),
-  queryTimeout: Config.duration(`${prefix}_QUERY_TIMEOUT`).pipe(Config.option)
+  connectTimeout: Durations.timeoutConfig(`${prefix}_CONNECT_TIMEOUT`).pipe(Config.option),
+  idleTimeout: Durations.timeoutConfig(`${prefix}_IDLE_TIMEOUT`).pipe(Config.option),
+  queryTimeout: Durations.timeoutConfig(`${prefix}_QUERY_TIMEOUT`).pipe(Config.option)
 })
 
 /**

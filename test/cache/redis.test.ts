@@ -253,6 +253,27 @@ describe("CacheLive configuration", () => {
       )
     ))
 
+  it.effect("refuses a default TTL under a millisecond, and timeouts Node's timers cannot wait", () =>
+    Effect.gen(function*() {
+      for (const env of [{ CACHE_DEFAULT_TTL: "0 seconds" }, { CACHE_DEFAULT_TTL: "1e3 seconds" }]) {
+        const exit = yield* Effect.exit(
+          Layer.build(CacheLayer.CacheLive.pipe(Layer.provide(Redis.layerMemory))).pipe(
+            Effect.scoped,
+            Effect.provide(withEnv(env))
+          )
+        )
+        expect(String(exit), JSON.stringify(env)).toContain("CACHE_DEFAULT_TTL")
+      }
+      for (const timeout of ["30 days", "0 millis"]) {
+        const env = { REDIS_HOST: "127.0.0.1", REDIS_COMMAND_TIMEOUT: timeout }
+        const exit = yield* Effect.exit(
+          Layer.build(Redis.layerConfig).pipe(Effect.scoped, Effect.provide(withEnv(env)))
+        )
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(String(exit), timeout).toContain("REDIS_COMMAND_TIMEOUT")
+      }
+    }))
+
   it.effect("refuses a namespace that is not a valid key prefix", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(

@@ -3,6 +3,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -92,14 +93,20 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
         })
       ))
 
-    it.effect("a TTL under one millisecond is a ValidationError and stores nothing", () =>
+    it.effect("a TTL under one millisecond, beyond what Redis holds, or no duration is a ValidationError and stores nothing", () =>
       withRun((run) =>
         Effect.gen(function*() {
           const cache = yield* Cache
           const key = entry({ run, n: 1 })
-          const error = yield* Effect.flip(cache.set(key, Schema.String, "x", { ttl: 0 }))
-          expect(error._tag).toBe("ValidationError")
-          expect(error.field).toBe("ttl")
+          // "1e3 seconds" type-checks as a duration, and `Duration.decode` throws on it.
+          const ttls: ReadonlyArray<Duration.DurationInput> = [0, 1e19, Infinity, "1e3 seconds", "0x10 seconds"]
+          for (const ttl of ttls) {
+            const error = yield* Effect.flip(cache.set(key, Schema.String, "x", { ttl }))
+            expect(error._tag, String(ttl)).toBe("ValidationError")
+            expect(error.field).toBe("ttl")
+            const loaded = yield* Effect.flip(cache.getOrSet(key, Schema.String, Effect.succeed("y"), { ttl }))
+            expect(loaded._tag, String(ttl)).toBe("ValidationError")
+          }
           expect(yield* cache.get(key, Schema.String)).toEqual(Option.none())
         })
       ))

@@ -138,6 +138,18 @@ export const suite = (
         expect(yield* source.getByPattern(key, "string", Schema.String)).toEqual(Option.none())
       }))
 
+    it.effect("a TTL beyond what Redis holds is a ValidationError and writes nothing", () =>
+      Effect.gen(function*() {
+        const source = yield* RedisSource
+        const key = value({ run: uniqueName("s"), name: "status" })
+        yield* source.setByPattern(key, "string", Schema.String, "old", { ttl: "1 minute" })
+        // Redis refused the expiry inside MULTI after applying the write: "new", never expiring.
+        const error = yield* Effect.flip(source.setByPattern(key, "string", Schema.String, "new", { ttl: 1e19 }))
+        expect(error._tag).toBe("ValidationError")
+        expect(yield* source.getByPattern(key, "string", Schema.String)).toEqual(Option.some("old"))
+        yield* source.deleteByPattern(key)
+      }))
+
     it.effect("a value that does not decode is a DataAccessError with reason Decode", () =>
       Effect.gen(function*() {
         const source = yield* RedisSource

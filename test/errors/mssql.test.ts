@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -113,5 +114,22 @@ describe("the SQL Server layer without a server", () => {
       assert.strictEqual(value.maxConnections, 7)
       assert.strictEqual(Duration.toMillis(value.queryTimeout ?? 0), 2000)
       assert.strictEqual(String(value.url), "<redacted>")
+    }))
+
+  it.effect("a timeout Node's timers cannot wait (over 24 days, or none) is a ConfigError naming its variable", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, string]> = [["MSSQL_QUERY_TIMEOUT", "30 days"], [
+        "MSSQL_CONNECT_TIMEOUT",
+        "0 millis"
+      ]]
+      for (const [name, value] of cases) {
+        const read = yield* Effect.either(Sql.mssqlConfig.pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(
+            new Map([["MSSQL_URL", "mssql://sa:pw@db.internal:1433/orders"], [name, value]])
+          ))
+        ))
+        assert.isTrue(Either.isLeft(read))
+        assert.include(String(Either.isLeft(read) ? read.left : ""), name)
+      }
     }))
 })

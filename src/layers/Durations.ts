@@ -1,0 +1,73 @@
+/**
+ * Durations given as options or read from the environment, checked once where they enter:
+ * `Duration.decode` throws on text that type-checks but is no duration (`"1e3 seconds"`), Node's
+ * timers fire at once (with a warning) past 2^31 - 1 milliseconds, and Redis refuses an expiry
+ * it cannot add to its clock, after the other commands of a transaction have been applied.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { ValidationError } from "../errors.js"
+
+/**
+ * The longest wait of a Node timer: 2^31 - 1 milliseconds, about 24.8 days.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxTimerMillis = 2 ** 31 - 1
+
+/**
+ * The longest TTL of a key, in milliseconds: the largest whole number a JavaScript number holds
+ * exactly (about 285,000 years), which Redis adds to its clock without overflow.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxTtlMillis = Number.MAX_SAFE_INTEGER
+
+const ttlDetail = "must be a duration of at least 1 millisecond and at most 285,000 years"
+
+const isTtl = (millis: number) => millis >= 1 && Math.ceil(millis) <= maxTtlMillis
+
+/**
+ * A TTL in whole milliseconds (rounded up), or a `ValidationError` naming `field` for input that
+ * is no duration, is under a millisecond or is longer than `maxTtlMillis`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const ttlMillis = (input: Duration.DurationInput, field = "ttl"): Either.Either<number, ValidationError> => {
+  const decoded = Duration.decodeUnknown(input)
+  const millis = Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+  return isTtl(millis)
+    ? Either.right(Math.ceil(millis))
+    : Either.left(new ValidationError({ field, detail: ttlDetail }))
+}
+
+/**
+ * A TTL read from the environment variable `name` (`30 minutes`), within the bounds of `ttlMillis`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const ttlConfig = (name: string): Config.Config<Duration.Duration> =>
+  Config.duration(name).pipe(
+    Config.validate({ message: ttlDetail, validation: (ttl) => isTtl(Duration.toMillis(ttl)) })
+  )
+
+/**
+ * A timeout read from the environment variable `name` (`15 seconds`): more than nothing and at
+ * most `maxTimerMillis`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const timeoutConfig = (name: string): Config.Config<Duration.Duration> =>
+  Config.duration(name).pipe(Config.validate({
+    message: "must be a duration of more than 0 and at most 24 days",
+    validation: (timeout) => Duration.toMillis(timeout) > 0 && Duration.toMillis(timeout) <= maxTimerMillis
+  }))
