@@ -185,6 +185,20 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
   return fields
 }
 
+/**
+ * Why a column value cannot be stored as it is, if it cannot: an invalid `Date` (MariaDB stored it
+ * as the zero date, read back as an invalid date again) or text with a lone surrogate, which is no
+ * Unicode text (the servers stored U+FFFD in its place, and an equality filter then matched other
+ * strings mangled alike). `DateFromSelf` and `String` let both through.
+ */
+const unstorable = (value: unknown): string | undefined => {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "is an invalid date" : undefined
+  if (typeof value === "string" && !(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    return "holds a lone surrogate: it is not Unicode text"
+  }
+  return undefined
+}
+
 /** What a filter value or an id is, as far as a column's type can tell it apart. */
 type Kind = "string" | "number" | "boolean" | "date"
 
@@ -310,6 +324,8 @@ export const makeRepository = <A, I>(
 
     /** `value` as compared with `field`'s column: refused when the column holds another kind of value. */
     const fits = <V>(field: string, value: V, what: string): Either.Either<V, ValidationError> => {
+      const unfit = unstorable(value)
+      if (unfit !== undefined) return Either.left(new ValidationError({ field: what, detail: `${field}: ${unfit}` }))
       const kinds = fieldKinds.get(field)
       const kind = kindOfValue(value)
       if (kinds === undefined || kind === undefined || kinds.has(kind)) return Either.right(value)
@@ -356,11 +372,15 @@ export const makeRepository = <A, I>(
      */
     const encodeFields = (record: A): Either.Either<Record<string, unknown>, ValidationError> => {
       const encoded = encodeRecord(record)
-      return Either.isLeft(encoded)
-        ? Either.left(
-          new ValidationError({ field: table, detail: ParseIssue.describe(encoded.left) })
-        )
-        : Either.right(encoded.right as Record<string, unknown>)
+      if (Either.isLeft(encoded)) {
+        return Either.left(new ValidationError({ field: table, detail: ParseIssue.describe(encoded.left) }))
+      }
+      const fields = encoded.right as Record<string, unknown>
+      for (const field in fields) {
+        const unfit = unstorable(fields[field])
+        if (unfit !== undefined) return Either.left(new ValidationError({ field, detail: unfit }))
+      }
+      return Either.right(fields)
     }
     /** Every column once, NULL where the record has none: `sql.insert` takes its columns from the first row. */
     const complete = (fields: Record<string, unknown>): Record<string, unknown> => {
@@ -731,8 +751,10 @@ export const makeRepository = <A, I>(
       upsert: (record, options) =>
         Effect.gen(function*() {
           const on = (options?.on ?? [idColumn]).map(String)
-          const outside = on.find((c) => !unique.some((key) => key.length === on.length && key.includes(c)))
-          if (outside !== undefined) {
+          // Exactly the columns of one declared key: `[]`, or a column twice, matched any row.
+          const declared = new Set(on).size === on.length &&
+            unique.some((key) => key.length === on.length && on.every((c) => key.includes(c)))
+          if (!declared) {
             return yield* Effect.fail(
               new ValidationError({ field: "on", detail: `not a declared unique key of ${table}: ${on.join(", ")}` })
             )

@@ -98,13 +98,19 @@ export interface KeyPattern<T extends string> {
 
 const placeholder = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
-/** Characters no key part may hold: glob syntax, braces, escapes, whitespace, control characters. */
-const forbidden = /[{}*?[\]\\\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+/**
+ * Characters no key part may hold: glob syntax, braces, escapes, whitespace, control characters,
+ * and lone surrogates (not Unicode text: ioredis writes each as U+FFFD, so two different values
+ * would name one key).
+ */
+const forbidden = /[{}*?[\]\\\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u
 
 const describe = (char: string): string => {
   const code = char.codePointAt(0) ?? 0
-  return /[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(char)
-    ? `a whitespace, control or format character (U+${code.toString(16).toUpperCase().padStart(4, "0")})`
+  return /[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.test(char)
+    ? `a whitespace, control, format or lone surrogate character (U+${
+      code.toString(16).toUpperCase().padStart(4, "0")
+    })`
     : `"${char}"`
 }
 

@@ -55,7 +55,13 @@ export const Like = Schema.Struct({
   op: Schema.Literal("like", "ilike"),
   value: Schema.String,
   pattern: Schema.optional(Schema.Boolean)
-})
+}).pipe(
+  // The escape character `!` escapes the character after it; a pattern ending in a lone one
+  // escapes nothing (PostgreSQL refuses it, MySQL/MariaDB and the memory layer matched a `!`).
+  Schema.filter((like) => like.pattern !== true || (/!*$/.exec(like.value)?.[0].length ?? 0) % 2 === 0, {
+    message: () => "a like pattern must not end with the escape character ! (write !! for a literal !)"
+  })
+)
 
 /**
  * `in` / `notIn` a list of values.

@@ -40,7 +40,9 @@ const injections: ReadonlyArray<readonly [string, string]> = [
   ["separator", "a:b"],
   ["question mark", "a?"],
   ["character class", "[ab]"],
-  ["space", "a b"]
+  ["space", "a b"],
+  // ioredis writes a lone surrogate as U+FFFD: "p\uD800" and "p\uFFFD" would name one key.
+  ["lone surrogate", "p\uD800"]
 ]
 
 const realWait = (millis: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))

@@ -335,6 +335,12 @@ export const suite = (
           expect(yield* match({ field: "name", op: "ilike", value: "bob" })).toEqual(["p00002", "p00003"])
           expect(yield* match({ field: "name", op: "like", value: "b_b" })).toEqual([])
           expect(yield* match({ field: "name", op: "like", value: "b_b", pattern: true })).toEqual(["p00002"])
+          // A pattern ending in a lone escape character escapes nothing: refused on every backend.
+          const dangling = yield* failureOf(
+            people.list({ filters: [{ field: "name", op: "like", value: "b!", pattern: true }] })
+          )
+          expect(dangling?._tag).toBe("ValidationError")
+          expect(yield* match({ field: "name", op: "like", value: "100!%%", pattern: true })).toEqual(["p00004"])
           expect(yield* match({ field: "name", op: "like", value: "0% real_" })).toEqual(["p00004"])
           expect(yield* match({ field: "name", op: "like", value: "%" })).toEqual(["p00004"])
           expect(yield* match({ field: "name", op: "ilike", value: "ANN" })).toEqual(["p00001"])
@@ -605,6 +611,12 @@ export const suite = (
           expect([byEmail.id, byEmail.name]).toEqual(["p00003", "by email"])
           const clash = yield* failureOf(people.upsert(person(50, { email: "e3@example.com" })))
           expect(clash?._tag === "DataAccessError" && clash.reason).toBe("UniqueViolation")
+          // `on` names exactly the columns of a declared key: `[]` (which matched any row, another
+          // tenant's included), a column twice, or a column outside one key is refused.
+          for (const on of [[], ["email", "email"], ["id", "email"], ["name"]]) {
+            const refused = yield* failureOf(people.upsert(person(60, { email: "e60@example.com" }), { on }))
+            expect(refused?._tag === "ValidationError" && refused.field, JSON.stringify(on)).toBe("on")
+          }
           expect(yield* people.count()).toBe(2)
         })
       ))
@@ -732,6 +744,34 @@ export const suite = (
             expect(refused?._tag, value).toBe("ValidationError")
           }
           expect(yield* match({ field: "at", op: "eq", value: "2024-01-01 04:00:00" })).toEqual([2])
+        })
+      ))
+
+    it.effect("an invalid Date or text with a lone surrogate is refused on every write and in filters", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const good = { id: 1, label: "x", flag: true, amount: 1, at: new Date("2024-01-01T00:00:00Z"), note: null }
+          yield* repository.create(good)
+          const bad: ReadonlyArray<Partial<Value>> = [{ at: new Date("x") }, { label: "a\uD800b" }, { note: "\uDFFF" }]
+          for (const change of bad) {
+            const refused = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+              Effect.map(failureOf(effect), (error) => error?._tag)
+            const what = JSON.stringify(change)
+            expect(yield* refused(repository.create({ ...good, ...change, id: 2 })), what).toBe("ValidationError")
+            expect(yield* refused(repository.createMany([{ ...good, ...change, id: 3 }])), what).toBe("ValidationError")
+            expect(yield* refused(repository.loadMany([{ ...good, ...change, id: 4 }])), what).toBe("ValidationError")
+            expect(yield* refused(repository.update(1, change)), what).toBe("ValidationError")
+            expect(yield* refused(repository.upsert({ ...good, ...change })), what).toBe("ValidationError")
+          }
+          const filters: ReadonlyArray<Filter> = [
+            { field: "at", op: "eq", value: new Date("x") },
+            { field: "label", op: "eq", value: "a\uD800b" }
+          ]
+          for (const filter of filters) {
+            const refused = yield* failureOf(repository.list({ filters: [filter] }))
+            expect(refused?._tag, JSON.stringify(filter)).toBe("ValidationError")
+          }
+          expect(yield* repository.list()).toEqual([good])
         })
       ))
 
