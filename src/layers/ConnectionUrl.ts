@@ -55,7 +55,8 @@ export const parse = (url: Redacted.Redacted | undefined): Either.Either<Connect
     if (password !== undefined) registerSecret(password)
     return Either.right({
       protocol: parsed.protocol.replace(/:$/, ""),
-      host: decoded(parsed.hostname),
+      // An IPv6 address keeps its brackets in `hostname` ("[::1]"), which no resolver takes.
+      host: decoded(parsed.hostname.replace(/^\[(.*)\]$/, "$1")),
       port: parsed.port ? Number(parsed.port) : undefined,
       username: decoded(parsed.username),
       password: password !== undefined ? Redacted.make(password) : undefined,

@@ -65,10 +65,19 @@ const parse = (options: RedisOptions) =>
   Either.match(ConnectionUrl.parse(options.url), {
     onLeft: (detail) => Effect.fail(invalidUrl(detail)),
     onRight: (url) => {
-      const urlDb = url.path !== undefined ? Number(url.path) : undefined
-      if (urlDb !== undefined && !(Number.isInteger(urlDb) && urlDb >= 0)) {
+      if (url.protocol !== undefined && url.protocol !== "redis" && url.protocol !== "rediss") {
+        return Effect.fail(invalidUrl("a Redis URL starts with redis:// or rediss://"))
+      }
+      if ([...url.params.keys()].length > 0) {
+        return Effect.fail(invalidUrl("a Redis URL takes no query parameters (its db index is its path)"))
+      }
+      if (url.path !== undefined && !/^\d+$/.test(url.path)) {
         return Effect.fail(invalidUrl("the path of a Redis URL is a db index (0, 1, ...)"))
       }
+      if (options.host !== undefined && options.host.trim() === "") {
+        return Effect.fail(invalidUrl("the host is empty"))
+      }
+      const urlDb = url.path !== undefined ? Number(url.path) : undefined
       return Effect.succeed({
         host: options.host ?? url.host ?? "127.0.0.1",
         port: options.port ?? url.port ?? 6379,

@@ -2,6 +2,7 @@ import { assert, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as Redis from "../../src/layers/Redis.js"
 import { RedisClient } from "../../src/services/RedisClient.js"
@@ -26,6 +27,29 @@ await describeLive("redis", "scoped Redis layer", () => {
         Effect.provide(Redis.layer({ ...redisOptions, db: 3 }))
       )
       assert.include(String(info), "db=3")
+    }))
+
+  it.live("a URL that names no Redis server is InvalidUrl; an IPv6 address in brackets connects", () =>
+    Effect.gen(function*() {
+      const refused = [
+        "http://127.0.0.1:6379/0",
+        "redis://127.0.0.1:6379/%20",
+        "redis://127.0.0.1:6379/1x",
+        "redis://127.0.0.1:6379?db=3"
+      ]
+      for (const url of refused) {
+        const error = yield* Effect.flip(
+          Effect.scoped(Layer.build(Redis.layer({ url: Redacted.make(url), requireConnection: false })))
+        )
+        assert.strictEqual(error.reason, "InvalidUrl", url)
+      }
+      const empty = yield* Effect.flip(Effect.scoped(Layer.build(Redis.layer({ host: "" }))))
+      assert.strictEqual(empty.reason, "InvalidUrl")
+      // `new URL` keeps the brackets in the host name, which no resolver takes.
+      const pong = yield* Effect.flatMap(RedisClient, (redis) => redis.use("test.ping", (r) => r.ping())).pipe(
+        Effect.provide(Redis.layer({ url: Redacted.make(`redis://[::1]:${redisOptions.port ?? 6379}/0`) }))
+      )
+      assert.strictEqual(pong, "PONG")
     }))
 
   it.live("quits its connection when the scope closes", () =>
