@@ -547,10 +547,10 @@ const verdictFor = (backend: Backend, facts: DriverFacts): Verdict | undefined =
       return facts.errno !== undefined ? mysqlVerdict(backend, facts.errno) : undefined
     case "mssql":
       return facts.number !== undefined ? mssqlVerdict(facts.number, facts.message) : undefined
+    // The in-memory Redis stand-in (ioredis-mock) answers with Redis's own replies.
     case "redis":
-      return redisReplies.find(([pattern]) => pattern.test(facts.message))?.[1]
     case "memory":
-      return undefined
+      return redisReplies.find(([pattern]) => pattern.test(facts.message))?.[1]
   }
 }
 

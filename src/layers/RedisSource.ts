@@ -129,6 +129,12 @@ const redisStore = Effect.map(RedisClient, (client): SourceStore => ({
     }),
   link: (link) =>
     client.use("Redis.multi(putRegion)", async (redis) => {
+      // Redis applies the rest of a MULTI when one command meets a key of the wrong type, so the
+      // types are checked first: a wrong one fails the call before anything is written.
+      const [assetType, versionsType] = unwrap(await redis.pipeline().type(link.assetKey).type(link.versionsKey).exec())
+      if ((assetType !== "none" && assetType !== "set") || (versionsType !== "none" && versionsType !== "zset")) {
+        throw new Error("WRONGTYPE Operation against a key holding the wrong kind of value")
+      }
       const multi = redis.multi()
         .sadd(link.assetKey, link.regionId)
         .zadd(link.versionsKey, link.version, String(link.version))

@@ -173,6 +173,25 @@ export const suite = (
         }))
     }
 
+    it.effect("putRegion onto an asset key of the wrong type is WrongType and writes nothing", () =>
+      Effect.gen(function*() {
+        const source = yield* RedisSource
+        const asset = uniqueName("truck")
+        const region = version(uniqueName("pit"), 1)
+        const assetKey = KeyPattern.assetRegions({ asset_id: asset })
+        yield* source.setByPattern(assetKey, "string", Schema.String, "not a set")
+        const error = yield* Effect.flip(source.putRegion(asset, region))
+        expect(error._tag === "DataAccessError" && error.reason).toBe("WrongType")
+        // Redis applied the rest of the MULTI: the version hash was written all the same.
+        const versionKey = KeyPattern.regionVersion({ region_id: region.regionId, version: region.version })
+        expect(
+          yield* source.getByPattern(versionKey, "hash", Schema.Record({ key: Schema.String, value: Schema.String }))
+        )
+          .toEqual(Option.none())
+        yield* source.deleteByPattern(assetKey)
+        yield* removeRegions([asset], [region])
+      }))
+
     it.effect("assetRegions keeps the latest version of each region unless all are asked for", () => {
       const asset = uniqueName("truck")
       const north = uniqueName("north")
