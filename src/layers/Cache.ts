@@ -82,9 +82,16 @@ const redisStore = Effect.map(RedisClient, (client): KeyStore => {
       Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
     unlink: (keys) =>
       keys.length === 0 ? Effect.succeed(0) : client.use("Redis.unlink", (redis) => redis.unlink(...keys)),
-    // Keys are checked to hold no glob characters, so the prefix is matched literally.
+    // Keys are checked to hold no glob characters, so the prefix is matched literally. The
+    // in-memory stand-in turns MATCH into a regular expression without escaping it (a `(` in a key
+    // failed the call): there the step's keys are filtered here instead.
     scan: (cursor, prefix, count) =>
-      client.use("Redis.scan", (redis) => redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", count))
+      client.backend === "redis"
+        ? client.use("Redis.scan", (redis) => redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", count))
+        : client.use("Redis.scan", async (redis) => {
+          const [next, keys] = await redis.scan(cursor, "COUNT", count)
+          return [next, keys.filter((key) => key.startsWith(prefix))] as [string, Array<string>]
+        })
   }
 })
 

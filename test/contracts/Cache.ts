@@ -244,6 +244,20 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
         })
       ))
 
+    it.effect("invalidatePrefix takes a prefix holding regular-expression characters literally", () =>
+      withRun((run) =>
+        Effect.gen(function*() {
+          const cache = yield* Cache
+          const legacy = KeyPattern.make("contract:{run}:api:{endpoint}:{n}")
+          const prefix = KeyPattern.make("contract:{run}:api:{endpoint}:")
+          yield* cache.set(legacy({ run, endpoint: "/v1/users(legacy)+", n: 1 }), Schema.Number, 1)
+          yield* cache.set(legacy({ run, endpoint: "/v1/usersXlegacy)+", n: 2 }), Schema.Number, 2)
+          expect(yield* cache.invalidatePrefix(prefix({ run, endpoint: "/v1/users(legacy)+" }))).toBe(1)
+          expect(yield* cache.get(legacy({ run, endpoint: "/v1/usersXlegacy)+", n: 2 }), Schema.Number))
+            .toEqual(Option.some(2))
+        })
+      ))
+
     it.effect("invalidate deletes one key and says whether it existed", () =>
       withRun((run) =>
         Effect.gen(function*() {
