@@ -256,9 +256,14 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = knownSecret
   let out = text
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.split(secret).join("***")
+    // A short one is cut out where it stands alone: everywhere, "pw" would mangle every message.
+    else out = out.replace(standingAlone(secret), "***")
   }
   return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***")
 }
+
+const standingAlone = (secret: string) =>
+  new RegExp(`(?<![\\p{L}\\p{N}])${secret.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(?![\\p{L}\\p{N}])`, "gu")
 
 const registeredSecrets = new Set<string>()
 

@@ -21,4 +21,11 @@ describe("scrub", () => {
     expect(out).not.toContain("ssw0rd")
     expect(out).toBe("postgres://admin:***@db/x")
   })
+
+  it("cuts a secret under four characters out where it stands alone, leaving words that hold it", () => {
+    expect(scrub("login with pw failed (pw), pwd and xpw kept", ["pw"])).toBe(
+      "login with *** failed (***), pwd and xpw kept"
+    )
+    expect(scrub("secret a+ given, a+b kept", ["a+"])).toBe("secret *** given, a+b kept")
+  })
 })
