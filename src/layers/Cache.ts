@@ -12,6 +12,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
@@ -267,14 +268,13 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
           return [mine, true]
         })
         if (leader) {
-          yield* body(flight).pipe(
-            Effect.onExit((exit) => Deferred.done(done, exit)),
-            Effect.ensuring(Effect.sync(() => {
-              if (flights.get(full) === flight) flights.delete(full)
-            })),
-            Effect.exit,
-            Effect.forkIn(scope)
-          )
+          const fiber = yield* Effect.forkIn(Effect.exit(body(flight)), scope)
+          // An observer, not a finalizer of the body: a fiber forked into a closed scope (the layer
+          // released) is interrupted before it starts, and its callers would wait forever.
+          fiber.addObserver((exit) => {
+            if (flights.get(full) === flight) flights.delete(full)
+            Deferred.unsafeDone(done, Exit.isSuccess(exit) ? exit.value : exit)
+          })
         }
         // Every flight of `full` runs a `body` of this same call site's type (callers of one key
         // agree on its schema and loader), so the shared result has the type `A`, `E`.

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as CacheLayer from "../../src/layers/Cache.js"
 import * as KeyPattern from "../../src/schemas/KeyPattern.js"
 import { Cache } from "../../src/services/Cache.js"
@@ -40,4 +44,20 @@ describe("Cache spans and logs", () => {
       expect(recording.logs.join("\n")).not.toContain("SECRET")
     }).pipe(Effect.provide(CacheLayer.CacheTest), Effect.provide(recording.layer))
   })
+})
+
+describe("Cache after its layer is released", () => {
+  it.live("getOrSet ends (interrupted) instead of waiting forever for a load that cannot start", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const cache = Context.get(yield* Layer.buildWithScope(CacheLayer.layerTest(), scope), Cache)
+      yield* Scope.close(scope, Exit.void)
+      for (let call = 0; call < 2; call++) {
+        const exit = yield* cache.getOrSet(KeyPattern.user({ user_id: "x" }), Schema.String, Effect.succeed("v")).pipe(
+          Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => "hung" as const }),
+          Effect.exit
+        )
+        expect(Exit.isInterrupted(exit)).toBe(true)
+      }
+    }))
 })
