@@ -10,6 +10,7 @@
  */
 import type * as Statement from "@effect/sql/Statement"
 import * as Either from "effect/Either"
+import { ValidationError } from "../errors.js"
 import type { CursorValue } from "../schemas/Cursor.js"
 import type { Filter, Scalar, Sort } from "../schemas/Query.js"
 
@@ -253,6 +254,20 @@ export const parseInstant = (text: string): number => {
   const [sign, offsetHours, offsetMinutes] = [offset[0], Number(offset.slice(1, 3)), Number(offset.slice(-2))]
   if (offsetHours > 23 || offsetMinutes > 59) return Number.NaN
   return date.getTime() - (sign === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+}
+
+/**
+ * The date a filter's string value on a date column names (`parseInstant`), or a
+ * `ValidationError` naming the field when it names none.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const instantOf = (field: string, text: string): Either.Either<Date, ValidationError> => {
+  const millis = parseInstant(text)
+  return Number.isNaN(millis)
+    ? Either.left(new ValidationError({ field: "filters", detail: `${field}: not an ISO 8601 date` }))
+    : Either.right(new Date(millis))
 }
 
 /**

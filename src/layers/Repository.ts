@@ -39,7 +39,7 @@ import { CurrentActor, CurrentTenant, Repositories } from "../services/Repositor
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, mapScalars, parseInstant, wherePredicate } from "./Query.js"
+import { comparator, instantOf, mapScalars, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -569,10 +569,7 @@ export const makeRepository = <A, I>(
     const typed = (filter: Filter): Either.Either<Filter, ValidationError> =>
       mapScalars(filter, (value) => {
         if (!dateFields.has(filter.field) || typeof value !== "string") return fits(filter.field, value, "filters")
-        const millis = parseInstant(value)
-        return Number.isNaN(millis)
-          ? Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: not an ISO 8601 date` }))
-          : Either.right(new Date(millis))
+        return instantOf(filter.field, value)
       })
 
     /**

@@ -7,17 +7,19 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { Backend } from "../errors.js"
 import { DataAccessError } from "../errors.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
+import type { Filter } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
 import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { Row, TableQueryError, TableQueryService } from "../services/TableQuery.js"
 import { TableQuery } from "../services/TableQuery.js"
-import { comparator, wherePredicate } from "./Query.js"
+import { comparator, instantOf, mapScalars, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 
@@ -50,6 +52,10 @@ export const plan =
       yield* policy.sort(spec.table, spec.sort)
       return { table: spec.table, columns, spec }
     })
+
+/** Whether a filter compares a column with text (which MySQL/MariaDB may read as a date). */
+const hasText = (filter: Filter): boolean =>
+  Either.isLeft(mapScalars(filter, (value) => typeof value === "string" ? Either.left(true) : Either.right(value)))
 
 const decodeRows =
   <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) =>
@@ -100,14 +106,43 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
       const exec =
         (operation: string, table: string | undefined, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
           run({ operation, table, idempotent })(effect).pipe(Effect.provideService(SqlBackend, backend))
+      // MySQL/MariaDB compare a date column with a string by reading the string in the session's
+      // zone, dropping any offset (`...T08:00:00+05:00` as 08:00): there the strings of filters on
+      // date columns become dates first, as the repository's do. The others type them on the server.
+      const dateColumns = new Map<string, ReadonlySet<string>>()
+      const datesOf = (table: string) => {
+        const known = dateColumns.get(table)
+        if (known !== undefined) return Effect.succeed(known)
+        return sql<{ readonly name: string }>`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
+          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}
+          AND DATA_TYPE IN ('date', 'datetime', 'timestamp')`.pipe(
+          exec("TableQuery.columns", table, true),
+          Effect.map((rows) => new Set(rows.map((row) => String(row.name)))),
+          Effect.tap((names) => Effect.sync(() => dateColumns.set(table, names)))
+        )
+      }
+      const typed = (table: string, filters: ReadonlyArray<Filter>) =>
+        backend.dialect.name !== "mysql" || !filters.some(hasText)
+          ? Effect.succeed(filters)
+          : Effect.flatMap(datesOf(table), (dates) =>
+            Effect.forEach(filters, (filter) =>
+              dates.has(filter.field)
+                ? mapScalars(
+                  filter,
+                  (value) => typeof value === "string" ? instantOf(filter.field, value) : Either.right(value)
+                )
+                : Effect.succeed(filter)))
       return make(
         backend.backend,
         policy,
         ({ columns, spec, table }) =>
-          Statements.select(sql, table, columns, { filters: spec.filters }, spec.sort, { limit: spec.limit }).pipe(
-            exec("TableQuery.query", table, true),
-            Effect.withSpan("TableQuery.select", { attributes: { table } })
-          ),
+          Effect.flatMap(
+            typed(table, spec.filters),
+            (filters) =>
+              Statements.select(sql, table, columns, { filters }, spec.sort, { limit: spec.limit }).pipe(
+                exec("TableQuery.query", table, true)
+              )
+          ).pipe(Effect.withSpan("TableQuery.select", { attributes: { table } })),
         (schema, statement, options) => {
           const operation = options?.operation ?? "TableQuery.custom"
           return statement(sql).pipe(

@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import type { SqlBackend } from "../../src/layers/Sql.js"
 import { TableQueryLive, TableQueryTest } from "../../src/layers/TableQuery.js"
+import type { Filter } from "../../src/schemas/Query.js"
 import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
 import type { Row } from "../../src/services/TableQuery.js"
 import { TableQuery } from "../../src/services/TableQuery.js"
@@ -36,12 +37,18 @@ export const sqlFixture: Layer.Layer<TableQueryFixture, never, SqlClient.SqlClie
       mssql: () => "NVARCHAR(64) COLLATE Latin1_General_100_BIN2",
       orElse: () => "VARCHAR(64)"
     }))
+    const time = sql.literal(sql.onDialectOrElse({
+      pg: () => "TIMESTAMPTZ",
+      mysql: () => "DATETIME(3)",
+      mssql: () => "DATETIME2(3)",
+      orElse: () => "TIMESTAMP"
+    }))
     return {
       seed: (table, rows) =>
         Effect.gen(function*() {
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, asset_guid ${text} NOT NULL, cycle_status ${text} NOT NULL,
-            created INTEGER NULL, secret ${text} NULL)`
+            created INTEGER NULL, secret ${text} NULL, at ${time} NULL)`
           yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
         }),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
@@ -61,12 +68,14 @@ export const memoryFixture: Layer.Layer<TableQueryFixture> = Layer.sync(TableQue
   }
 })
 
+const hour = (h: number) => new Date(Date.UTC(2024, 0, 1, h))
+
 const rows: ReadonlyArray<Row> = [
-  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1" },
-  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2" },
-  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3" },
-  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4" },
-  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5" }
+  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1", at: hour(0) },
+  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2", at: hour(4) },
+  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3", at: hour(6) },
+  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4", at: null },
+  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5", at: null }
 ]
 
 const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -80,7 +89,7 @@ const withTable = <X, E>(body: (table: string) => Effect.Effect<X, E, TableQuery
     const policy = AccessPolicyLayer.layer({
       [table]: {
         readable: ["id", "asset_guid", "cycle_status", "created"],
-        filterable: ["asset_guid", "cycle_status", "created"],
+        filterable: ["asset_guid", "cycle_status", "created", "at"],
         sortable: ["id", "created"]
       }
     })
@@ -116,6 +125,19 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             filters: [{ field: "asset_guid", op: "eq", value: "' OR 1=1 --" }]
           })
           expect(hostile.map((row) => row["id"])).toEqual([4])
+        })
+      ))
+
+    it.effect("a date column is filtered by date strings as instants, their offsets kept", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const ids = (filters: ReadonlyArray<Filter>) =>
+            Effect.map(tableQuery.query({ table, columns: ["id"], filters, sort: [{ field: "id" }] }), (found) =>
+              found.map((row) => row["id"]))
+          // 08:00 at +05:00 is 03:00 UTC; MariaDB read it as 08:00.
+          expect(yield* ids([{ field: "at", op: "gte", value: "2024-01-01T08:00:00+05:00" }])).toEqual([2, 3])
+          expect(yield* ids([{ field: "at", op: "lt", value: "2024-01-01T04:00:00Z" }])).toEqual([1])
         })
       ))
 
