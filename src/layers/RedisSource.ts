@@ -92,6 +92,9 @@ const present = (kind: StructureKind, value: unknown): Option.Option<unknown> =>
 }
 
 /** Throws a pipeline's first per-command error, so that `RedisClient.use` classifies it. */
+/** Redis's reply to a command on a key of another type. */
+const wrongTypeReply = "WRONGTYPE Operation against a key holding the wrong kind of value"
+
 const unwrap = (results: Array<[Error | null, unknown]> | null): ReadonlyArray<unknown> =>
   (results ?? []).map(([error, value]) => {
     if (error) throw error
@@ -102,6 +105,12 @@ const redisStore = Effect.map(RedisClient, (client): SourceStore => ({
   backend: client.backend,
   read: (kind, keys) =>
     keys.length === 0 ? Effect.succeed([]) : client.use(`Redis.pipeline(${kind})`, async (redis) => {
+      // The in-memory stand-in reads a string as a set or hash of its characters instead of
+      // answering WRONGTYPE as Redis does: there the types are checked first.
+      if (client.backend === "memory") {
+        const types = unwrap(await keys.reduce((check, key) => check.type(key), redis.pipeline()).exec())
+        if (types.some((type) => type !== "none" && type !== kind)) throw new Error(wrongTypeReply)
+      }
       const pipeline = redis.pipeline()
       for (const key of keys) {
         if (kind === "string") pipeline.get(key)
@@ -133,7 +142,7 @@ const redisStore = Effect.map(RedisClient, (client): SourceStore => ({
       // types are checked first: a wrong one fails the call before anything is written.
       const [assetType, versionsType] = unwrap(await redis.pipeline().type(link.assetKey).type(link.versionsKey).exec())
       if ((assetType !== "none" && assetType !== "set") || (versionsType !== "none" && versionsType !== "zset")) {
-        throw new Error("WRONGTYPE Operation against a key holding the wrong kind of value")
+        throw new Error(wrongTypeReply)
       }
       const multi = redis.multi()
         .sadd(link.assetKey, link.regionId)
@@ -161,7 +170,7 @@ const memoryStore = Effect.sync((): SourceStore => {
       backend: "memory",
       operation,
       reason: "WrongType",
-      detail: "WRONGTYPE Operation against a key holding the wrong kind of value"
+      detail: wrongTypeReply
     })
   const typed = <T extends MemoryValue["_tag"]>(operation: string, key: string, tag: T, now: number) => {
     const value = alive(key, now)

@@ -16,8 +16,6 @@ import { uniqueName } from "../support/services.js"
 export interface RedisSourceSuiteOptions {
   /** `test`: TTLs expire by moving `TestClock`; `real`: by waiting. */
   readonly clock: "test" | "real"
-  /** Whether reading a key as the wrong structure fails with WrongType (ioredis-mock answers empty). */
-  readonly wrongType?: boolean
 }
 
 const value = KeyPattern.make("source:{run}:{name}")
@@ -161,17 +159,23 @@ export const suite = (
         yield* source.deleteByPattern(key)
       }))
 
-    if (options.wrongType !== false) {
-      it.effect("reading a key as the wrong structure is a DataAccessError with reason WrongType", () =>
-        Effect.gen(function*() {
-          const source = yield* RedisSource
-          const key = value({ run: uniqueName("s"), name: "h" })
-          yield* source.setByPattern(key, "hash", Telemetry, { speed: 1, payload: 2, state: "idle" })
-          const error = yield* Effect.flip(source.getByPattern(key, "string", Schema.String))
-          expect(error._tag === "DataAccessError" && error.reason).toBe("WrongType")
-          yield* source.deleteByPattern(key)
-        }))
-    }
+    it.effect("reading a key as the wrong structure is a DataAccessError with reason WrongType", () =>
+      Effect.gen(function*() {
+        const source = yield* RedisSource
+        const key = value({ run: uniqueName("s"), name: "h" })
+        yield* source.setByPattern(key, "hash", Telemetry, { speed: 1, payload: 2, state: "idle" })
+        const error = yield* Effect.flip(source.getByPattern(key, "string", Schema.String))
+        expect(error._tag === "DataAccessError" && error.reason).toBe("WrongType")
+        // The in-memory stand-in read a string as the set or hash of its characters.
+        const text = value({ run: uniqueName("s"), name: "t" })
+        yield* source.setByPattern(text, "string", Schema.String, "hello")
+        const asSet = yield* Effect.flip(source.getByPattern(text, "set", Schema.Array(Schema.String)))
+        expect(asSet._tag === "DataAccessError" && asSet.reason).toBe("WrongType")
+        const asHash = yield* Effect.flip(source.getByPattern(text, "hash", Telemetry))
+        expect(asHash._tag === "DataAccessError" && asHash.reason).toBe("WrongType")
+        yield* source.deleteByPattern(key)
+        yield* source.deleteByPattern(text)
+      }))
 
     it.effect("putRegion onto an asset key of the wrong type is WrongType and writes nothing", () =>
       Effect.gen(function*() {

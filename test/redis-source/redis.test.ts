@@ -92,7 +92,7 @@ await describeLive("redis", "RedisSource on live Redis", () => {
 suite(
   "RedisSource contract: in-memory Redis client (ioredis-mock)",
   RedisSourceLayer.layer({ namespace: "mock" }).pipe(Layer.provide(Redis.layerMemory)),
-  { clock: "real", wrongType: false }
+  { clock: "real" }
 )
 
 afterAll(async () => {
