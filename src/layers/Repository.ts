@@ -328,7 +328,10 @@ export const makeRepository = <A, I>(
       if (unfit !== undefined) return Either.left(new ValidationError({ field: what, detail: `${field}: ${unfit}` }))
       const kinds = fieldKinds.get(field)
       const kind = kindOfValue(value)
-      if (kinds === undefined || kind === undefined || kinds.has(kind)) return Either.right(value)
+      // A date against text stays allowed: `Schema.Date` fields are text on the encoded side.
+      if (kinds === undefined || kind === undefined || kinds.has(kind) || (kind === "date" && kinds.has("string"))) {
+        return Either.right(value)
+      }
       const holds = kinds.size === 0 ? "only NULL" : `${[...kinds].join(" or ")} values`
       return Either.left(
         new ValidationError({ field: what, detail: `${field}: a ${kind}, where the column holds ${holds}` })
