@@ -38,6 +38,7 @@ export type ConnectionFailure =
   | "CircuitOpen"
   | "CommitOutcomeUnknown"
   | "InvalidUrl"
+  | "InvalidOption"
   | "Unknown"
 
 /**

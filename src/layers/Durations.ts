@@ -10,7 +10,8 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { ValidationError } from "../errors.js"
+import type { Backend } from "../errors.js"
+import { ConnectionError, ValidationError } from "../errors.js"
 
 /**
  * The longest wait of a Node timer: 2^31 - 1 milliseconds, about 24.8 days.
@@ -68,6 +69,38 @@ export const ttlConfig = (name: string): Config.Config<Duration.Duration> =>
  */
 export const timeoutConfig = (name: string): Config.Config<Duration.Duration> =>
   Config.duration(name).pipe(Config.validate({
-    message: "must be a duration of more than 0 and at most 24 days",
-    validation: (timeout) => Duration.toMillis(timeout) > 0 && Duration.toMillis(timeout) <= maxTimerMillis
+    message: timeoutDetail,
+    validation: (timeout) => isTimeout(Duration.toMillis(timeout))
   }))
+
+const timeoutDetail = "must be a duration of more than 0 and at most 24 days"
+
+const isTimeout = (millis: number) => millis > 0 && millis <= maxTimerMillis
+
+/**
+ * Checks the timeouts a layer was given in code (`connectTimeout: "15 seconds"`): each must be a
+ * duration of more than nothing and at most `maxTimerMillis`, or the layer fails with
+ * `ConnectionError` `InvalidOption` naming the option, before it connects.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const checkTimeouts = (
+  backend: Backend,
+  timeouts: Readonly<Record<string, Duration.DurationInput | undefined>>
+): Either.Either<void, ConnectionError> => {
+  for (const [name, input] of Object.entries(timeouts)) {
+    if (input === undefined) continue
+    const decoded = Duration.decodeUnknown(input)
+    if (Option.isSome(decoded) && isTimeout(Duration.toMillis(decoded.value))) continue
+    return Either.left(
+      new ConnectionError({
+        backend,
+        operation: "connect",
+        reason: "InvalidOption",
+        detail: `${name} ${timeoutDetail}`
+      })
+    )
+  }
+  return Either.right(undefined)
+}

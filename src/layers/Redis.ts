@@ -149,6 +149,11 @@ const makeService = (
 export const make = (options: RedisOptions): Effect.Effect<RedisClientService, ConnectionError, Scope.Scope> =>
   Effect.gen(function*() {
     const parsed = yield* parse(options)
+    yield* Durations.checkTimeouts("redis", {
+      connectTimeout: options.connectTimeout,
+      commandTimeout: options.commandTimeout,
+      breakerResetTimeout: options.breakerResetTimeout
+    })
     const target = `${parsed.host}:${parsed.port}/${parsed.db}`
     const connectTimeout = Duration.decode(options.connectTimeout ?? "10 seconds")
     const redis = yield* Effect.acquireRelease(

@@ -279,7 +279,16 @@ const resolve = (
   Either.match(ConnectionUrl.parse(options.url), {
     onLeft: (detail) =>
       Effect.fail(new ConnectionError({ backend, operation: "connect", reason: "InvalidUrl", detail })),
-    onRight: (url) => Effect.succeed(merge(options, defaults, url))
+    onRight: (url) =>
+      Effect.as(
+        Durations.checkTimeouts(backend, {
+          connectTimeout: options.connectTimeout,
+          idleTimeout: options.idleTimeout,
+          queryTimeout: options.queryTimeout,
+          breakerResetTimeout: options.breakerResetTimeout
+        }),
+        merge(options, defaults, url)
+      )
   })
 
 const merge = (

@@ -116,6 +116,14 @@ describe("the SQL Server layer without a server", () => {
       assert.strictEqual(String(value.url), "<redacted>")
     }))
 
+  it.effect("a timeout option in code that no timer can wait is ConnectionError InvalidOption, before connecting", () =>
+    Effect.gen(function*() {
+      const build = (options: Sql.SqlOptions) => Effect.flip(Effect.scoped(Layer.build(Sql.layerMssql(options))))
+      const bad = yield* build({ url: Redacted.make("mssql://sa:pw@127.0.0.1:1/orders"), queryTimeout: "1e3 seconds" })
+      assert.strictEqual(bad.reason, "InvalidOption")
+      assert.include(bad.detail ?? "", "queryTimeout")
+    }))
+
   it.effect("a timeout Node's timers cannot wait (over 24 days, or none) is a ConfigError naming its variable", () =>
     Effect.gen(function*() {
       const cases: ReadonlyArray<readonly [string, string]> = [["MSSQL_QUERY_TIMEOUT", "30 days"], [

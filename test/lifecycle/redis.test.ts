@@ -29,7 +29,7 @@ await describeLive("redis", "scoped Redis layer", () => {
       assert.include(String(info), "db=3")
     }))
 
-  it.live("a URL that names no Redis server is InvalidUrl; an IPv6 address in brackets connects", () =>
+  it.live("a URL that names no Redis server is InvalidUrl, a timeout no timer can wait InvalidOption; an IPv6 address in brackets connects", () =>
     Effect.gen(function*() {
       const refused = [
         "http://127.0.0.1:6379/0",
@@ -45,6 +45,12 @@ await describeLive("redis", "scoped Redis layer", () => {
       }
       const empty = yield* Effect.flip(Effect.scoped(Layer.build(Redis.layer({ host: "" }))))
       assert.strictEqual(empty.reason, "InvalidUrl")
+      // "1e3 seconds" type-checks as a duration; `Duration.decode` threw on it, a defect.
+      for (const commandTimeout of ["1e3 seconds", "30 days", 0] as const) {
+        const option = yield* Effect.flip(Effect.scoped(Layer.build(Redis.layer({ ...redisOptions, commandTimeout }))))
+        assert.strictEqual(option.reason, "InvalidOption", String(commandTimeout))
+        assert.include(option.detail, "commandTimeout")
+      }
       // `new URL` keeps the brackets in the host name, which no resolver takes.
       const pong = yield* Effect.flatMap(RedisClient, (redis) => redis.use("test.ping", (r) => r.ping())).pipe(
         Effect.provide(Redis.layer({ url: Redacted.make(`redis://[::1]:${redisOptions.port ?? 6379}/0`) }))
