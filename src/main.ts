@@ -75,9 +75,11 @@ const program = Effect.gen(function*() {
 
 const Backends = Layer.mergeAll(SqlLive, RedisLive)
 
+// The cache's and the source's settings are read before the schema is touched: a bad one fails the
+// program before any migration runs.
 const Migrated = Layer.effectDiscard(
   Effect.flatMap(
-    migrate,
+    Effect.zipRight(Effect.all([CacheLayer.cacheConfig, RedisSourceLayer.redisSourceConfig]), migrate),
     (applied) =>
       Effect.logInfo(
         applied.length > 0 ? `migrations applied: ${applied.map(([, name]) => name).join(", ")}` : "schema up to date"

@@ -17,4 +17,12 @@ describe("npm start with nothing configured", () => {
     assert.notStrictEqual(run.code, 0)
     assert.include(run.output, "SQL_RETRIES")
   }, 120_000)
+
+  it("refuses a bad cache setting before any migration runs", async () => {
+    const run = await runProgram({ CACHE_DEFAULT_TTL: "0 seconds" })
+    assert.notStrictEqual(run.code, 0)
+    assert.include(run.output, "CACHE_DEFAULT_TTL")
+    assert.notInclude(run.output, "migrations applied")
+    assert.notInclude(run.output, "schema up to date")
+  }, 120_000)
 })
