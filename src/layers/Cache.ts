@@ -181,12 +181,14 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
      * Loads of keys that are written or invalidated: later calls start a load of their own, and
      * these loads store nothing, so a value loaded before a change never outlives it in the cache.
      */
-    const supersede = (matches: (full: string) => boolean) =>
+    const supersede = (full: string, prefix = false) =>
       Effect.sync(() => {
-        for (const [full, flight] of flights) {
-          if (!matches(full)) continue
+        const matching = prefix ? [...flights.keys()].filter((key) => key.startsWith(full)) : [full]
+        for (const key of matching) {
+          const flight = flights.get(key)
+          if (flight === undefined) continue
           flight.superseded = true
-          flights.delete(full)
+          flights.delete(key)
         }
       })
     const health = yield* Ref.make<"up" | "down">("up")
@@ -294,7 +296,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         Effect.gen(function*() {
           const full = yield* render(key)
           const ttl = yield* ttlOf(options)
-          yield* supersede((other) => other === full)
+          yield* supersede(full)
           yield* write(full, schema, value, ttl)
         }).pipe(span("Cache.set", attributes(key))),
       getOrSet: (key, schema, load, options) =>
@@ -321,13 +323,13 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
       invalidate: (key) =>
         Effect.gen(function*() {
           const full = yield* render(key)
-          yield* supersede((other) => other === full)
+          yield* supersede(full)
           return (yield* observed(store.unlink([full]))) > 0
         }).pipe(span("Cache.invalidate", attributes(key))),
       invalidatePrefix: (prefix) =>
         Effect.gen(function*() {
           const full = yield* render(prefix)
-          yield* supersede((other) => other.startsWith(full))
+          yield* supersede(full, true)
           let cursor = "0"
           let deleted = 0
           let pending: Array<string> = []
