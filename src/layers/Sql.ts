@@ -20,6 +20,7 @@ import type * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -159,6 +160,25 @@ const isSqlOrParse = (u: unknown): u is SqlError | ParseResult.ParseError =>
   u instanceof SqlError || ParseResult.isParseError(u)
 
 /**
+ * On MariaDB, which has no way to cancel a statement from the client that the driver uses, each
+ * statement `run` runs also carries the query timeout to the server (`SET STATEMENT
+ * max_statement_time = ... FOR ...`, through @effect/sql's statement transformer, so only what
+ * `run` runs): the server stops it when the timer fails it, and its connection is free again.
+ * Elsewhere (MySQL has no such prefix for writes) the statement is left as it is.
+ */
+const onServer = <A, E, R>(backend: SqlBackendService, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  if (backend.backend !== "mariadb") return effect
+  const seconds = sqlSeconds(backend.queryTimeout)
+  return Statement.withTransformer(
+    effect,
+    (self, sql) => Effect.succeed(sql`SET STATEMENT max_statement_time = ${sql.literal(seconds)} FOR ${self}`)
+  )
+}
+
+/** A duration as seconds in SQL text, to the millisecond. */
+const sqlSeconds = (duration: Duration.Duration): string => (Duration.toMillis(duration) / 1000).toFixed(3)
+
+/**
  * Runs a statement (or a few) against the current `SqlBackend`: bounded by its statement
  * timeout, driver errors classified, protected by its breaker, retried when idempotent and
  * not inside a transaction (there the whole transaction is retried), inside a span named after
@@ -182,9 +202,10 @@ export const run = (options: RunOptions) =>
     const toTyped = classify(context)
     // An Effect timer, not the server's `statement_timeout`: it bounds what `run` runs and nothing
     // else on the pool (migrations, streams, a caller's own statements), and on timeout it
-    // interrupts the statement, which cancels it on the server and leaves the connection usable.
+    // interrupts the statement, which on PostgreSQL cancels it on the server and leaves the
+    // connection usable (on MariaDB the server stops it itself, `onServer`).
     // It costs about a quarter of a simple statement's time in the client (bench/RESULTS.md).
-    const bounded = Effect.timeoutFail(effect, {
+    const bounded = Effect.timeoutFail(onServer(backend, effect), {
       duration: backend.queryTimeout,
       onTimeout: () =>
         new DataAccessError({

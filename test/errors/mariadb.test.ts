@@ -113,6 +113,30 @@ await describeLive("mariadb", "error classification on MariaDB", () => {
       assert.strictEqual(error.reason, "QueryTimeout")
     }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))))
 
+  it.live(
+    "a statement past the query timeout is stopped by the server at once; nothing else on the pool is bounded",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const started = Date.now()
+        const error = yield* Effect.flip(run(sql`SELECT SLEEP(4) AS slept`))
+        assert.strictEqual(error.reason, "QueryTimeout")
+        assert.isBelow(Date.now() - started, 1_500)
+        // The server stopped it (it ran on for its 4 seconds, holding its connection, before).
+        const [row] = yield* run(
+          sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+          WHERE INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'`
+        )
+        assert.strictEqual(Number(row?.n), 0)
+        // A program's own statement on the client is not bounded by the query timeout.
+        const [own] = yield* sql<{ readonly slept: number }>`SELECT SLEEP(0.5) AS slept`
+        assert.strictEqual(Number(own?.slept), 0)
+      }).pipe(Effect.provide(Sql.layerMysql({ ...mysqlOptions, maxConnections: 2, queryTimeout: "200 millis" }))),
+    {
+      timeout: 20_000
+    }
+  )
+
   it.live("a closed port is a ConnectionError (Refused)", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerMysql({ host: "127.0.0.1", port: 1 }))))
