@@ -27,6 +27,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -169,9 +170,15 @@ const isSqlOrParse = (u: unknown): u is SqlError | ParseResult.ParseError =>
 const onServer = <A, E, R>(backend: SqlBackendService, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   if (backend.backend !== "mariadb") return effect
   const seconds = sqlSeconds(backend.queryTimeout)
-  return Statement.withTransformer(
-    effect,
-    (self, sql) => Effect.succeed(sql`SET STATEMENT max_statement_time = ${sql.literal(seconds)} FOR ${self}`)
+  // After a transformer the program set itself, which stays in force.
+  return Effect.flatMap(
+    FiberRef.get(Statement.currentTransformer),
+    (outer) =>
+      Statement.withTransformer(effect, (self, sql, refs, span) =>
+        Effect.map(
+          Option.isSome(outer) ? outer.value(self, sql, refs, span) : Effect.succeed(self),
+          (statement) => sql`SET STATEMENT max_statement_time = ${sql.literal(seconds)} FOR ${statement}`
+        ))
   )
 }
 

@@ -1,4 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -131,6 +132,12 @@ await describeLive("mariadb", "error classification on MariaDB", () => {
         // A program's own statement on the client is not bounded by the query timeout.
         const [own] = yield* sql<{ readonly slept: number }>`SELECT SLEEP(0.5) AS slept`
         assert.strictEqual(Number(own?.slept), 0)
+        // A statement transformer of the program's own stays in force inside `run`.
+        const [changed] = yield* Statement.withTransformer(
+          run(sql<{ readonly n: number }>`SELECT 1 AS n`),
+          (_self, sql) => Effect.succeed(sql`SELECT 2 AS n`)
+        )
+        assert.strictEqual(Number(changed?.n), 2)
       }).pipe(Effect.provide(Sql.layerMysql({ ...mysqlOptions, maxConnections: 2, queryTimeout: "200 millis" }))),
     {
       timeout: 20_000
