@@ -34,6 +34,16 @@ const ttlDetail = "must be a duration of at least 1 millisecond and at most 285,
 
 const isTtl = (millis: number) => millis >= 1 && Math.ceil(millis) <= maxTtlMillis
 
+const timeoutDetail = "must be a duration of more than 0 and at most 24 days"
+
+const isTimeout = (millis: number) => millis > 0 && millis <= maxTimerMillis
+
+/** The milliseconds of a duration given in code, `NaN` for input that is no duration. */
+const millisOf = (input: Duration.DurationInput): number => {
+  const decoded = Duration.decodeUnknown(input)
+  return Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+}
+
 /**
  * A TTL in whole milliseconds (rounded up), or a `ValidationError` naming `field` for input that
  * is no duration, is under a millisecond or is longer than `maxTtlMillis`.
@@ -42,8 +52,7 @@ const isTtl = (millis: number) => millis >= 1 && Math.ceil(millis) <= maxTtlMill
  * @category constructors
  */
 export const ttlMillis = (input: Duration.DurationInput, field = "ttl"): Either.Either<number, ValidationError> => {
-  const decoded = Duration.decodeUnknown(input)
-  const millis = Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
+  const millis = millisOf(input)
   return isTtl(millis)
     ? Either.right(Math.ceil(millis))
     : Either.left(new ValidationError({ field, detail: ttlDetail }))
@@ -73,10 +82,6 @@ export const timeoutConfig = (name: string): Config.Config<Duration.Duration> =>
     validation: (timeout) => isTimeout(Duration.toMillis(timeout))
   }))
 
-const timeoutDetail = "must be a duration of more than 0 and at most 24 days"
-
-const isTimeout = (millis: number) => millis > 0 && millis <= maxTimerMillis
-
 /**
  * Checks the timeouts a layer was given in code (`connectTimeout: "15 seconds"`): each must be a
  * duration of more than nothing and at most `maxTimerMillis`, or the layer fails with
@@ -90,9 +95,7 @@ export const checkTimeouts = (
   timeouts: Readonly<Record<string, Duration.DurationInput | undefined>>
 ): Either.Either<void, ConnectionError> => {
   for (const [name, input] of Object.entries(timeouts)) {
-    if (input === undefined) continue
-    const decoded = Duration.decodeUnknown(input)
-    if (Option.isSome(decoded) && isTimeout(Duration.toMillis(decoded.value))) continue
+    if (input === undefined || isTimeout(millisOf(input))) continue
     return Either.left(
       new ConnectionError({
         backend,

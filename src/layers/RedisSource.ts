@@ -26,6 +26,7 @@ import * as KeyPattern from "../schemas/KeyPattern.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { Region } from "../schemas/Region.js"
 import { RegionHash } from "../schemas/Region.js"
+import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
 import type { RedisSourceService, StructureKind } from "../services/RedisSource.js"
 import { RedisSource } from "../services/RedisSource.js"
@@ -91,34 +92,61 @@ const present = (kind: StructureKind, value: unknown): Option.Option<unknown> =>
   }
 }
 
-/** Throws a pipeline's first per-command error, so that `RedisClient.use` classifies it. */
-/** Redis's reply to a command on a key of another type. */
-const wrongTypeReply = "WRONGTYPE Operation against a key holding the wrong kind of value"
+/** What Redis answers a command on a key of another type, as a typed failure. */
+const wrongType = (backend: Backend, operation: string) =>
+  new DataAccessError({
+    backend,
+    operation,
+    reason: "WrongType",
+    detail: "WRONGTYPE Operation against a key holding the wrong kind of value"
+  })
 
+/** Throws a pipeline's first per-command error, so that `RedisClient.use` classifies it. */
 const unwrap = (results: Array<[Error | null, unknown]> | null): ReadonlyArray<unknown> =>
   (results ?? []).map(([error, value]) => {
     if (error) throw error
     return value
   })
 
+/**
+ * `WrongType` unless each key is absent or holds the type given with it, read in one pipelined
+ * round trip before a command that would not refuse it cleanly.
+ */
+const ensureTypes = (
+  client: RedisClientService,
+  operation: string,
+  expected: ReadonlyArray<readonly [key: string, type: string]>
+): Effect.Effect<void, BackendError> =>
+  Effect.flatMap(
+    client.use(
+      "Redis.pipeline(type)",
+      async (redis) => unwrap(await expected.reduce((check, [key]) => check.type(key), redis.pipeline()).exec())
+    ),
+    (types) =>
+      types.every((type, i) => type === "none" || type === expected[i]?.[1])
+        ? Effect.void
+        : Effect.fail(wrongType(client.backend, operation))
+  )
+
 const redisStore = Effect.map(RedisClient, (client): SourceStore => ({
   backend: client.backend,
   read: (kind, keys) =>
-    keys.length === 0 ? Effect.succeed([]) : client.use(`Redis.pipeline(${kind})`, async (redis) => {
+    keys.length === 0 ? Effect.succeed([]) : Effect.zipRight(
       // The in-memory stand-in reads a string as a set or hash of its characters instead of
       // answering WRONGTYPE as Redis does: there the types are checked first.
-      if (client.backend === "memory") {
-        const types = unwrap(await keys.reduce((check, key) => check.type(key), redis.pipeline()).exec())
-        if (types.some((type) => type !== "none" && type !== kind)) throw new Error(wrongTypeReply)
-      }
-      const pipeline = redis.pipeline()
-      for (const key of keys) {
-        if (kind === "string") pipeline.get(key)
-        else if (kind === "set") pipeline.smembers(key)
-        else pipeline.hgetall(key)
-      }
-      return unwrap(await pipeline.exec()).map((value) => present(kind, value))
-    }),
+      client.backend === "memory"
+        ? ensureTypes(client, `Redis.pipeline(${kind})`, keys.map((key) => [key, kind] as const))
+        : Effect.void,
+      client.use(`Redis.pipeline(${kind})`, async (redis) => {
+        const pipeline = redis.pipeline()
+        for (const key of keys) {
+          if (kind === "string") pipeline.get(key)
+          else if (kind === "set") pipeline.smembers(key)
+          else pipeline.hgetall(key)
+        }
+        return unwrap(await pipeline.exec()).map((value) => present(kind, value))
+      })
+    ),
   versions: (keys, all) =>
     keys.length === 0 ? Effect.succeed([]) : client.use("Redis.pipeline(zrange)", async (redis) => {
       const pipeline = redis.pipeline()
@@ -137,20 +165,19 @@ const redisStore = Effect.map(RedisClient, (client): SourceStore => ({
       unwrap(await multi.exec())
     }),
   link: (link) =>
-    client.use("Redis.multi(putRegion)", async (redis) => {
-      // Redis applies the rest of a MULTI when one command meets a key of the wrong type, so the
-      // types are checked first: a wrong one fails the call before anything is written.
-      const [assetType, versionsType] = unwrap(await redis.pipeline().type(link.assetKey).type(link.versionsKey).exec())
-      if ((assetType !== "none" && assetType !== "set") || (versionsType !== "none" && versionsType !== "zset")) {
-        throw new Error(wrongTypeReply)
-      }
-      const multi = redis.multi()
-        .sadd(link.assetKey, link.regionId)
-        .zadd(link.versionsKey, link.version, String(link.version))
-        .del(link.versionKey)
-        .hset(link.versionKey, link.fields)
-      unwrap(await multi.exec())
-    }),
+    // Redis applies the rest of a MULTI when one command meets a key of the wrong type, so the
+    // types are checked first: a wrong one fails the call before anything is written.
+    Effect.zipRight(
+      ensureTypes(client, "Redis.multi(putRegion)", [[link.assetKey, "set"], [link.versionsKey, "zset"]]),
+      client.use("Redis.multi(putRegion)", async (redis) => {
+        const multi = redis.multi()
+          .sadd(link.assetKey, link.regionId)
+          .zadd(link.versionsKey, link.version, String(link.version))
+          .del(link.versionKey)
+          .hset(link.versionKey, link.fields)
+        unwrap(await multi.exec())
+      })
+    ),
   remove: (key) => Effect.map(client.use("Redis.unlink", (redis) => redis.unlink(key)), (n) => n > 0)
 }))
 
@@ -165,19 +192,12 @@ const memoryStore = Effect.sync((): SourceStore => {
     if (entry !== undefined && entry.expiresAt <= now) entries.delete(key)
     return entry !== undefined && entry.expiresAt > now ? entry.value : undefined
   }
-  const wrongType = (operation: string) =>
-    new DataAccessError({
-      backend: "memory",
-      operation,
-      reason: "WrongType",
-      detail: wrongTypeReply
-    })
   const typed = <T extends MemoryValue["_tag"]>(operation: string, key: string, tag: T, now: number) => {
     const value = alive(key, now)
     if (value === undefined) return Either.right(undefined)
     return value._tag === tag
       ? Either.right(value as Extract<MemoryValue, { _tag: T }>)
-      : Either.left(wrongType(operation))
+      : Either.left(wrongType("memory", operation))
   }
   const read = (kind: StructureKind, key: string, now: number): Either.Either<Option.Option<unknown>, BackendError> =>
     Either.map(typed(`Memory.read(${kind})`, key, kind, now), (value) => {
