@@ -21,6 +21,7 @@ import { classify, ConnectionError, scrub } from "../errors.js"
 import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
+import { deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker } from "./Resilience.js"
@@ -95,8 +96,8 @@ const invalidUrl = (detail: string) =>
 /**
  * The parts of a client shared by the server and the in-memory stand-in. `commandTimeout` is
  * `"driver"` when the connection bounds each command itself (ioredis `commandTimeout`, failing
- * with "Command timed out", a `ConnectionError` Timeout): racing every call against an Effect
- * timer forks two fibers per command, which cost more than a cache hit.
+ * with "Command timed out", a `ConnectionError` Timeout): even a `deadline` forks a fiber per
+ * command, which costs more than a cache hit.
  */
 const makeService = (
   backend: "redis" | "memory",
@@ -106,7 +107,7 @@ const makeService = (
   breaker: CircuitBreaker
 ): RedisClientService => {
   const bounded = <A>(operation: string, self: Effect.Effect<A, BackendError>): Effect.Effect<A, BackendError> =>
-    commandTimeout === "driver" ? self : Effect.timeoutFail(self, {
+    commandTimeout === "driver" ? self : deadline(self, {
       duration: commandTimeout,
       onTimeout: () =>
         new ConnectionError({

@@ -40,6 +40,7 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
+import { deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
@@ -207,12 +208,11 @@ export const run = (options: RunOptions) =>
       target: backend.target
     }
     const toTyped = classify(context)
-    // An Effect timer, not the server's `statement_timeout`: it bounds what `run` runs and nothing
-    // else on the pool (migrations, streams, a caller's own statements), and on timeout it
-    // interrupts the statement, which on PostgreSQL cancels it on the server and leaves the
+    // A timer in the client, not the server's `statement_timeout`: it bounds what `run` runs and
+    // nothing else on the pool (migrations, streams, a caller's own statements), and on timeout
+    // it interrupts the statement, which on PostgreSQL cancels it on the server and leaves the
     // connection usable (on MariaDB the server stops it itself, `onServer`).
-    // It costs about a quarter of a simple statement's time in the client (bench/RESULTS.md).
-    const bounded = Effect.timeoutFail(onServer(backend, effect), {
+    const bounded = deadline(onServer(backend, effect), {
       duration: backend.queryTimeout,
       onTimeout: () =>
         new DataAccessError({

@@ -1,0 +1,66 @@
+/**
+ * A time bound on one statement or command, at the cost of one fiber and one Node timer.
+ *
+ * `Effect.timeoutFail` races the effect against a sleep in two fibers of their own; on the
+ * batched point reads that was a third of the client's time per statement (bench/RESULTS.md).
+ * Here the effect runs in one child fiber, started at once with the caller's services, span
+ * and settings, and a timer interrupts it. Under a clock other than the live one (`TestClock`)
+ * the bound is `Effect.timeoutFail`, so that the clock drives it; so it is for a duration longer
+ * than a Node timer holds (about 24 days).
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Runtime from "effect/Runtime"
+
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+/** The longest delay a Node timer keeps: a longer one fires at once. */
+const maxTimerMillis = 2 ** 31 - 1
+
+/**
+ * Runs `self` within `duration`. Past it, `self` is interrupted, and once it has ended (its
+ * interruption run: a cancel sent, a connection given back) the effect fails with `onTimeout()`,
+ * unless `self` ended with its value before the interruption reached it. Interrupting the caller interrupts `self` and waits for
+ * it, as `Effect.timeoutFail` does.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const deadline = <A, E, R, E1>(
+  self: Effect.Effect<A, E, R>,
+  options: { readonly duration: Duration.Duration; readonly onTimeout: () => E1 }
+): Effect.Effect<A, E | E1, R> =>
+  Effect.withFiberRuntime<A, E | E1, R>((parent, status) => {
+    const millis = Duration.toMillis(options.duration)
+    if (Context.get(parent.currentDefaultServices, Clock.Clock) !== liveClock || !(millis <= maxTimerMillis)) {
+      return Effect.timeoutFail(self, options)
+    }
+    const runtime = Runtime.make({
+      context: parent.currentContext as Context.Context<R>,
+      fiberRefs: parent.getFiberRefs(),
+      runtimeFlags: status.runtimeFlags
+    })
+    const child = Runtime.runFork(runtime)(self)
+    return Effect.async<A, E | E1>((resume) => {
+      let expired = false
+      const timer = setTimeout(() => {
+        expired = true
+        child.unsafeInterruptAsFork(parent.id())
+      }, millis)
+      child.addObserver((exit) => {
+        clearTimeout(timer)
+        resume(expired && Exit.isFailure(exit) ? Effect.fail(options.onTimeout()) : exit)
+      })
+      return Effect.suspend(() => {
+        clearTimeout(timer)
+        return Fiber.interrupt(child)
+      })
+    })
+  })
