@@ -263,6 +263,38 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = knownSecret
   return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***")
 }
 
+/**
+ * Where the servers quote the value a statement sent back in their messages: a key that is
+ * already taken, text that is no number or date. A stored value may be sensitive (a token, an
+ * e-mail address), and an error's detail ends up in logs and spans, so it is cut out; the names
+ * of columns, keys and types stay.
+ */
+const echoedValues: ReadonlyArray<readonly [RegExp, string]> = [
+  // MySQL / MariaDB: ER_DUP_ENTRY and its kin, ER_TRUNCATED_WRONG_VALUE(_FOR_FIELD), ER_WRONG_VALUE.
+  [/(Duplicate entry )'[\s\S]*'( for key )/, "$1'***'$2"],
+  [/(\b[Ii]ncorrect [\w ]+ value: )'[\s\S]*'( for (?:column|function)\b)/, "$1'***'$2"],
+  [/(\b[Ii]ncorrect [\w ]+ value: )'[\s\S]*'$/, "$1'***'"],
+  [/(can't be set to the value of )'[\s\S]*'$/, "$1'***'"],
+  // PostgreSQL: a value is quoted at the end (`invalid input syntax for type integer: "abc"`,
+  // `malformed array literal: "..."`), or before `is out of range`; identifiers sit inside.
+  [/(: )"[\s\S]*"$/, "$1\"***\""],
+  [/(\bvalue )"[\s\S]*"( is out of range)/, "$1\"***\"$2"],
+  // SQL Server: 2627/2601's duplicate key value, 245's conversion, 2628's truncated value.
+  [/(The duplicate key value is )\([\s\S]*\)(\.?)$/, "$1(***)$2"],
+  [/(when converting the [\w ]+ value )'[\s\S]*'( to data type)/, "$1'***'$2"],
+  [/(Truncated value: )'[\s\S]*'(\.?)$/, "$1'***'$2"]
+]
+
+/**
+ * A driver's message without the values the server quoted from the statement (see
+ * `echoedValues`), for the `detail` of an error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const withoutValues = (message: string): string =>
+  echoedValues.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), message)
+
 const standingAlone = (secret: string) =>
   new RegExp(`(?<![\\p{L}\\p{N}])${secret.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(?![\\p{L}\\p{N}])`, "gu")
 
@@ -577,7 +609,7 @@ export const classify = (context: ErrorContext) => (cause: unknown): ConnectionE
   const verdict = verdictFor(context.backend, facts) ??
     messagePatterns.find(([pattern]) => pattern.test(facts.message))?.[1] ??
     data("Unknown")
-  const detail = scrub(facts.message || String(cause))
+  const detail = scrub(withoutValues(facts.message || String(cause)))
   const code = errorCode(facts)
   const table = context.table ?? facts.table
   return verdict.kind === "connection"

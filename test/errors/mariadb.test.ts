@@ -64,6 +64,28 @@ await describeLive("mariadb", "error classification on MariaDB", () => {
       })
     ))
 
+  it.live("a value the server quotes back in its message is left out of the error", () =>
+    withTables((sql, parent) =>
+      Effect.gen(function*() {
+        yield* run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 424242, name: "a", qty: 1 })}`)
+        const duplicate = yield* Effect.flip(
+          run(sql`INSERT INTO ${sql(parent)} ${sql.insert({ id: 424242, name: "b", qty: 1 })}`)
+        )
+        const notNumber = yield* Effect.flip(
+          run(sql.unsafe(`INSERT INTO ${parent} (id, name, qty) VALUES (?, ?, ?)`, [5, "c", "s3cr3t-value"]))
+        )
+        assert.strictEqual(duplicate.reason, "UniqueViolation")
+        assert.strictEqual(notNumber.reason, "InvalidValue")
+        for (const error of [duplicate, notNumber]) {
+          assert.include(error.message, "'***'")
+          assert.notInclude(error.message, "424242")
+          assert.notInclude(error.message, "s3cr3t")
+        }
+        assert.include(duplicate.message, "PRIMARY")
+        assert.include(notNumber.message, "qty")
+      })
+    ))
+
   it.live("a deadlock is Deadlock and retryable", () =>
     withTables((sql, parent) =>
       Effect.gen(function*() {

@@ -108,6 +108,19 @@ await describeLive("postgres", "error classification on PostgreSQL", () => {
       })
     ), { timeout: 20_000 })
 
+  it.effect("a value the server quotes back in its message is left out of the error", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const notNumber = yield* failure(run(sql`SELECT ${"s3cr3t-value"}::int AS n`))
+      const outOfRange = yield* failure(run(sql`SELECT ${"98765432109"}::int AS n`))
+      assert.strictEqual(notNumber.reason, "InvalidValue")
+      assert.strictEqual(outOfRange.reason, "InvalidValue")
+      assert.include(notNumber.message, `integer: "***"`)
+      assert.include(outOfRange.message, `value "***" is out of range`)
+      assert.notInclude(notNumber.message, "s3cr3t")
+      assert.notInclude(outOfRange.message, "98765432109")
+    }).pipe(Effect.provide(Sql.layerPg(pgOptions))))
+
   it.effect("a statement timeout is QueryTimeout", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
