@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { Command } from "ioredis"
 import type { BackendError } from "../errors.js"
-import { ValidationError } from "../errors.js"
+import { ConnectionError, isTransient, ValidationError } from "../errors.js"
 import * as Decoder from "../schemas/Decoder.js"
 import type { Key } from "../schemas/KeyPattern.js"
 import * as KeyPattern from "../schemas/KeyPattern.js"
@@ -33,6 +33,9 @@ import * as Batcher from "./Batcher.js"
 import * as Durations from "./Durations.js"
 import { retrying } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
+
+const transientUnlessTimedOut = (error: unknown): boolean =>
+  isTransient(error) && !(error instanceof ConnectionError && error.reason === "Timeout")
 
 /**
  * @since 0.1.0
@@ -196,9 +199,14 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     const render = (key: Key) => KeyPattern.render(key, { namespace })
     const attributes = (key: Key) => ({ "cache.pattern": key.template, "cache.namespace": namespace })
 
-    /** Retries per the policy, and keeps track of outages so that each is reported once. */
-    const observed = <A>(self: Effect.Effect<A, BackendError>): Effect.Effect<A, BackendError> =>
-      retrying("redis")(self).pipe(
+    /**
+     * Retries per the policy, and keeps track of outages so that each is reported once. Reads and
+     * the writes that may be lost (`lossy`: a later miss refills the key) are not tried again
+     * after a timeout: in a stall each retry waits the whole command timeout again, and the
+     * loader answers sooner. Invalidations are: a lost one would leave a stale value.
+     */
+    const observed = <A>(self: Effect.Effect<A, BackendError>, lossy = false): Effect.Effect<A, BackendError> =>
+      retrying("redis", lossy ? transientUnlessTimedOut : isTransient)(self).pipe(
         Effect.tapBoth({
           onSuccess: () =>
             Effect.flatMap(
@@ -226,7 +234,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
     const reads = Batcher.make({
       maxBatchSize: 500,
       overlap: 16,
-      execute: (keys: ReadonlyArray<string>) => observed(store.getMany(keys))
+      execute: (keys: ReadonlyArray<string>) => observed(store.getMany(keys), true)
     })
 
     const read = <A, I>(full: string, schema: Schema.Schema<A, I>): Effect.Effect<Option.Option<A>, BackendError> =>
@@ -235,7 +243,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         const decoded = jsonCodec(schema).decode(raw) as Option.Option<A>
         if (Option.isSome(decoded)) return Effect.succeed(decoded)
         // A value written under an older shape: a miss, and it goes so that the next write replaces it.
-        return Effect.as(Effect.ignore(observed(store.unlink([full]))), Option.none<A>())
+        return Effect.as(Effect.ignore(observed(store.unlink([full]), true)), Option.none<A>())
       })
 
     const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
@@ -245,7 +253,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
             new ValidationError({ field: "value", detail: `does not encode: ${ParseIssue.describe(error)}` })
           )
         )
-        yield* Effect.ignore(observed(store.set(full, encoded, ttl)))
+        yield* Effect.ignore(observed(store.set(full, encoded, ttl), true))
       })
 
     const ttlOf = (options: SetOptions | undefined) =>

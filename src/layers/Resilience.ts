@@ -107,26 +107,29 @@ export const schedule = (options: RetryOptions): Schedule.Schedule<unknown> => {
 
 /**
  * Retries an effect per the policy for its backend kind, but only while the failure is
- * transient (`isTransient`): a unique violation or bad credentials fail at once.
+ * transient (`isTransient`, or the narrower `retryable` given): a unique violation or bad
+ * credentials fail at once.
  *
  * @since 0.1.0
  * @category combinators
  */
-export const retrying = (kind: "sql" | "redis") => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  // The schedule is built only once a first attempt has failed transiently: the common case, a
-  // success, then costs one `catchIf` instead of a schedule and its driver per call.
-  Effect.catchIf(self, isTransient, (first) =>
-    Effect.flatMap(RetryPolicy, (policy) =>
-      Effect.flatMap(Schedule.driver(schedule(policy[kind])), (driver) => {
-        const again = (error: E): Effect.Effect<A, E, R> =>
-          Effect.matchEffect(driver.next(error), {
-            onFailure: () =>
-              Effect.fail(error),
-            onSuccess: () =>
-              Effect.catchIf(self, isTransient, again)
-          })
-        return again(first)
-      })))
+export const retrying =
+  (kind: "sql" | "redis", retryable: (error: unknown) => boolean = isTransient) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    // The schedule is built only once a first attempt has failed transiently: the common case, a
+    // success, then costs one `catchIf` instead of a schedule and its driver per call.
+    Effect.catchIf(self, retryable, (first) =>
+      Effect.flatMap(RetryPolicy, (policy) =>
+        Effect.flatMap(Schedule.driver(schedule(policy[kind])), (driver) => {
+          const again = (error: E): Effect.Effect<A, E, R> =>
+            Effect.matchEffect(driver.next(error), {
+              onFailure: () =>
+                Effect.fail(error),
+              onSuccess: () =>
+                Effect.catchIf(self, retryable, again)
+            })
+          return again(first)
+        })))
 
 /**
  * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it

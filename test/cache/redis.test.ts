@@ -164,6 +164,57 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
     }).pipe(fastRetries))
 
   it.live(
+    "in a stall, a read that timed out is not retried: getOrSet waits one command timeout, then loads",
+    () =>
+      Effect.gen(function*() {
+        const target = new URL(redisUrl)
+        const proxy = yield* Effect.acquireRelease(
+          Effect.promise(() => startProxy({ host: target.hostname, port: Number(target.port || 6379) })),
+          (proxy) => Effect.promise(() => proxy.stop())
+        )
+        const attempts = yield* Ref.make(0)
+        const counting = Layer.effect(
+          RedisClient,
+          Effect.map(RedisClient, (client) => ({
+            ...client,
+            use: <A>(operation: string, f: (redis: IORedis) => Promise<A>) =>
+              Effect.zipRight(Ref.update(attempts, (n) => n + 1), client.use(operation, f))
+          }))
+        )
+        const layer = CacheLayer.layer({ namespace: namespace("stall") }).pipe(
+          Layer.provide(counting),
+          Layer.provide(Redis.layer({
+            host: "127.0.0.1",
+            port: proxy.port,
+            commandTimeout: "300 millis",
+            breakerThreshold: 100
+          }))
+        )
+        yield* Effect.gen(function*() {
+          const cache = yield* Cache
+          const key = entry({ run: uniqueName("r"), n: 1 })
+          expect(yield* cache.get(key, Schema.String)).toEqual(Option.none())
+          yield* Ref.set(attempts, 0)
+          proxy.freeze()
+          const started = Date.now()
+          expect(yield* cache.getOrSet(key, Schema.String, Effect.succeed("loaded"))).toBe("loaded")
+          const elapsed = Date.now() - started
+          // One read and one write, each given up after one timeout: with retries it was 4 x 2 x 300 ms.
+          expect(yield* Ref.get(attempts)).toBe(2)
+          expect(elapsed).toBeGreaterThanOrEqual(550)
+          expect(elapsed).toBeLessThan(1_100)
+          const error = yield* Effect.flip(cache.get(key, Schema.String))
+          expect(error._tag === "ConnectionError" && error.reason).toBe("Timeout")
+          // An invalidation is still retried: a lost one would leave a stale value.
+          yield* Ref.set(attempts, 0)
+          yield* Effect.flip(cache.invalidate(key))
+          expect(yield* Ref.get(attempts)).toBe(4)
+        }).pipe(Effect.provide(layer))
+      }).pipe(fastRetries, Effect.scoped),
+    { timeout: 30_000 }
+  )
+
+  it.live(
     "an outage and its end: reads fall through to the loader, then the cache is used again",
     () =>
       Effect.gen(function*() {
