@@ -164,6 +164,31 @@ export const columnTypes = (sql: Sql, table: string): Statement.Statement<TypedC
   }) AND a.attnum > 0 AND NOT a.attisdropped`
 
 /**
+ * The names of a table's date and timestamp columns, from the catalog of each dialect: on
+ * PostgreSQL the table the statements' own name resolves to (`to_regclass`, the search path); on
+ * MySQL/MariaDB the current database's; on SQL Server the current schema's. No rows if the table
+ * does not exist.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const dateColumns = (sql: Sql, table: string): Statement.Statement<{ readonly name: string }> =>
+  sql.onDialectOrElse({
+    pg: () =>
+      sql<{ readonly name: string }>`SELECT a.attname AS name FROM pg_attribute a WHERE a.attrelid = to_regclass(${
+        regclass(table)
+      }) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)`,
+    mssql: () =>
+      sql<{ readonly name: string }>`SELECT COLUMN_NAME AS name FROM INFORMATION_SCHEMA.COLUMNS
+        WHERE TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = ${table}
+        AND DATA_TYPE IN ('date', 'datetime', 'datetime2', 'datetimeoffset', 'smalldatetime')`,
+    orElse: () =>
+      sql<{ readonly name: string }>`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}
+        AND DATA_TYPE IN ('date', 'datetime', 'timestamp')`
+  })
+
+/**
  * A multi-row `INSERT` on PostgreSQL whose rows travel as one JSON parameter: an array of
  * objects holding each value as the text its parameter would be sent as (or null), turned back
  * into rows by `json_to_recordset` and cast to the column types, so every value goes through

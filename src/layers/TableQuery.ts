@@ -11,6 +11,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { Backend } from "../errors.js"
+import type { ValidationError } from "../errors.js"
 import { DataAccessError } from "../errors.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { Filter } from "../schemas/Query.js"
@@ -53,9 +54,25 @@ export const plan =
       return { table: spec.table, columns, spec }
     })
 
-/** Whether a filter compares a column with text (which MySQL/MariaDB may read as a date). */
+/** Whether a filter compares a column with text (which may be a date column). */
 const hasText = (filter: Filter): boolean =>
   Either.isLeft(mapScalars(filter, (value) => typeof value === "string" ? Either.left(true) : Either.right(value)))
+
+/**
+ * Text compared with a date column becomes the instant it names (`instantOf`, ISO 8601 only), as
+ * the repository's filters do, or a `ValidationError` before any statement: PostgreSQL read
+ * `"today"` as a date and failed on `"soon"` on the server, MySQL/MariaDB read the text in the
+ * session's zone, dropping any offset, and the in-memory layer matched nothing.
+ */
+const typedFilters = (
+  dates: ReadonlySet<string>,
+  filters: ReadonlyArray<Filter>
+): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
+  Either.all(filters.map((filter) =>
+    dates.has(filter.field)
+      ? mapScalars(filter, (value) => typeof value === "string" ? instantOf(filter.field, value) : Either.right(value))
+      : Either.right(filter)
+  ))
 
 const decodeRows =
   <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) =>
@@ -106,32 +123,21 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
       const exec =
         (operation: string, table: string | undefined, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
           run({ operation, table, idempotent })(effect).pipe(Effect.provideService(SqlBackend, backend))
-      // MySQL/MariaDB compare a date column with a string by reading the string in the session's
-      // zone, dropping any offset (`...T08:00:00+05:00` as 08:00): there the strings of filters on
-      // date columns become dates first, as the repository's do. The others type them on the server.
+      // The date columns of each table, read once from the catalog when a filter first holds text.
       const dateColumns = new Map<string, ReadonlySet<string>>()
       const datesOf = (table: string) => {
         const known = dateColumns.get(table)
         if (known !== undefined) return Effect.succeed(known)
-        return sql<{ readonly name: string }>`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
-          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}
-          AND DATA_TYPE IN ('date', 'datetime', 'timestamp')`.pipe(
-          exec("TableQuery.columns", table, true),
+        return Statements.dateColumns(sql, table).pipe(
           Effect.map((rows) => new Set(rows.map((row) => String(row.name)))),
+          exec("TableQuery.columns", table, true),
           Effect.tap((names) => Effect.sync(() => dateColumns.set(table, names)))
         )
       }
       const typed = (table: string, filters: ReadonlyArray<Filter>) =>
-        backend.dialect.name !== "mysql" || !filters.some(hasText)
-          ? Effect.succeed(filters)
-          : Effect.flatMap(datesOf(table), (dates) =>
-            Effect.forEach(filters, (filter) =>
-              dates.has(filter.field)
-                ? mapScalars(
-                  filter,
-                  (value) => typeof value === "string" ? instantOf(filter.field, value) : Either.right(value)
-                )
-                : Effect.succeed(filter)))
+        filters.some(hasText)
+          ? Effect.flatMap(datesOf(table), (dates) => typedFilters(dates, filters))
+          : Effect.succeed(filters)
       return make(
         backend.backend,
         policy,
@@ -173,14 +179,17 @@ export const TableQueryTest = (
       make(
         "memory",
         policy,
-        ({ columns, spec, table }) =>
-          Effect.sync(() =>
-            [...(tables.get(table) ?? [])]
-              .filter(wherePredicate({ filters: spec.filters }))
+        ({ columns, spec, table }) => {
+          const rows = tables.get(table) ?? []
+          // A date column here is one that holds a date in some row.
+          const dates = new Set(rows.flatMap((row) => Object.keys(row).filter((field) => row[field] instanceof Date)))
+          return Either.map(typedFilters(dates, spec.filters), (filters) =>
+            [...rows]
+              .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))
               .slice(0, spec.limit)
-              .map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))
-          ),
+              .map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))))
+        },
         (_schema, _statement, options) =>
           Effect.fail(
             new DataAccessError({

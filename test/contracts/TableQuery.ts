@@ -138,6 +138,34 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
           // 08:00 at +05:00 is 03:00 UTC; MariaDB read it as 08:00.
           expect(yield* ids([{ field: "at", op: "gte", value: "2024-01-01T08:00:00+05:00" }])).toEqual([2, 3])
           expect(yield* ids([{ field: "at", op: "lt", value: "2024-01-01T04:00:00Z" }])).toEqual([1])
+          expect(yield* ids([{ field: "at", op: "in", values: ["2024-01-01T06:00:00Z", "2024-01-01 04:00"] }])).toEqual(
+            [2, 3]
+          )
+        })
+      ))
+
+    it.effect("text on a date column that names no ISO 8601 instant is a ValidationError before any statement", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          // PostgreSQL read "today" and "epoch" as dates, and failed on "soon" on the server; memory matched nothing.
+          for (const value of ["soon", "today", "epoch", "2024-02-30", "1"]) {
+            const error = yield* failureOf(tableQuery.query({ table, filters: [{ field: "at", op: "gte", value }] }))
+            expect(error?._tag, value).toBe("ValidationError")
+            expect(error?._tag === "ValidationError" && error.detail, value).toBe("at: not an ISO 8601 date")
+          }
+          const between = yield* failureOf(tableQuery.query({
+            table,
+            filters: [{ field: "at", op: "between", from: "2024-01-01", to: "later" }]
+          }))
+          expect(between?._tag).toBe("ValidationError")
+          // Text on a text column is left as it is.
+          const text = yield* tableQuery.query({
+            table,
+            columns: ["id"],
+            filters: [{ field: "asset_guid", op: "eq", value: "soon" }]
+          })
+          expect(text).toEqual([])
         })
       ))
 

@@ -49,6 +49,20 @@ const where = {
 }
 
 describe("Repository SQL (compiled)", () => {
+  it("the date columns of a table come from each dialect's catalog, the table bound as a parameter", () => {
+    const [onMssql, mssqlParams] = Statements.dateColumns(mssql, "people").compile()
+    expect(onMssql).toContain("FROM INFORMATION_SCHEMA.COLUMNS")
+    expect(onMssql).toContain("TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = @1")
+    expect(onMssql).toContain("'datetime2', 'datetimeoffset'")
+    expect(mssqlParams).toEqual(["people"])
+    const [onMysql, mysqlParams] = Statements.dateColumns(mysql, "people").compile()
+    expect(onMysql).toContain("TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?")
+    expect(mysqlParams).toEqual(["people"])
+    const [onPg, pgParams] = Statements.dateColumns(pg, "we\"ird").compile()
+    expect(onPg).toContain("to_regclass($1)")
+    expect(pgParams).toEqual(["\"we\"\"ird\""])
+  })
+
   it("SQL Server pages with ORDER BY ... OFFSET ... ROWS FETCH NEXT ... ROWS ONLY", () => {
     const [text, params] = Statements.select(mssql, "people", columns, where, byAge, { limit: 20, offset: 40 })
       .compile()
