@@ -271,6 +271,25 @@ export const instantOf = (field: string, text: string): Either.Either<Date, Vali
 }
 
 /**
+ * A filter on a date column as the backends can all run it alike: its text values become the
+ * instants they name (`instantOf`), and `like` / `ilike` are refused, since each backend would
+ * match a different text of the date (PostgreSQL's in the session's zone, MariaDB's without an
+ * offset, memory's none).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const onDateColumn = (filter: Filter): Either.Either<Filter, ValidationError> =>
+  filter.op === "like" || filter.op === "ilike"
+    ? Either.left(
+      new ValidationError({
+        field: "filters",
+        detail: `${filter.field}: a date column takes no ${filter.op}; compare it with lt, gte or between`
+      })
+    )
+    : mapScalars(filter, (value) => typeof value === "string" ? instantOf(filter.field, value) : Either.right(value))
+
+/**
  * UTF-16 code units of two strings in code point order, as the binary collations of the SQL side
  * order them: the surrogates (U+D800 to U+DFFF, which make the code points beyond U+FFFF) come
  * after U+E000 to U+FFFF.

@@ -39,7 +39,7 @@ import { CurrentActor, CurrentTenant, Repositories } from "../services/Repositor
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, instantOf, mapScalars, wherePredicate } from "./Query.js"
+import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -565,15 +565,15 @@ export const makeRepository = <A, I>(
 
     /**
      * A filter with its values checked against the column's kind (`fits`), and on a date column its
-     * date strings turned into dates: MariaDB would read
+     * date strings turned into dates (`onDateColumn`): MariaDB would read
      * `2024-01-01T05:00:00+05:00` as 05:00 in the session's zone, dropping the offset, and a
      * string that is no date would fail on the server (or match nothing) instead of here.
      */
     const typed = (filter: Filter): Either.Either<Filter, ValidationError> =>
-      mapScalars(filter, (value) => {
-        if (!dateFields.has(filter.field) || typeof value !== "string") return fits(filter.field, value, "filters")
-        return instantOf(filter.field, value)
-      })
+      Either.flatMap(
+        dateFields.has(filter.field) ? onDateColumn(filter) : Either.right(filter),
+        (checked) => mapScalars(checked, (value) => fits(checked.field, value, "filters"))
+      )
 
     /**
      * Reads confined to a tenant, checked once more on the rows themselves: a tenant column whose

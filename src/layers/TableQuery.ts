@@ -20,7 +20,7 @@ import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { Row, TableQueryError, TableQueryService } from "../services/TableQuery.js"
 import { TableQuery } from "../services/TableQuery.js"
-import { comparator, instantOf, mapScalars, wherePredicate } from "./Query.js"
+import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 
@@ -56,23 +56,20 @@ export const plan =
 
 /** Whether a filter compares a column with text (which may be a date column). */
 const hasText = (filter: Filter): boolean =>
+  filter.op === "like" || filter.op === "ilike" ||
   Either.isLeft(mapScalars(filter, (value) => typeof value === "string" ? Either.left(true) : Either.right(value)))
 
 /**
- * Text compared with a date column becomes the instant it names (`instantOf`, ISO 8601 only), as
- * the repository's filters do, or a `ValidationError` before any statement: PostgreSQL read
- * `"today"` as a date and failed on `"soon"` on the server, MySQL/MariaDB read the text in the
- * session's zone, dropping any offset, and the in-memory layer matched nothing.
+ * Filters on date columns as the repository's (`onDateColumn`): text becomes the instant it names
+ * (ISO 8601 only), or a `ValidationError` before any statement, and `like` is refused. PostgreSQL
+ * read `"today"` as a date and failed on `"soon"` on the server, MySQL/MariaDB read the text in
+ * the session's zone, dropping any offset, and the in-memory layer matched nothing.
  */
 const typedFilters = (
   dates: ReadonlySet<string>,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) =>
-    dates.has(filter.field)
-      ? mapScalars(filter, (value) => typeof value === "string" ? instantOf(filter.field, value) : Either.right(value))
-      : Either.right(filter)
-  ))
+  Either.all(filters.map((filter) => dates.has(filter.field) ? onDateColumn(filter) : Either.right(filter)))
 
 const decodeRows =
   <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) =>

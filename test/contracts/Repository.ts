@@ -744,6 +744,11 @@ export const suite = (
             expect(refused?._tag, value).toBe("ValidationError")
           }
           expect(yield* match({ field: "at", op: "eq", value: "2024-01-01 04:00:00" })).toEqual([2])
+          // Each backend would match another text of the date: refused on every one.
+          for (const op of ["like", "ilike"] as const) {
+            const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op, value: "2024" }] }))
+            expect(refused?._tag, op).toBe("ValidationError")
+          }
         })
       ))
 

@@ -159,6 +159,10 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             filters: [{ field: "at", op: "between", from: "2024-01-01", to: "later" }]
           }))
           expect(between?._tag).toBe("ValidationError")
+          const like = yield* failureOf(
+            tableQuery.query({ table, filters: [{ field: "at", op: "like", value: "2024" }] })
+          )
+          expect(like?._tag === "ValidationError" && like.detail).toContain("a date column takes no like")
           // Text on a text column is left as it is.
           const text = yield* tableQuery.query({
             table,
