@@ -95,6 +95,26 @@ const countLines = (lines: ReadonlyArray<string>, fragment: string) =>
   lines.filter((line) => line.includes(fragment)).length
 
 const entry = KeyPattern.make("degrade:{run}:{n}")
+/** The Redis client with each command it is given counted, retries included. */
+const countingCommands = (attempts: Ref.Ref<number>) =>
+  Layer.effect(
+    RedisClient,
+    Effect.map(RedisClient, (client) => ({
+      ...client,
+      use: <A>(operation: string, f: (redis: IORedis) => Promise<A>) =>
+        Effect.zipRight(Ref.update(attempts, (n) => n + 1), client.use(operation, f))
+    }))
+  )
+
+/** A proxy in front of the test Redis, stopped with the scope. */
+const redisProxy = Effect.acquireRelease(
+  Effect.promise(() => {
+    const target = new URL(redisUrl)
+    return startProxy({ host: target.hostname, port: Number(target.port || 6379) })
+  }),
+  (proxy) => Effect.promise(() => proxy.stop())
+)
+
 const realWait = (millis: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
 
 await describeLive("redis", "Cache degradation on live Redis", () => {
@@ -141,14 +161,7 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
     Effect.gen(function*() {
       const port = yield* Effect.promise(closedPort)
       const attempts = yield* Ref.make(0)
-      const counting = Layer.effect(
-        RedisClient,
-        Effect.map(RedisClient, (client) => ({
-          ...client,
-          use: <A>(operation: string, f: (redis: IORedis) => Promise<A>) =>
-            Effect.zipRight(Ref.update(attempts, (n) => n + 1), client.use(operation, f))
-        }))
-      )
+      const counting = countingCommands(attempts)
       const layer = CacheLayer.layer({ namespace: namespace("retry") }).pipe(
         Layer.provide(counting),
         Layer.provide(Redis.layer({ host: "127.0.0.1", port, requireConnection: false, breakerThreshold: 100 }))
@@ -167,20 +180,9 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
     "in a stall, a read that timed out is not retried: getOrSet waits one command timeout, then loads",
     () =>
       Effect.gen(function*() {
-        const target = new URL(redisUrl)
-        const proxy = yield* Effect.acquireRelease(
-          Effect.promise(() => startProxy({ host: target.hostname, port: Number(target.port || 6379) })),
-          (proxy) => Effect.promise(() => proxy.stop())
-        )
+        const proxy = yield* redisProxy
         const attempts = yield* Ref.make(0)
-        const counting = Layer.effect(
-          RedisClient,
-          Effect.map(RedisClient, (client) => ({
-            ...client,
-            use: <A>(operation: string, f: (redis: IORedis) => Promise<A>) =>
-              Effect.zipRight(Ref.update(attempts, (n) => n + 1), client.use(operation, f))
-          }))
-        )
+        const counting = countingCommands(attempts)
         const layer = CacheLayer.layer({ namespace: namespace("stall") }).pipe(
           Layer.provide(counting),
           Layer.provide(Redis.layer({
@@ -218,11 +220,7 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
     "an outage and its end: reads fall through to the loader, then the cache is used again",
     () =>
       Effect.gen(function*() {
-        const target = new URL(redisUrl)
-        const proxy = yield* Effect.acquireRelease(
-          Effect.promise(() => startProxy({ host: target.hostname, port: Number(target.port || 6379) })),
-          (proxy) => Effect.promise(() => proxy.stop())
-        )
+        const proxy = yield* redisProxy
         const lines: Array<string> = []
         const layer = CacheLayer.layer({ namespace: namespace("outage") }).pipe(
           Layer.provide(
