@@ -63,6 +63,12 @@ export interface Store {
   /** Statements may be issued while the previous one on the connection runs (they queue). */
   readonly queuesStatements: boolean
   readonly insert: (rows: ReadonlyArray<Row>) => Effect.Effect<void, BackendError>
+  /**
+   * Inserts one row and answers it as stored, where the backend can say so in the same statement
+   * (`RETURNING` on PostgreSQL and MariaDB, the memory store's own row); `None` elsewhere, where
+   * the caller reads it back.
+   */
+  readonly insertReturning: (row: Row) => Effect.Effect<Option.Option<Row>, BackendError>
   readonly upsert: (
     row: Row,
     on: ReadonlyArray<string>,
@@ -528,6 +534,28 @@ export const makeRepository = <A, I>(
     const exactly = (tenant: string | null, id: Id): Where => ({ filters: [idFilter(id), ...scope(tenant, true)] })
 
     /**
+     * A record just written, as a later read decodes it (a column's precision and rounding): the
+     * row as stored where the schema reads it back, else as written. The write has happened by
+     * then, and a schema that encodes what it cannot decode (`parseJson` over a JSON column the
+     * driver answers as an object) must not turn it into a failure.
+     */
+    const storedOr = (stored: Option.Option<Row>, written: Row): Either.Either<A, DataAccessError> =>
+      Option.match(Option.flatMap(stored, (row) => Either.getRight(decodeRow(row))), {
+        onNone: () => decode(written),
+        onSome: Either.right
+      })
+
+    /** A row just written, as stored, read by its primary key (`None` if it is gone already). */
+    const readBack = (row: Row): Effect.Effect<Option.Option<Row>, BackendError> => {
+      const id = row[idColumn]
+      if (id === null || id === undefined) return Effect.succeedNone
+      return Effect.map(
+        store.select({ filters: [{ field: idColumn, op: "eq", value: id as Query.Scalar }] }, [tiebreak], { limit: 1 }),
+        (rows) => Option.fromNullable(rows[0])
+      )
+    }
+
+    /**
      * Deletes the rows `where` selects, as `delete` does: soft when configured, and then a change
      * like any other, stamped in the audit columns (`updated_at` is the deletion's instant).
      */
@@ -720,8 +748,8 @@ export const makeRepository = <A, I>(
       create: (record) =>
         Effect.gen(function*() {
           const row = yield* prepare(record)
-          yield* store.insert([row])
-          return yield* decode(row)
+          const returned = yield* store.insertReturning(row)
+          return yield* storedOr(Option.isSome(returned) ? returned : yield* readBack(row), row)
         }).pipe(span("create")),
 
       createMany: (records) =>
@@ -825,7 +853,8 @@ export const makeRepository = <A, I>(
           if (audit.updatedAt) set[audit.updatedAt] = yield* now
           if (audit.updatedBy) set[audit.updatedBy] = yield* actor
           yield* store.update(set, exactly(tenant, id))
-          return yield* decode({ ...row, ...set })
+          const written = { ...row, ...set }
+          return yield* storedOr(yield* readBack(written), written)
         })).pipe(span("update")),
 
       delete: (id) =>
@@ -874,7 +903,8 @@ export const makeRepository = <A, I>(
           if (audit.updatedAt) set[audit.updatedAt] = yield* now
           if (audit.updatedBy) set[audit.updatedBy] = yield* actor
           yield* store.update(set, exactly(tenant, id))
-          return yield* decode({ ...row, ...set })
+          const written = { ...row, ...set }
+          return yield* storedOr(yield* readBack(written), written)
         })).pipe(span("restore")),
 
       list: (queryInput) =>
@@ -1014,6 +1044,13 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
       maxParams: backend.dialect.maxParams,
       queuesStatements: backend.dialect.queuesStatements,
       insert: (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows),
+      insertReturning: (row) =>
+        backend.backend === "postgres" || backend.backend === "mariadb"
+          ? Statements.insertReturning(sql, table, row, columns).pipe(
+            exec("insert", false),
+            Effect.map((rows) => Option.fromNullable(rows[0]))
+          )
+          : Effect.as(insertValues([row]), Option.none()),
       upsert: (row, on, updates) =>
         Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
       select: (where, sort, window, forUpdate) => {
@@ -1124,32 +1161,34 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     const conflict = (row: Row, others: ReadonlyArray<Row>) =>
       unique.find((key) => others.some((other) => other !== row && same(key, row, other)))
     const matching = (where: Where) => rowsOf(table).filter(wherePredicate(where))
+    const insert = (rows: ReadonlyArray<Row>): Effect.Effect<void, BackendError> =>
+      Effect.suspend(() => {
+        const all = rowsOf(table)
+        const taken = unique.map((key) => new Set(all.map((row) => keyOf(key, row))))
+        const added: Array<Row> = []
+        for (const row of rows) {
+          const clash = unique.findIndex((key, i) => {
+            const value = keyOf(key, row)
+            return value !== undefined && taken[i]?.has(value)
+          })
+          if (clash >= 0) return Effect.fail(violation("insert", unique[clash] ?? []))
+          unique.forEach((key, i) => taken[i]?.add(keyOf(key, row)))
+          added.push({ ...row })
+        }
+        all.push(...added)
+        return Effect.void
+      })
     return {
       backend: "memory",
       maxParams: 65_535,
       queuesStatements: true,
-      insert: (rows) =>
-        Effect.suspend(() => {
-          const all = rowsOf(table)
-          const taken = unique.map((key) => new Set(all.map((row) => keyOf(key, row))))
-          const added: Array<Row> = []
-          for (const row of rows) {
-            const clash = unique.findIndex((key, i) => {
-              const value = keyOf(key, row)
-              return value !== undefined && taken[i]?.has(value)
-            })
-            if (clash >= 0) return Effect.fail(violation("insert", unique[clash] ?? []))
-            unique.forEach((key, i) => taken[i]?.add(keyOf(key, row)))
-            added.push({ ...row })
-          }
-          all.push(...added)
-          return Effect.void
-        }),
+      insert,
+      insertReturning: (row) => Effect.as(insert([row]), Option.some({ ...row })),
       upsert: (row, on, updates) =>
         Effect.suspend(() => {
           const all = rowsOf(table)
           const index = all.findIndex((other) => same(on, row, other))
-          if (index < 0) return store(table, _columns, unique).insert([row])
+          if (index < 0) return insert([row])
           const current = all[index] as Row
           const next = { ...current, ...Object.fromEntries(updates.map((c) => [c, row[c]])) }
           const key = conflict(next, all.filter((_, i) => i !== index))

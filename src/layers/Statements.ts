@@ -164,6 +164,22 @@ export const columnTypes = (sql: Sql, table: string): Statement.Statement<TypedC
   }) AND a.attnum > 0 AND NOT a.attisdropped`
 
 /**
+ * `INSERT ... RETURNING columns` of one row: the row as stored (PostgreSQL, MariaDB 10.5 and later).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const insertReturning = (
+  sql: Sql,
+  table: string,
+  row: Row,
+  columns: ReadonlyArray<string>
+): Statement.Statement<Row> =>
+  sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(row as Record<string, unknown>)} RETURNING ${
+    columnList(sql, columns)
+  }`
+
+/**
  * The names of a table's date and timestamp columns, from the catalog of each dialect: on
  * PostgreSQL the table the statements' own name resolves to (`to_regclass`, the search path); on
  * MySQL/MariaDB the current database's; on SQL Server the current schema's. No rows if the table

@@ -34,6 +34,8 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
   readonly snapshot: (table: string) => Effect.Effect<ReadonlyArray<unknown>, unknown>
   /** A table of one column of each kind (text, boolean, double, timestamp, nullable text). */
   readonly createValues: (table: string) => Effect.Effect<void, unknown>
+  /** A table whose columns store less than they are given: a decimal of 2 places, whole seconds. */
+  readonly createRounded: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -83,6 +85,19 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
           at ${time} NOT NULL,
           note ${text(200)} NULL
         )`.pipe(Effect.asVoid),
+      createRounded: (table) =>
+        sql`CREATE TABLE ${sql(table)} (
+          id INTEGER NOT NULL PRIMARY KEY,
+          amount DECIMAL(10, 2) NOT NULL,
+          at ${
+          sql.literal(sql.onDialectOrElse({
+            pg: () => "TIMESTAMPTZ(0)",
+            mysql: () => "DATETIME(0)",
+            mssql: () => "DATETIME2(0)",
+            orElse: () => "TIMESTAMP"
+          }))
+        } NOT NULL
+        )`.pipe(Effect.asVoid),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -96,6 +111,7 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
 export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractTables, {
   create: () => Effect.void,
   createValues: () => Effect.void,
+  createRounded: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
 })
@@ -231,6 +247,26 @@ const withValues = <X, E, R>(body: (repository: RepositoryOf<Value>) => Effect.E
     return yield* Repository.make({ table, schema: Value, id: "id" }).pipe(
       Effect.flatMap(body),
       Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Value.fields) } })),
+      Effect.ensuring(Effect.ignore(tables.drop(table)))
+    )
+  })
+
+/** A decimal as the drivers answer one (text), and a date. */
+const Rounded = Schema.Struct({
+  id: Schema.Number,
+  amount: Schema.NumberFromString,
+  at: Schema.DateFromSelf
+})
+type Rounded = typeof Rounded.Type
+
+const withRounded = <X, E, R>(body: (repository: RepositoryOf<Rounded>) => Effect.Effect<X, E, R>) =>
+  Effect.gen(function*() {
+    const tables = yield* ContractTables
+    const table = uniqueName("rounded")
+    yield* tables.createRounded(table)
+    return yield* Repository.make({ table, schema: Rounded, id: "id" }).pipe(
+      Effect.flatMap(body),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Rounded.fields) } })),
       Effect.ensuring(Effect.ignore(tables.drop(table)))
     )
   })
@@ -749,6 +785,18 @@ export const suite = (
             const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op, value: "2024" }] }))
             expect(refused?._tag, op).toBe("ValidationError")
           }
+        })
+      ))
+
+    it.effect("create and update answer the record as stored, as findById reads it back", () =>
+      withRounded((repository) =>
+        Effect.gen(function*() {
+          const created = yield* repository.create({ id: 1, amount: 1.005, at: new Date("2024-01-01T00:00:00.400Z") })
+          expect(created).toEqual(Option.getOrThrow(yield* repository.findById(1)))
+          const updated = yield* repository.update(1, { amount: 2.3449, at: new Date("2024-01-01T00:00:01.200Z") })
+          expect(updated).toEqual(Option.getOrThrow(yield* repository.findById(1)))
+          const upserted = yield* repository.upsert({ id: 1, amount: 7.891, at: new Date("2024-01-01T00:00:02.300Z") })
+          expect(upserted).toEqual(Option.getOrThrow(yield* repository.findById(1)))
         })
       ))
 

@@ -63,6 +63,14 @@ describe("Repository SQL (compiled)", () => {
     expect(pgParams).toEqual(["\"we\"\"ird\""])
   })
 
+  it("an insert that answers the row as stored ends with RETURNING its columns", () => {
+    const [onPg, pgParams] = Statements.insertReturning(pg, "people", { id: "p1", name: "a" }, ["id", "name"]).compile()
+    expect(onPg).toBe(`INSERT INTO "people" ("id","name") VALUES ($1,$2) RETURNING "id", "name"`)
+    expect(pgParams).toEqual(["p1", "a"])
+    const [onMysql] = Statements.insertReturning(mysql, "people", { id: "p1", name: "a" }, ["id", "name"]).compile()
+    expect(onMysql).toBe("INSERT INTO `people` (`id`,`name`) VALUES (?,?) RETURNING `id`, `name`")
+  })
+
   it("SQL Server pages with ORDER BY ... OFFSET ... ROWS FETCH NEXT ... ROWS ONLY", () => {
     const [text, params] = Statements.select(mssql, "people", columns, where, byAge, { limit: 20, offset: 40 })
       .compile()
@@ -222,7 +230,7 @@ const offlineBackend = Layer.effect(
 )
 
 describe("Repository on SQL Server (statements as sent)", () => {
-  it.effect("locking reads, update's read and deleteMany's lists of at most 1,000 ids", () => {
+  it.effect("locking reads, update's read, create's read back and deleteMany's lists of at most 1,000 ids", () => {
     const sent: Array<Sent> = []
     const columns = "[id], [tenant_id], [name], [updated_by], [deleted_at]"
     const order = "ORDER BY CASE WHEN [id] IS NULL THEN 1 ELSE 0 END, [id] ASC"
@@ -260,6 +268,17 @@ describe("Repository on SQL Server (statements as sent)", () => {
           "OFFSET @2 ROWS FETCH NEXT @3 ROWS ONLY"
       )
       expect(sent[2]?.text).toMatch(/^UPDATE \[people\] SET /)
+      // The row as stored is read back by its key.
+      expect(sent[3]?.text).toBe(
+        `SELECT ${columns} FROM [people] WHERE [id] = @1 ${order} OFFSET @2 ROWS FETCH NEXT @3 ROWS ONLY`
+      )
+
+      // SQL Server returns no rows from an INSERT here: create reads the row back by its key.
+      sent.length = 0
+      const created = yield* people.create({ id: "p7", name: "as sent" })
+      expect(sent.map((s) => s.text.slice(0, 6))).toEqual(["INSERT", "SELECT"])
+      expect(sent[1]?.params[0]).toBe("p7")
+      expect(created.name).toBe("name of p7")
 
       sent.length = 0
       const ids = Array.from({ length: 2_500 }, (_, i) => `p${i}`)
