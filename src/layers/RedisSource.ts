@@ -21,6 +21,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type { Backend, BackendError } from "../errors.js"
 import { DataAccessError, ValidationError } from "../errors.js"
+import * as Decoder from "../schemas/Decoder.js"
 import type { Key } from "../schemas/KeyPattern.js"
 import * as KeyPattern from "../schemas/KeyPattern.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
@@ -280,13 +281,17 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
     const render = (key: Key) => KeyPattern.render(key, { namespace })
     const decodeFailure = (operation: string, detail: string) =>
       new DataAccessError({ backend: store.backend, operation, reason: "Decode", detail })
-    const decode = <A, I>(operation: string, schema: Schema.Schema<A, I>) => (raw: Option.Option<unknown>) =>
-      Option.isNone(raw) ? Effect.succeedNone : Schema.decodeUnknown(schema)(raw.value).pipe(
-        Effect.map(Option.some),
-        Effect.mapError((error) =>
-          decodeFailure(operation, `the stored value does not match the schema (${ParseIssue.describe(error)})`)
-        )
-      )
+    const decode = <A, I>(operation: string, schema: Schema.Schema<A, I>) => {
+      const decodeValue = Decoder.decodeUnknownEither(schema)
+      return (raw: Option.Option<unknown>): Either.Either<Option.Option<A>, DataAccessError> =>
+        Option.isNone(raw) ? Either.right(Option.none()) : Either.match(decodeValue(raw.value), {
+          onLeft: (error) =>
+            Either.left(
+              decodeFailure(operation, `the stored value does not match the schema (${ParseIssue.describe(error)})`)
+            ),
+          onRight: (value) => Either.right(Option.some(value))
+        })
+    }
 
     const getMany = <A, I>(
       operation: string,

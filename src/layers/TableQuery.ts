@@ -9,10 +9,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import type { Backend } from "../errors.js"
 import type { ValidationError } from "../errors.js"
 import { DataAccessError } from "../errors.js"
+import * as Decoder from "../schemas/Decoder.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { Filter } from "../schemas/Query.js"
 import * as Query from "../schemas/Query.js"
@@ -71,20 +72,29 @@ const typedFilters = (
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
   Either.all(filters.map((filter) => dates.has(filter.field) ? onDateColumn(filter) : Either.right(filter)))
 
-const decodeRows =
-  <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) =>
-  (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<A>, DataAccessError> =>
-    Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(
-      Effect.mapError((error) =>
-        new DataAccessError({
-          backend,
-          operation,
-          reason: "Decode",
-          table,
-          detail: ParseIssue.describe(error)
-        })
-      )
-    )
+/** Rows decoded one by one with the compiled decoder (`Decoder`), as the repository's are. */
+const decodeRows = <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) => {
+  const decodeRow = Decoder.decodeUnknownEither(schema)
+  return (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<A>, DataAccessError> => {
+    const decoded = new Array<A>(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const result = decodeRow(rows[i])
+      if (Either.isLeft(result)) {
+        return Effect.fail(
+          new DataAccessError({
+            backend,
+            operation,
+            reason: "Decode",
+            table,
+            detail: `row ${i}: ${ParseIssue.describe(result.left)}`
+          })
+        )
+      }
+      decoded[i] = result.right
+    }
+    return Effect.succeed(decoded)
+  }
+}
 
 const make = (
   backend: Backend,

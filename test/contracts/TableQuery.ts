@@ -194,6 +194,7 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             tableQuery.queryAs(Schema.Struct({ id: Schema.String }), { table, columns: ["id"] })
           )
           expect(wrong?._tag === "DataAccessError" && wrong.reason).toBe("Decode")
+          expect(wrong?._tag === "DataAccessError" && wrong.detail).toMatch(/^row 0: id: Expected a string/)
         })
       ))
 
