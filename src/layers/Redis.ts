@@ -21,6 +21,7 @@ import { classify, ConnectionError, scrub } from "../errors.js"
 import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
+import * as Counts from "./Counts.js"
 import { deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import type { CircuitBreaker } from "./Resilience.js"
@@ -154,6 +155,10 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
       connectTimeout: options.connectTimeout,
       commandTimeout: options.commandTimeout,
       breakerResetTimeout: options.breakerResetTimeout
+    })
+    yield* Counts.checkCounts("redis", {
+      port: [options.port, Counts.port],
+      breakerThreshold: [options.breakerThreshold, Counts.threshold]
     })
     const target = `${parsed.host}:${parsed.port}/${parsed.db}`
     const connectTimeout = Duration.decode(options.connectTimeout ?? "10 seconds")

@@ -40,6 +40,7 @@ import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
+import * as Counts from "./Counts.js"
 import { deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import * as PgCancel from "./PgCancel.js"
@@ -309,12 +310,19 @@ const resolve = (
       Effect.fail(new ConnectionError({ backend, operation: "connect", reason: "InvalidUrl", detail })),
     onRight: (url) =>
       Effect.as(
-        Durations.checkTimeouts(backend, {
-          connectTimeout: options.connectTimeout,
-          idleTimeout: options.idleTimeout,
-          queryTimeout: options.queryTimeout,
-          breakerResetTimeout: options.breakerResetTimeout
-        }),
+        Effect.zipRight(
+          Durations.checkTimeouts(backend, {
+            connectTimeout: options.connectTimeout,
+            idleTimeout: options.idleTimeout,
+            queryTimeout: options.queryTimeout,
+            breakerResetTimeout: options.breakerResetTimeout
+          }),
+          Counts.checkCounts(backend, {
+            port: [options.port, Counts.port],
+            maxConnections: [options.maxConnections, Counts.poolSize],
+            breakerThreshold: [options.breakerThreshold, Counts.threshold]
+          })
+        ),
         merge(options, defaults, url)
       )
   })
