@@ -192,15 +192,27 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
 }
 
 /**
- * Why a column value cannot be stored as it is, if it cannot: an invalid `Date` (MariaDB stored it
- * as the zero date, read back as an invalid date again) or text with a lone surrogate, which is no
- * Unicode text (the servers stored U+FFFD in its place, and an equality filter then matched other
- * strings mangled alike). `DateFromSelf` and `String` let both through.
+ * Why a column value cannot be stored as it is on every backend, if it cannot:
+ * - an invalid `Date` (MariaDB stored it as the zero date, read back as an invalid date again);
+ * - a `Date` outside the years 1000 to 9999, the range of MySQL's `DATETIME` (MariaDB stored the
+ *   year 20000 as the zero date, read back as null; mysql2 refused a negative year with a
+ *   RangeError and read the years 1 to 99 back as 1901 to 1999; SQL Server holds none past 9999);
+ * - text with a lone surrogate, which is no Unicode text (the servers stored U+FFFD in its place,
+ *   and an equality filter then matched other strings mangled alike);
+ * - text with a NUL character, which PostgreSQL refuses and the others store.
+ * `DateFromSelf` and `String` let all of them through.
  */
 const unstorable = (value: unknown): string | undefined => {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "is an invalid date" : undefined
-  if (typeof value === "string" && !(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
-    return "holds a lone surrogate: it is not Unicode text"
+  if (value instanceof Date) {
+    const year = value.getUTCFullYear()
+    if (Number.isNaN(year)) return "is an invalid date"
+    return year < 1000 || year > 9999 ? "is outside the years 1000 to 9999 that every backend stores" : undefined
+  }
+  if (typeof value === "string") {
+    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      return "holds a lone surrogate: it is not Unicode text"
+    }
+    if (value.includes("\u0000")) return "holds a NUL character, which PostgreSQL cannot store"
   }
   return undefined
 }

@@ -800,12 +800,25 @@ export const suite = (
         })
       ))
 
-    it.effect("an invalid Date or text with a lone surrogate is refused on every write and in filters", () =>
+    it.effect("an invalid or out-of-range Date, a lone surrogate or a NUL is refused on every write and in filters", () =>
       withValues((repository) =>
         Effect.gen(function*() {
           const good = { id: 1, label: "x", flag: true, amount: 1, at: new Date("2024-01-01T00:00:00Z"), note: null }
           yield* repository.create(good)
-          const bad: ReadonlyArray<Partial<Value>> = [{ at: new Date("x") }, { label: "a\uD800b" }, { note: "\uDFFF" }]
+          // MariaDB stored the year 20000 as the zero date (read back as null), mysql2 read the year 50
+          // back as 1950; PostgreSQL refuses a NUL.
+          const year = (y: number) => new Date(new Date("2024-01-01T00:00:00Z").setUTCFullYear(y))
+          const bad: ReadonlyArray<Partial<Value>> = [
+            { at: new Date("x") },
+            { at: year(20_000) },
+            { at: year(-1) },
+            { at: year(0) },
+            { at: year(50) },
+            { at: year(999) },
+            { label: "a\uD800b" },
+            { note: "\uDFFF" },
+            { label: "a\u0000b" }
+          ]
           for (const change of bad) {
             const refused = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
               Effect.map(failureOf(effect), (error) => error?._tag)
@@ -818,6 +831,7 @@ export const suite = (
           }
           const filters: ReadonlyArray<Filter> = [
             { field: "at", op: "eq", value: new Date("x") },
+            { field: "at", op: "lt", value: year(20_000) },
             { field: "label", op: "eq", value: "a\uD800b" }
           ]
           for (const filter of filters) {
@@ -825,6 +839,10 @@ export const suite = (
             expect(refused?._tag, JSON.stringify(filter)).toBe("ValidationError")
           }
           expect(yield* repository.list()).toEqual([good])
+          // The first and last years every backend stores are taken.
+          for (const [id, at] of [[5, year(1000)], [6, new Date("9999-12-31T23:59:59.999Z")]] as const) {
+            expect((yield* repository.create({ ...good, id, at })).at).toEqual(at)
+          }
         })
       ))
 
