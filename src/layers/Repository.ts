@@ -340,9 +340,12 @@ export const makeRepository = <A, I>(
     const dateFields = dateFieldsOf(config.schema)
     const fieldKinds = fieldKindsOf(config.schema)
 
-    /** `value` as compared with `field`'s column: refused when the column holds another kind of value. */
+    /**
+     * `value` as compared with `field`'s column: refused when the column holds another kind of
+     * value, and when it is no finite number (NaN equals nothing; MariaDB read it as 0).
+     */
     const fits = <V>(field: string, value: V, what: string): Either.Either<V, ValidationError> => {
-      const unfit = unstorable(value)
+      const unfit = typeof value === "number" && !Number.isFinite(value) ? "is not a finite number" : unstorable(value)
       if (unfit !== undefined) return Either.left(new ValidationError({ field: what, detail: `${field}: ${unfit}` }))
       const kinds = fieldKinds.get(field)
       const kind = kindOfValue(value)
@@ -387,6 +390,9 @@ export const makeRepository = <A, I>(
         return Effect.succeed(decoded)
       })
     const encodeRecord = Schema.encodeEither(config.schema)
+    // PostgreSQL's floating-point columns (and the memory store) hold NaN and the infinities;
+    // MySQL/MariaDB stored 0 for them, and SQL Server's FLOAT has none.
+    const finiteOnly = stores.backend === "mysql" || stores.backend === "mariadb" || stores.backend === "mssql"
     /**
      * The record through its schema: a fresh object of its encoded fields. No closures per record:
      * on bulk paths their creation showed in profiles.
@@ -398,7 +404,10 @@ export const makeRepository = <A, I>(
       }
       const fields = encoded.right as Record<string, unknown>
       for (const field in fields) {
-        const unfit = unstorable(fields[field])
+        const value = fields[field]
+        const unfit = finiteOnly && typeof value === "number" && !Number.isFinite(value)
+          ? `is not a finite number, which ${stores.backend} cannot store`
+          : unstorable(value)
         if (unfit !== undefined) return Either.left(new ValidationError({ field, detail: unfit }))
       }
       return Either.right(fields)

@@ -882,6 +882,22 @@ export const suite = (
           expect(Either.isLeft(found[1])).toBe(true)
           expect(Option.map(found[2], (value) => value.amount)).toEqual(Option.some(7))
           expect((yield* repository.list()).map((value) => [value.id, value.label])).toEqual([[0, "x"], [7, "x"]])
+          // No finite number: NaN equals nothing, and MariaDB read it as 0 (`delete(NaN)` found row 0).
+          for (const id of [Number.NaN, Number.POSITIVE_INFINITY]) {
+            expect(yield* refused(repository.findById(id)), String(id)).toBe("ValidationError")
+            expect(yield* refused(repository.delete(id)), String(id)).toBe("ValidationError")
+            expect(yield* refused(repository.list({ filters: [{ field: "amount", op: "lt", value: id }] })), String(id))
+              .toBe("ValidationError")
+          }
+          // A write of one is stored as it is, or refused: never stored as something else.
+          for (const [id, amount] of [[8, Number.NaN], [9, Number.NEGATIVE_INFINITY]] as const) {
+            const written = yield* Effect.either(repository.create({ ...base, id, amount }))
+            if (Either.isLeft(written)) expect(written.left._tag, String(written.left)).toBe("ValidationError")
+            else {expect(Option.map(yield* repository.findById(id), (value) => value.amount)).toEqual(
+                Option.some(amount)
+              )}
+          }
+          expect(yield* repository.count({ filters: [{ field: "id", op: "in", values: [0, 7] }] })).toBe(2)
         })
       ))
 
