@@ -180,28 +180,49 @@ export const insertReturning = (
   }`
 
 /**
- * The names of a table's date and timestamp columns, from the catalog of each dialect: on
+ * What a column holds, as far as a filter value must match it: `other` for the types a filter
+ * value is not checked against (JSON, arrays, times of day, binary).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ColumnKind = "date" | "number" | "string" | "boolean" | "other"
+
+/**
+ * A table's columns and their kinds (`ColumnKind`), from the catalog of each dialect: on
  * PostgreSQL the table the statements' own name resolves to (`to_regclass`, the search path); on
- * MySQL/MariaDB the current database's; on SQL Server the current schema's. No rows if the table
- * does not exist.
+ * MySQL/MariaDB the current database's (`BOOLEAN` is a `TINYINT` there: a number); on SQL Server
+ * the current schema's. No rows if the table does not exist.
  *
  * @since 0.1.0
  * @category combinators
  */
-export const dateColumns = (sql: Sql, table: string): Statement.Statement<{ readonly name: string }> =>
+export const columnKinds = (
+  sql: Sql,
+  table: string
+): Statement.Statement<{ readonly name: string; readonly kind: ColumnKind }> =>
   sql.onDialectOrElse({
     pg: () =>
-      sql<{ readonly name: string }>`SELECT a.attname AS name FROM pg_attribute a WHERE a.attrelid = to_regclass(${
-        regclass(table)
-      }) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)`,
+      sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT a.attname AS name, CASE
+          WHEN a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN 'date'
+          WHEN t.typcategory = 'N' THEN 'number' WHEN t.typcategory = 'S' THEN 'string'
+          WHEN t.typcategory = 'B' THEN 'boolean' ELSE 'other' END AS kind
+        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+        WHERE a.attrelid = to_regclass(${regclass(table)}) AND a.attnum > 0 AND NOT a.attisdropped`,
     mssql: () =>
-      sql<{ readonly name: string }>`SELECT COLUMN_NAME AS name FROM INFORMATION_SCHEMA.COLUMNS
-        WHERE TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = ${table}
-        AND DATA_TYPE IN ('date', 'datetime', 'datetime2', 'datetimeoffset', 'smalldatetime')`,
+      sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT COLUMN_NAME AS name, CASE
+          WHEN DATA_TYPE IN ('date', 'datetime', 'datetime2', 'datetimeoffset', 'smalldatetime') THEN 'date'
+          WHEN DATA_TYPE IN ('tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'float', 'real', 'money', 'smallmoney') THEN 'number'
+          WHEN DATA_TYPE IN ('char', 'varchar', 'nchar', 'nvarchar', 'text', 'ntext') THEN 'string'
+          WHEN DATA_TYPE = 'bit' THEN 'boolean' ELSE 'other' END AS kind
+        FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = ${table}`,
     orElse: () =>
-      sql<{ readonly name: string }>`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
-        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}
-        AND DATA_TYPE IN ('date', 'datetime', 'timestamp')`
+      sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT COLUMN_NAME AS name, CASE
+          WHEN DATA_TYPE IN ('date', 'datetime', 'timestamp') THEN 'date'
+          WHEN DATA_TYPE IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double') THEN 'number'
+          WHEN DATA_TYPE IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set') THEN 'string'
+          ELSE 'other' END AS kind
+        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`
   })
 
 /**

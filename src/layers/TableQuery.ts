@@ -11,8 +11,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 import type { Backend } from "../errors.js"
-import type { ValidationError } from "../errors.js"
-import { DataAccessError } from "../errors.js"
+import { DataAccessError, ValidationError } from "../errors.js"
 import * as Decoder from "../schemas/Decoder.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { Filter } from "../schemas/Query.js"
@@ -23,6 +22,7 @@ import type { Row, TableQueryError, TableQueryService } from "../services/TableQ
 import { TableQuery } from "../services/TableQuery.js"
 import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
+import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
 
 /**
@@ -55,22 +55,63 @@ export const plan =
       return { table: spec.table, columns, spec }
     })
 
-/** Whether a filter compares a column with text (which may be a date column). */
-const hasText = (filter: Filter): boolean =>
-  filter.op === "like" || filter.op === "ilike" ||
-  Either.isLeft(mapScalars(filter, (value) => typeof value === "string" ? Either.left(true) : Either.right(value)))
+/** What a filter's value is, where a column's kind can tell it apart. */
+const kindOfScalar = (value: unknown): "number" | "string" | "boolean" | undefined =>
+  typeof value === "number" ? "number" : typeof value === "string" ?
+    "string" :
+    typeof value === "boolean"
+    ? "boolean"
+    : undefined
+
+/** The kinds of value a column of each kind takes (a boolean is a number on MySQL/MariaDB). */
+const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> = {
+  number: new Set(["number", "boolean"]),
+  string: new Set(["string"]),
+  boolean: new Set(["boolean"])
+}
 
 /**
- * Filters on date columns as the repository's (`onDateColumn`): text becomes the instant it names
- * (ISO 8601 only), or a `ValidationError` before any statement, and `like` is refused. PostgreSQL
- * read `"today"` as a date and failed on `"soon"` on the server, MySQL/MariaDB read the text in
- * the session's zone, dropping any offset, and the in-memory layer matched nothing.
+ * Filters checked against their columns' kinds, as the repository's are against its schema: a
+ * value of another kind is a `ValidationError` before any statement (MariaDB matched `'alpha' =
+ * 0`, and PostgreSQL failed on the server). On date columns (`onDateColumn`) text becomes the
+ * instant it names (ISO 8601 only) and `like` is refused: PostgreSQL read `"today"` as a date,
+ * MySQL/MariaDB read the text in the session's zone, dropping any offset, and the in-memory
+ * layer matched nothing. Columns of no known kind are left to the backend.
  */
 const typedFilters = (
-  dates: ReadonlySet<string>,
+  kinds: ReadonlyMap<string, ColumnKind>,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) => dates.has(filter.field) ? onDateColumn(filter) : Either.right(filter)))
+  Either.all(filters.map((filter) => {
+    const kind = kinds.get(filter.field)
+    if (kind === "date") return onDateColumn(filter)
+    if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
+      return Either.right(filter)
+    }
+    return mapScalars(filter, (value) => {
+      const given = kindOfScalar(value)
+      return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
+        new ValidationError({
+          field: "filters",
+          detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
+        })
+      )
+    })
+  }))
+
+/** The kinds of the columns of rows held in memory: those whose values are all of one kind. */
+const kindsInMemory = (rows: ReadonlyArray<Row>): ReadonlyMap<string, ColumnKind> => {
+  const seen = new Map<string, ColumnKind | "mixed">()
+  for (const row of rows) {
+    for (const [field, value] of Object.entries(row)) {
+      if (value === null || value === undefined) continue
+      const kind: ColumnKind = value instanceof Date ? "date" : kindOfScalar(value) ?? "other"
+      const before = seen.get(field)
+      seen.set(field, before === undefined || before === kind ? kind : "mixed")
+    }
+  }
+  return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, kind] as const]))
+}
 
 /** Rows decoded one by one with the compiled decoder (`Decoder`), as the repository's are. */
 const decodeRows = <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) => {
@@ -130,20 +171,20 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
       const exec =
         (operation: string, table: string | undefined, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
           run({ operation, table, idempotent })(effect).pipe(Effect.provideService(SqlBackend, backend))
-      // The date columns of each table, read once from the catalog when a filter first holds text.
-      const dateColumns = new Map<string, ReadonlySet<string>>()
-      const datesOf = (table: string) => {
-        const known = dateColumns.get(table)
+      // The kinds of each table's columns, read once from the catalog when a query first filters.
+      const columnKinds = new Map<string, ReadonlyMap<string, ColumnKind>>()
+      const kindsOf = (table: string) => {
+        const known = columnKinds.get(table)
         if (known !== undefined) return Effect.succeed(known)
-        return Statements.dateColumns(sql, table).pipe(
-          Effect.map((rows) => new Set(rows.map((row) => String(row.name)))),
+        return Statements.columnKinds(sql, table).pipe(
+          Effect.map((rows) => new Map(rows.map((row) => [String(row.name), row.kind]))),
           exec("TableQuery.columns", table, true),
-          Effect.tap((names) => Effect.sync(() => dateColumns.set(table, names)))
+          Effect.tap((kinds) => Effect.sync(() => columnKinds.set(table, kinds)))
         )
       }
       const typed = (table: string, filters: ReadonlyArray<Filter>) =>
-        filters.some(hasText)
-          ? Effect.flatMap(datesOf(table), (dates) => typedFilters(dates, filters))
+        filters.length > 0
+          ? Effect.flatMap(kindsOf(table), (kinds) => typedFilters(kinds, filters))
           : Effect.succeed(filters)
       return make(
         backend.backend,
@@ -188,9 +229,7 @@ export const TableQueryTest = (
         policy,
         ({ columns, spec, table }) => {
           const rows = tables.get(table) ?? []
-          // A date column here is one that holds a date in some row.
-          const dates = new Set(rows.flatMap((row) => Object.keys(row).filter((field) => row[field] instanceof Date)))
-          return Either.map(typedFilters(dates, spec.filters), (filters) =>
+          return Either.map(typedFilters(kindsInMemory(rows), spec.filters), (filters) =>
             [...rows]
               .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))

@@ -173,6 +173,32 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
         })
       ))
 
+    it.effect("a filter value of another kind than its column's is a ValidationError before any statement", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          // MariaDB matched `'truck-1' = 0` (text read as the number 0); PostgreSQL failed on the server.
+          const filters: ReadonlyArray<Filter> = [
+            { field: "asset_guid", op: "eq", value: 0 },
+            { field: "cycle_status", op: "in", values: ["COMPLETE", 1] },
+            { field: "created", op: "eq", value: "xyz" },
+            { field: "created", op: "between", from: 1, to: "20" },
+            { field: "asset_guid", op: "ne", value: true }
+          ]
+          for (const filter of filters) {
+            const error = yield* failureOf(tableQuery.query({ table, filters: [filter] }))
+            expect(error?._tag, JSON.stringify(filter)).toBe("ValidationError")
+          }
+          const ids = (filters: ReadonlyArray<Filter>) =>
+            Effect.map(tableQuery.query({ table, columns: ["id"], filters, sort: [{ field: "id" }] }), (found) =>
+              found.map((row) => row["id"]))
+          // Values of the column's kind, and null, run as before; a number column is matched by its text.
+          expect(yield* ids([{ field: "created", op: "gte", value: 20 }])).toEqual([1, 4, 5])
+          expect(yield* ids([{ field: "asset_guid", op: "eq", value: "truck-2" }])).toEqual([2])
+          expect(yield* ids([{ field: "created", op: "like", value: "2%", pattern: true }])).toEqual([4, 5])
+        })
+      ))
+
     it.effect("queryAs decodes with a Schema; a mismatch is DataAccessError Decode", () =>
       withTable((table) =>
         Effect.gen(function*() {

@@ -49,16 +49,17 @@ const where = {
 }
 
 describe("Repository SQL (compiled)", () => {
-  it("the date columns of a table come from each dialect's catalog, the table bound as a parameter", () => {
-    const [onMssql, mssqlParams] = Statements.dateColumns(mssql, "people").compile()
+  it("the kinds of a table's columns come from each dialect's catalog, the table bound as a parameter", () => {
+    const [onMssql, mssqlParams] = Statements.columnKinds(mssql, "people").compile()
     expect(onMssql).toContain("FROM INFORMATION_SCHEMA.COLUMNS")
     expect(onMssql).toContain("TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = @1")
     expect(onMssql).toContain("'datetime2', 'datetimeoffset'")
+    expect(onMssql).toContain("WHEN DATA_TYPE = 'bit' THEN 'boolean'")
     expect(mssqlParams).toEqual(["people"])
-    const [onMysql, mysqlParams] = Statements.dateColumns(mysql, "people").compile()
+    const [onMysql, mysqlParams] = Statements.columnKinds(mysql, "people").compile()
     expect(onMysql).toContain("TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?")
     expect(mysqlParams).toEqual(["people"])
-    const [onPg, pgParams] = Statements.dateColumns(pg, "we\"ird").compile()
+    const [onPg, pgParams] = Statements.columnKinds(pg, "we\"ird").compile()
     expect(onPg).toContain("to_regclass($1)")
     expect(pgParams).toEqual(["\"we\"\"ird\""])
   })
