@@ -263,7 +263,22 @@ const memoryStore = Effect.sync((): SourceStore => {
   }
 })
 
+/** Text Redis keeps as it is given: Unicode text (Redis stores UTF-8, a lone surrogate as U+FFFD). */
+const isText = (value: unknown): value is string =>
+  Predicate.isString(value) && (value as unknown as { isWellFormed(): boolean }).isWellFormed()
+
 const toStructure = (kind: StructureKind, encoded: unknown): Either.Either<Structure, ValidationError> => {
+  const strings = kind === "string" ? [encoded] : kind === "set" && Array.isArray(encoded) ?
+    encoded :
+    kind === "hash" && isStringRecord(encoded)
+    ? [...Object.keys(encoded), ...Object.values(encoded)]
+    : undefined
+  if (strings?.every(Predicate.isString) && !strings.every(isText)) {
+    // Two members differing in a lone surrogate were one member on Redis, two in memory.
+    return Either.left(
+      new ValidationError({ field: "value", detail: "holds a lone surrogate: it is not Unicode text" })
+    )
+  }
   if (kind === "string" && Predicate.isString(encoded)) return Either.right({ _tag: "string", value: encoded })
   if (kind === "set" && Array.isArray(encoded) && encoded.every(Predicate.isString)) {
     return Either.right({ _tag: "set", members: encoded })
@@ -383,6 +398,12 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
               new ValidationError({ field: "region", detail: `does not encode: ${ParseIssue.describe(error)}` })
             )
           )
+          if (!Object.values(fields).every(isText)) {
+            return yield* new ValidationError({
+              field: "region",
+              detail: "holds a lone surrogate: it is not Unicode text"
+            })
+          }
           yield* retrying("redis")(store.link({
             assetKey: yield* render(KeyPattern.assetRegions({ asset_id: assetId })),
             regionId: region.regionId,

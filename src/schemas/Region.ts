@@ -13,12 +13,13 @@ import * as Schema from "effect/Schema"
 export const RegionKind = Schema.Literal("load", "dump", "crusher", "stockpile", "haul_road", "workshop", "restricted")
 
 /**
- * The outline of a region: `[longitude, latitude]` points.
+ * The outline of a region: `[longitude, latitude]` points, finite numbers (JSON writes NaN as
+ * `null`, and a region stored so could never be read again).
  *
  * @since 0.1.0
  * @category models
  */
-export const Boundary = Schema.Array(Schema.Tuple(Schema.Number, Schema.Number))
+export const Boundary = Schema.Array(Schema.Tuple(Schema.Finite, Schema.Finite))
 
 /**
  * @since 0.1.0

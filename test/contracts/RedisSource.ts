@@ -148,6 +148,40 @@ export const suite = (
         yield* source.deleteByPattern(key)
       }))
 
+    it.effect("text with a lone surrogate, or a region that JSON cannot carry, is a ValidationError and writes nothing", () =>
+      Effect.gen(function*() {
+        const source = yield* RedisSource
+        // Redis stored U+FFFD for the surrogate, and two set members differing in one became one.
+        const cases = [
+          [value({ run: uniqueName("s"), name: "s" }), "string", Schema.String, "x\ud800y"],
+          [value({ run: uniqueName("s"), name: "m" }), "set", Schema.Array(Schema.String), ["a\ud800", "a\udbff"]],
+          [
+            value({ run: uniqueName("s"), name: "h" }),
+            "hash",
+            Schema.Record({ key: Schema.String, value: Schema.String }),
+            {
+              "f\udc00": "v"
+            }
+          ]
+        ] as const
+        for (const [key, kind, schema, bad] of cases) {
+          const error = yield* Effect.flip(
+            source.setByPattern(key, kind, schema as unknown as Schema.Schema<unknown, never>, bad)
+          )
+          expect(error._tag, kind).toBe("ValidationError")
+          expect(yield* source.getByPattern(key, kind, schema as unknown as Schema.Schema<unknown, never>), kind)
+            .toEqual(Option.none())
+        }
+        // JSON writes NaN as null: the region, and every read of its asset, would fail to decode.
+        const asset = uniqueName("truck")
+        const broken = { ...version(uniqueName("pit"), 1), boundary: [[Number.NaN, 2]] as const }
+        const refused = yield* Effect.flip(source.putRegion(asset, broken as unknown as Region))
+        expect(refused._tag).toBe("ValidationError")
+        const named = yield* Effect.flip(source.putRegion(asset, { ...version(uniqueName("pit"), 1), name: "b\ud800" }))
+        expect(named._tag).toBe("ValidationError")
+        expect(yield* source.assetRegions(asset)).toEqual([])
+      }))
+
     it.effect("a value that does not decode is a DataAccessError with reason Decode", () =>
       Effect.gen(function*() {
         const source = yield* RedisSource
