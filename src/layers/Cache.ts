@@ -248,11 +248,21 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
 
     const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
       Effect.gen(function*() {
-        const encoded = yield* jsonCodec(schema).encode(value).pipe(
+        const codec = jsonCodec(schema)
+        const encoded = yield* codec.encode(value).pipe(
           Effect.mapError((error) =>
             new ValidationError({ field: "value", detail: `does not encode: ${ParseIssue.describe(error)}` })
           )
         )
+        // A value whose JSON its schema cannot read back would be a miss at every read, its loader
+        // run every time: a `Date` under `Schema.DateFromSelf` (JSON makes it text), NaN (null).
+        if (Option.isNone(codec.decode(encoded))) {
+          return yield* new ValidationError({
+            field: "value",
+            detail: "does not read back from its JSON: the schema's encoded side must be JSON " +
+              "(Schema.Date rather than Schema.DateFromSelf, finite numbers)"
+          })
+        }
         yield* Effect.ignore(observed(store.set(full, encoded, ttl), true))
       })
 

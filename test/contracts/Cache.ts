@@ -113,6 +113,28 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
         })
       ))
 
+    it.effect("a value its schema cannot read back from JSON is a ValidationError on set; getOrSet answers it, uncached", () =>
+      withRun((run) =>
+        Effect.gen(function*() {
+          const cache = yield* Cache
+          const key = entry({ run, n: 1 })
+          // JSON turns a Date into text, which `DateFromSelf` does not read, and NaN into null.
+          const refused = yield* Effect.flip(cache.set(key, Schema.DateFromSelf, new Date(0)))
+          expect(refused._tag).toBe("ValidationError")
+          expect(refused.field).toBe("value")
+          const nan = yield* Effect.flip(cache.set(key, Schema.Number, Number.NaN))
+          expect(nan._tag).toBe("ValidationError")
+          expect(yield* cache.get(key, Schema.DateFromSelf)).toEqual(Option.none())
+          const loads = yield* Ref.make(0)
+          const load = Effect.as(Ref.update(loads, (n) => n + 1), new Date(5))
+          expect(yield* cache.getOrSet(key, Schema.DateFromSelf, load)).toEqual(new Date(5))
+          // `Schema.Date` carries it as text, and reads it back.
+          yield* cache.set(key, Schema.Date, new Date(7))
+          expect(yield* cache.get(key, Schema.Date)).toEqual(Option.some(new Date(7)))
+          expect(yield* Ref.get(loads)).toBe(1)
+        })
+      ))
+
     it.effect("getOrSet loads on a miss, stores, and serves the next call from the cache", () =>
       withRun((run) =>
         Effect.gen(function*() {
