@@ -164,6 +164,14 @@ const jsonCodec = <A, I>(schema: Schema.Schema<A, I>): JsonCodec => {
   return codec
 }
 
+/**
+ * Whether a key lies under a rendered prefix: a prefix ending in `:` takes every key that starts
+ * with it (`api:/v1/users:`); one that ends inside a segment, such as a whole key (`user:1`),
+ * takes that key and the keys under it (`user:1:...`), not `user:10`.
+ */
+const under = (full: string): (key: string) => boolean =>
+  full.endsWith(":") ? (key) => key.startsWith(full) : (key) => key === full || key.startsWith(`${full}:`)
+
 /** A load of one key that concurrent callers share (`singleFlight`). */
 class Flight {
   /** Set once the key is written or invalidated while the load runs: its value is not stored. */
@@ -186,7 +194,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
      */
     const supersede = (full: string, prefix = false) =>
       Effect.sync(() => {
-        const matching = prefix ? [...flights.keys()].filter((key) => key.startsWith(full)) : [full]
+        const matching = prefix ? [...flights.keys()].filter(under(full)) : [full]
         for (const key of matching) {
           const flight = flights.get(key)
           if (flight === undefined) continue
@@ -347,6 +355,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
       invalidatePrefix: (prefix) =>
         Effect.gen(function*() {
           const full = yield* render(prefix)
+          const inside = under(full)
           yield* supersede(full, true)
           let cursor = "0"
           let deleted = 0
@@ -359,7 +368,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
           })
           do {
             const [next, keys] = yield* observed(store.scan(cursor, full, batchSize))
-            for (const key of keys) pending.push(key)
+            for (const key of keys) if (inside(key)) pending.push(key)
             if (store.deleteWhileScanning) yield* unlinkPending
             cursor = next
           } while (cursor !== "0")

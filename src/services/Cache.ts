@@ -62,9 +62,10 @@ export interface CacheService {
   /** Deletes one key; whether it existed. A Redis failure is an error: a stale entry could outlive it. */
   readonly invalidate: (key: Key) => Effect.Effect<boolean, ValidationError | BackendError>
   /**
-   * Deletes every key starting with the rendered `prefix` (for example `KeyPattern.apiEndpoint`),
+   * Deletes every key under the rendered `prefix` (for example `KeyPattern.apiEndpoint`),
    * walking the keyspace with SCAN and deleting in batches with UNLINK; never KEYS. Returns how
-   * many keys were deleted.
+   * many keys were deleted. A prefix ending in `:` takes every key starting with it; one ending
+   * inside a segment, such as a whole key (`user:1`), takes that key and `user:1:...`, not `user:10`.
    */
   readonly invalidatePrefix: (prefix: Key) => Effect.Effect<number, ValidationError | BackendError>
 }

@@ -266,6 +266,25 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
         })
       ))
 
+    it.effect("invalidatePrefix of a whole key takes that key and the keys under it, not its longer neighbours", () =>
+      withRun((run) =>
+        Effect.gen(function*() {
+          const cache = yield* Cache
+          const user = KeyPattern.make("contract:{run}:user:{id}")
+          const session = KeyPattern.make("contract:{run}:user:{id}:session:{n}")
+          yield* cache.set(user({ run, id: "1" }), Schema.Number, 1)
+          yield* cache.set(session({ run, id: "1", n: 1 }), Schema.Number, 11)
+          yield* cache.set(user({ run, id: "10" }), Schema.Number, 10)
+          yield* cache.set(user({ run, id: "12x" }), Schema.Number, 12)
+          // `user:1` took `user:10` and `user:12x` as well, by the plain text prefix.
+          expect(yield* cache.invalidatePrefix(user({ run, id: "1" }))).toBe(2)
+          expect(yield* cache.get(user({ run, id: "1" }), Schema.Number)).toEqual(Option.none())
+          expect(yield* cache.get(session({ run, id: "1", n: 1 }), Schema.Number)).toEqual(Option.none())
+          expect(yield* cache.get(user({ run, id: "10" }), Schema.Number)).toEqual(Option.some(10))
+          expect(yield* cache.get(user({ run, id: "12x" }), Schema.Number)).toEqual(Option.some(12))
+        })
+      ))
+
     it.effect("invalidatePrefix takes a prefix holding regular-expression characters literally", () =>
       withRun((run) =>
         Effect.gen(function*() {
