@@ -160,6 +160,15 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
       port: [options.port, Counts.port],
       breakerThreshold: [options.breakerThreshold, Counts.threshold]
     })
+    // Redis' CLIENT SETNAME takes the characters from "!" to "~"; ioredis dropped any other name silently.
+    if (options.connectionName !== undefined && !/^[!-~]+$/.test(options.connectionName)) {
+      return yield* new ConnectionError({
+        backend: "redis",
+        operation: "connect",
+        reason: "InvalidOption",
+        detail: "connectionName must be printable ASCII without spaces (Redis CLIENT SETNAME)"
+      })
+    }
     const target = `${parsed.host}:${parsed.port}/${parsed.db}`
     const connectTimeout = Duration.decode(options.connectTimeout ?? "10 seconds")
     const redis = yield* Effect.acquireRelease(

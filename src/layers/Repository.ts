@@ -864,6 +864,10 @@ export const makeRepository = <A, I>(
           const { row, tenant } = yield* locate(id, false)
           const current = yield* decode(row)
           const merged = yield* encode({ ...current, ...patch })
+          // The primary key is kept by an update: a patch that changes it was answered as applied.
+          if (String(merged[idColumn]) !== String(row[idColumn])) {
+            return yield* new ValidationError({ field: idColumn, detail: "an update cannot change the primary key" })
+          }
           if (config.tenant !== undefined && merged[config.tenant] !== tenant) {
             return yield* Effect.fail(mismatch("a row cannot move to another tenant"))
           }

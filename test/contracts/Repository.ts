@@ -797,6 +797,11 @@ export const suite = (
           expect(updated).toEqual(Option.getOrThrow(yield* repository.findById(1)))
           const upserted = yield* repository.upsert({ id: 1, amount: 7.891, at: new Date("2024-01-01T00:00:02.300Z") })
           expect(upserted).toEqual(Option.getOrThrow(yield* repository.findById(1)))
+          // An update keeps the primary key: one that would change it was answered as if applied.
+          const moved = yield* failureOf(repository.update(1, { id: 2 }))
+          expect(moved?._tag).toBe("ValidationError")
+          expect(yield* repository.findById(2)).toEqual(Option.none())
+          expect(Option.isSome(yield* repository.findById(1))).toBe(true)
         })
       ))
 

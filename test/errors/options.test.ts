@@ -35,7 +35,7 @@ describe("whole-number options given in code", () => {
       }
     }))
 
-  it.live("a pool size or a breaker threshold that is no positive whole number is InvalidOption", () =>
+  it.live("a pool size or a breaker threshold that is no positive whole number, or a Redis name Redis refuses, is InvalidOption", () =>
     Effect.gen(function*() {
       const pool = yield* refused(Layer.build(Sql.layerPg({ host: "127.0.0.1", maxConnections: 0 })))
       assert.strictEqual(pool.reason, "InvalidOption")
@@ -44,5 +44,11 @@ describe("whole-number options given in code", () => {
       assert.include(breaker.detail, "breakerThreshold")
       const redis = yield* refused(Layer.build(Redis.layer({ host: "127.0.0.1", breakerThreshold: 0 })))
       assert.include(redis.detail, "breakerThreshold")
+      // Redis refuses such a client name, and ioredis went on without one.
+      for (const connectionName of ["my app", "", "név"]) {
+        const named = yield* refused(Layer.build(Redis.layer({ host: "127.0.0.1", connectionName })))
+        assert.strictEqual(named.reason, "InvalidOption", connectionName)
+        assert.include(named.detail, "connectionName")
+      }
     }))
 })
