@@ -35,7 +35,7 @@ import type {
   Repository,
   RepositoryConfig
 } from "../services/Repository.js"
-import { CurrentActor, CurrentTenant, Repositories } from "../services/Repository.js"
+import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
@@ -43,6 +43,7 @@ import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
+import { requireTenant } from "./Tenancy.js"
 import { leafSpan } from "./Tracing.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -430,12 +431,9 @@ export const makeRepository = <A, I>(
       return Either.isLeft(fields) ? fields : Either.right(complete(fields.right))
     }
 
-    const currentTenant: Effect.Effect<string | null, AccessDenied> = config.tenant === undefined
+    const currentTenant: Effect.Effect<string | null, AccessDenied | ValidationError> = config.tenant === undefined
       ? Effect.succeed(null)
-      : Effect.flatMap(Effect.serviceOption(CurrentTenant), (tenant) =>
-        Option.isSome(tenant) && tenant.value.length > 0
-          ? Effect.succeed(tenant.value)
-          : Effect.fail(new AccessDenied({ reason: "MissingTenant", table, detail: "no CurrentTenant in context" })))
+      : requireTenant(table)
 
     const scope = (tenant: string | null, includeDeleted: boolean): Array<Filter> => [
       ...(config.tenant !== undefined && tenant !== null

@@ -14,13 +14,13 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import type { BackendError, ConnectionError } from "../errors.js"
 import { AccessDenied, DataAccessError, ValidationError } from "../errors.js"
-import { CurrentTenant } from "../services/Repository.js"
 import { isIdentifier } from "./AccessPolicy.js"
 import { transaction } from "./Resilience.js"
+import type { SqlBackendService } from "./Sql.js"
 import { run, SqlBackend } from "./Sql.js"
+import { requireTenant } from "./Tenancy.js"
 
 /**
  * @since 0.1.0
@@ -60,6 +60,7 @@ export const migration = (
     if (bad !== undefined) {
       return yield* Effect.fail(new ValidationError({ field: "rowLevelSecurity", detail: `not an identifier: ${bad}` }))
     }
+    yield* postgresOnly(yield* SqlBackend, "RowLevelSecurity.migration")
     const sql = yield* SqlClient.SqlClient
     const table = sql(options.table)
     const column = sql(options.tenantColumn)
@@ -77,24 +78,38 @@ export const migration = (
     )
   })
 
+/** Row-level security is PostgreSQL's: elsewhere `set_config` and policies do not exist. */
+const postgresOnly = (backend: SqlBackendService, operation: string): Effect.Effect<void, DataAccessError> =>
+  backend.dialect.name === "pg" ? Effect.void : Effect.fail(
+    new DataAccessError({
+      backend: backend.backend,
+      operation,
+      reason: "UndefinedObject",
+      detail: `row-level security is PostgreSQL's; ${backend.backend} has none: confine rows with a repository's tenant`
+    })
+  )
+
 /**
  * Runs `effect` in a transaction whose RLS tenant is `CurrentTenant` (missing: `AccessDenied`
- * MissingTenant). A row the policy refuses to write fails with `AccessDenied` RowLevelSecurity.
+ * MissingTenant; text the server would not keep as it is, a lone surrogate or a NUL:
+ * `ValidationError`). A row the policy refuses to write fails with `AccessDenied` RowLevelSecurity.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const withTenant = <X, E, R>(
   effect: Effect.Effect<X, E, R>
-): Effect.Effect<X, E | DataAccessError | ConnectionError | AccessDenied, R | SqlClient.SqlClient | SqlBackend> =>
+): Effect.Effect<
+  X,
+  E | DataAccessError | ConnectionError | AccessDenied | ValidationError,
+  R | SqlClient.SqlClient | SqlBackend
+> =>
   Effect.gen(function*() {
-    const tenant = yield* Effect.serviceOption(CurrentTenant)
-    if (Option.isNone(tenant) || tenant.value.length === 0) {
-      return yield* Effect.fail(new AccessDenied({ reason: "MissingTenant", detail: "no CurrentTenant in context" }))
-    }
+    const tenant = yield* requireTenant()
     const sql = yield* SqlClient.SqlClient
     const backend = yield* SqlBackend
-    const setTenant = sql`SELECT set_config(${tenantSetting}, ${tenant.value}, true)`.pipe(
+    yield* postgresOnly(backend, "RowLevelSecurity.withTenant")
+    const setTenant = sql`SELECT set_config(${tenantSetting}, ${tenant}, true)`.pipe(
       run({ operation: "RowLevelSecurity.setTenant" })
     )
     return yield* transaction({

@@ -611,6 +611,15 @@ export const suite = (
           expect(foreign?._tag === "AccessDenied" && foreign.reason).toBe("TenantMismatch")
           const empty = yield* failureOf(people.list().pipe(Effect.provideService(CurrentTenant, "")))
           expect(empty?._tag === "AccessDenied" && empty.reason).toBe("MissingTenant")
+          // A tenant the servers would store as another (U+FFFD for a lone surrogate), or refuse.
+          for (const tenant of ["acme\uD800", "acme\u0000"]) {
+            const within = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentTenant, tenant)
+            expect((yield* failureOf(within(people.create(person(5)))))?._tag, JSON.stringify(tenant)).toBe(
+              "ValidationError"
+            )
+            expect((yield* failureOf(within(people.list())))?._tag, JSON.stringify(tenant)).toBe("ValidationError")
+          }
           const noTenant = yield* failureOf(
             withoutTenant(people.findById("p00001"))
           )

@@ -89,6 +89,15 @@ await describeLive(
               expect(Either.isLeft(missing) && missing.left._tag === "AccessDenied" && missing.left.reason).toBe(
                 "MissingTenant"
               )
+              // The server keeps a lone surrogate as U+FFFD: "acme\uD800" and "acme\uDFFF" were one tenant.
+              yield* insertAs("acme\uFFFD", "acme\uFFFD", "replacement")
+              for (const tenant of ["acme\uD800", "acme\uDFFF", "acme\u0000"]) {
+                const refused = yield* Effect.either(
+                  asApp(RowLevelSecurity.withTenant(names).pipe(Effect.provideService(CurrentTenant, tenant)))
+                )
+                expect(Either.isLeft(refused) && refused.left._tag, JSON.stringify(tenant)).toBe("ValidationError")
+              }
+              yield* sql`DELETE FROM ${sql(table)} WHERE name = 'replacement'`
               const all = yield* sql<{ readonly tenant_id: string; readonly name: string }>`
               SELECT tenant_id, name FROM ${sql(table)} ORDER BY id`
               expect(all.map((row) => [row.tenant_id, row.name])).toEqual([
