@@ -59,6 +59,41 @@ export const ttlMillis = (input: Duration.DurationInput, field = "ttl"): Either.
 }
 
 /**
+ * A timeout given in code as a `Duration`, or a `ValidationError` naming `field` for input that is
+ * no duration, is nothing, or is longer than `maxTimerMillis`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const timeout = (
+  input: Duration.DurationInput,
+  field: string
+): Either.Either<Duration.Duration, ValidationError> => {
+  const millis = millisOf(input)
+  return isTimeout(millis)
+    ? Either.right(Duration.millis(millis))
+    : Either.left(new ValidationError({ field, detail: timeoutDetail }))
+}
+
+/**
+ * A threshold given in code as a `Duration` (nothing included, as "anything slower"), or a
+ * `ValidationError` naming `field` for input that is no finite duration.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const threshold = (
+  input: Duration.DurationInput,
+  field: string
+): Either.Either<Duration.Duration, ValidationError> => {
+  // `Duration.decode` reads a negative number or NaN as nothing.
+  const millis = typeof input === "number" && !(input >= 0) ? Number.NaN : millisOf(input)
+  return millis >= 0 && Number.isFinite(millis)
+    ? Either.right(Duration.millis(millis))
+    : Either.left(new ValidationError({ field, detail: "must be a finite duration" }))
+}
+
+/**
  * A TTL read from the environment variable `name` (`30 minutes`), within the bounds of `ttlMillis`.
  *
  * @since 0.1.0

@@ -7,12 +7,15 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type { ValidationError } from "../errors.js"
 import { classify } from "../errors.js"
 import type { BackendHealth, HealthService, HealthStatus } from "../services/Health.js"
 import { Health } from "../services/Health.js"
 import { RedisClient } from "../services/RedisClient.js"
+import * as Durations from "./Durations.js"
 import { SqlBackend } from "./Sql.js"
 
 /**
@@ -31,14 +34,24 @@ const rank: Record<HealthStatus, number> = { up: 0, degraded: 1, down: 2 }
 /** One probe of the report: a backend's health, never failing. */
 type Check = Effect.Effect<BackendHealth>
 
-const settings = (options: HealthOptions) => ({
-  slow: Duration.decode(options.slowThreshold ?? "500 millis"),
-  timeout: Duration.decode(options.timeout ?? "3 seconds")
-})
+interface Limits {
+  readonly slow: Duration.Duration
+  readonly timeout: Duration.Duration
+}
+
+/**
+ * The options checked: a slow threshold that is no finite duration, or a timeout that is no
+ * duration, none, or over 24 days, is a `ValidationError`.
+ */
+const settings = (options: HealthOptions): Either.Either<Limits, ValidationError> =>
+  Either.all({
+    slow: Durations.threshold(options.slowThreshold ?? "500 millis", "slowThreshold"),
+    timeout: Durations.timeout(options.timeout ?? "3 seconds", "timeout")
+  })
 
 /** Times `ping`, bounded by the timeout: `up`, `degraded` when slow, `down` with the scrubbed reason. */
 const probe = (
-  { slow, timeout }: ReturnType<typeof settings>,
+  { slow, timeout }: Limits,
   base: Pick<BackendHealth, "component" | "backend" | "target" | "tier">,
   ping: Effect.Effect<unknown, unknown>
 ): Effect.Effect<Omit<BackendHealth, "pool">> =>
@@ -62,7 +75,7 @@ const probe = (
   )
 
 /** The check of the SQL backend in context (`SELECT 1` and the pool figures), when there is one. */
-const sqlCheck = (limits: ReturnType<typeof settings>, tier?: string) =>
+const sqlCheck = (limits: Limits, tier?: string) =>
   Effect.gen(function*() {
     const sql = yield* Effect.serviceOption(SqlClient.SqlClient)
     const backend = yield* Effect.serviceOption(SqlBackend)
@@ -81,7 +94,7 @@ const sqlCheck = (limits: ReturnType<typeof settings>, tier?: string) =>
   })
 
 /** The check of the Redis client in context (`PING`), when there is one. */
-const redisCheck = (limits: ReturnType<typeof settings>) =>
+const redisCheck = (limits: Limits) =>
   Effect.map(
     Effect.serviceOption(RedisClient),
     Option.map((client): Check =>
@@ -104,11 +117,11 @@ const report = (checks: ReadonlyArray<Check>): HealthService => ({
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: HealthOptions = {}): Layer.Layer<Health> =>
+export const layer = (options: HealthOptions = {}): Layer.Layer<Health, ValidationError> =>
   Layer.effect(
     Health,
     Effect.gen(function*() {
-      const limits = settings(options)
+      const limits = yield* settings(options)
       const checks = [yield* sqlCheck(limits), yield* redisCheck(limits)]
       return report(checks.flatMap(Option.toArray))
     })
@@ -133,8 +146,10 @@ class TierChecks extends Context.Tag("effect-dao/Health/TierChecks")<TierChecks,
 export const layerTiers = <E>(
   tiers: Readonly<Record<string, Layer.Layer<SqlClient.SqlClient | SqlBackend, E>>>,
   options: HealthOptions = {}
-): Layer.Layer<Health, E> => {
-  const limits = settings(options)
+): Layer.Layer<Health, E | ValidationError> => {
+  const checked = settings(options)
+  if (Either.isLeft(checked)) return Layer.fail(checked.left)
+  const limits = checked.right
   const gathered = Object.entries(tiers).reduce(
     (previous, [tier, backend]) =>
       Layer.effect(

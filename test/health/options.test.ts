@@ -1,0 +1,36 @@
+import { describe, expect, it } from "@effect/vitest"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { ValidationError } from "../../src/errors.js"
+import * as Health from "../../src/layers/Health.js"
+import * as Redis from "../../src/layers/Redis.js"
+import { Health as HealthTag } from "../../src/services/Health.js"
+
+describe("Health options", () => {
+  it.effect("a threshold or timeout that is no duration, none, or over 24 days is a ValidationError naming it", () =>
+    Effect.gen(function*() {
+      // "abc" and "3 years" died while the layer was built; 0 reported every backend down, NaN degraded.
+      const cases: ReadonlyArray<readonly [string, Health.HealthOptions]> = [
+        ["slowThreshold", { slowThreshold: "abc" as Duration.DurationInput }],
+        ["timeout", { timeout: "1000 days" }],
+        ["timeout", { timeout: 0 }],
+        ["timeout", { timeout: -5 }],
+        ["slowThreshold", { slowThreshold: Number.NaN }],
+        ["slowThreshold", { slowThreshold: -1 }]
+      ]
+      for (const [field, options] of cases) {
+        for (const layer of [Health.layer(options), Health.layerTiers({}, options)]) {
+          const error: unknown = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+          expect(error, JSON.stringify(options)).toBeInstanceOf(ValidationError)
+          expect((error as ValidationError).field).toBe(field)
+        }
+      }
+      const report = yield* Effect.flatMap(HealthTag, (health) => health.check).pipe(
+        Effect.provide(
+          Health.layer({ slowThreshold: "1 minute", timeout: "2 seconds" }).pipe(Layer.provide(Redis.layerMemory))
+        )
+      )
+      expect(report.status).toBe("up")
+    }))
+})
