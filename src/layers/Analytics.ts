@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { BackendError } from "../errors.js"
-import { DataAccessError } from "../errors.js"
+import { DataAccessError, ValidationError } from "../errors.js"
 import type { Aggregation, DimensionValue, MetricsRow, TimeBucket } from "../schemas/Analytics.js"
 import {
   bucketRange,
@@ -33,6 +33,7 @@ import type { AnalyticsError, AnalyticsService } from "../services/Analytics.js"
 import { Analytics } from "../services/Analytics.js"
 import type { MetricsPlan, TimeBucketsPlan } from "./AnalyticsStatements.js"
 import * as AnalyticsStatements from "./AnalyticsStatements.js"
+import * as ColumnKinds from "./ColumnKinds.js"
 import type { Row } from "./Query.js"
 import { comparator, parseInstant, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
@@ -69,6 +70,30 @@ interface Engine {
   /** Only called with at least one dimension. */
   readonly groupCount: (plan: MetricsPlan) => Effect.Effect<number, BackendError>
   readonly count: (table: string, filters: ReadonlyArray<Filter>) => Effect.Effect<number, BackendError>
+  /** What the table's columns hold (`ColumnKinds`). */
+  readonly kinds: (table: string) => Effect.Effect<ColumnKinds.ColumnKinds, BackendError>
+}
+
+/**
+ * A column the request uses as `want` (a number to aggregate, a time to bucket by) refused when
+ * its kind is known to be another, before any statement: MariaDB cast text that is no number to 0
+ * with a warning where PostgreSQL failed, and bucketed a number column by nothing, as memory did.
+ */
+const usable = (
+  kinds: ColumnKinds.ColumnKinds,
+  uses: ReadonlyArray<readonly [column: string, want: "number" | "date", field: string]>
+): Effect.Effect<void, ValidationError> => {
+  for (const [column, want, field] of uses) {
+    const kind = kinds.get(column)
+    if (kind === undefined || kind === "other" || kind === want) continue
+    return Effect.fail(
+      new ValidationError({
+        field,
+        detail: `${column} holds ${kind} values, where ${want === "number" ? "a number" : "a date"} is needed`
+      })
+    )
+  }
+  return Effect.void
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,8 +195,14 @@ const fill = (request: TimeBucketsRequest, rows: ReadonlyArray<BucketRow>): Read
 const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => {
   const count = (input: unknown): Effect.Effect<number, AnalyticsError> =>
     Effect.flatMap(planCount(policy)(input), (request) => engine.count(request.table, request.filters))
+  const numeric = (plan: MetricsPlan) =>
+    Effect.flatMap(engine.kinds(plan.table), (kinds) =>
+      usable(
+        kinds,
+        plan.metrics.flatMap((m) => m.aggregation === "count" ? [] : [[m.column, "number", "metrics"] as const])
+      ))
   const groups = (plan: MetricsPlan): Effect.Effect<ReadonlyArray<MetricsRow>, AnalyticsError> =>
-    Effect.map(engine.groups(plan), (found) =>
+    Effect.map(Effect.zipRight(numeric(plan), engine.groups(plan)), (found) =>
       // The single group of no dimensions is not paged by the engines.
       (plan.dimensions.length === 0 ? found.slice(plan.offset, plan.offset + plan.limit) : found).map((
         group
@@ -184,6 +215,10 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
     timeBuckets: (input) =>
       Effect.gen(function*() {
         const plan = yield* planBuckets(policy)(input)
+        yield* usable(yield* engine.kinds(plan.table), [
+          [plan.timeColumn, "date", "timeColumn"],
+          ...(plan.aggregation === "count" ? [] : [[plan.valueColumn, "number", "valueColumn"] as const])
+        ])
         const rows = [...(yield* engine.buckets(plan))].sort((a, b) => a.bucket_index - b.bucket_index)
         const buckets = plan.request.emptyBuckets === "fill" ? fill(plan.request, rows) : rows
         return buckets.map(toBucket(plan.seconds))
@@ -201,6 +236,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
         const request = yield* decode(MetricsPageRequest, "metricsPage")(input)
         const offset = (request.page - 1) * request.perPage
         const plan = yield* planMetrics(policy, request, { limit: request.perPage, offset })
+        yield* numeric(plan)
         // Without dimensions there is always exactly one group.
         const total = plan.dimensions.length === 0 ? 1 : yield* engine.groupCount(plan)
         return page(yield* groups(plan), total, request)
@@ -266,7 +302,8 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
           Statements.count(sql, table, { filters }).pipe(
             Effect.flatMap((rows) => Schema.decodeUnknown(Numeric)(rows[0]?.n)),
             read("Analytics.count", table)
-          )
+          ),
+        kinds: ColumnKinds.fromCatalog(sql, (table) => read("Analytics.columns", table))
       })
     })
   )
@@ -343,6 +380,8 @@ const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine =
   }
 
   return {
+    // A table the map does not hold has no kinds to tell: the read itself says it does not exist.
+    kinds: (table) => Effect.succeed(ColumnKinds.fromRows(tables.get(table) ?? [])),
     buckets: (plan) =>
       Effect.gen(function*() {
         const operation = "Analytics.timeBuckets"

@@ -20,6 +20,7 @@ import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { Row, TableQueryError, TableQueryService } from "../services/TableQuery.js"
 import { TableQuery } from "../services/TableQuery.js"
+import * as ColumnKinds from "./ColumnKinds.js"
 import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import type { ColumnKind } from "./Statements.js"
@@ -55,14 +56,6 @@ export const plan =
       return { table: spec.table, columns, spec }
     })
 
-/** What a filter's value is, where a column's kind can tell it apart. */
-const kindOfScalar = (value: unknown): "number" | "string" | "boolean" | undefined =>
-  typeof value === "number" ? "number" : typeof value === "string" ?
-    "string" :
-    typeof value === "boolean"
-    ? "boolean"
-    : undefined
-
 /** The kinds of value a column of each kind takes (a boolean is a number on MySQL/MariaDB). */
 const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> = {
   number: new Set(["number", "boolean"]),
@@ -79,7 +72,7 @@ const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> 
  * layer matched nothing. Columns of no known kind are left to the backend.
  */
 const typedFilters = (
-  kinds: ReadonlyMap<string, ColumnKind>,
+  kinds: ColumnKinds.ColumnKinds,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
   Either.all(filters.map((filter) => {
@@ -89,7 +82,7 @@ const typedFilters = (
       return Either.right(filter)
     }
     return mapScalars(filter, (value) => {
-      const given = kindOfScalar(value)
+      const given = ColumnKinds.kindOfScalar(value)
       return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
         new ValidationError({
           field: "filters",
@@ -98,20 +91,6 @@ const typedFilters = (
       )
     })
   }))
-
-/** The kinds of the columns of rows held in memory: those whose values are all of one kind. */
-const kindsInMemory = (rows: ReadonlyArray<Row>): ReadonlyMap<string, ColumnKind> => {
-  const seen = new Map<string, ColumnKind | "mixed">()
-  for (const row of rows) {
-    for (const [field, value] of Object.entries(row)) {
-      if (value === null || value === undefined) continue
-      const kind: ColumnKind = value instanceof Date ? "date" : kindOfScalar(value) ?? "other"
-      const before = seen.get(field)
-      seen.set(field, before === undefined || before === kind ? kind : "mixed")
-    }
-  }
-  return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, kind] as const]))
-}
 
 /** Rows decoded one by one with the compiled decoder (`Decoder`), as the repository's are. */
 const decodeRows = <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) => {
@@ -172,16 +151,7 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
         (operation: string, table: string | undefined, idempotent: boolean) => <X, E>(effect: Effect.Effect<X, E>) =>
           run({ operation, table, idempotent })(effect).pipe(Effect.provideService(SqlBackend, backend))
       // The kinds of each table's columns, read once from the catalog when a query first filters.
-      const columnKinds = new Map<string, ReadonlyMap<string, ColumnKind>>()
-      const kindsOf = (table: string) => {
-        const known = columnKinds.get(table)
-        if (known !== undefined) return Effect.succeed(known)
-        return Statements.columnKinds(sql, table).pipe(
-          Effect.map((rows) => new Map(rows.map((row) => [String(row.name), row.kind]))),
-          exec("TableQuery.columns", table, true),
-          Effect.tap((kinds) => Effect.sync(() => columnKinds.set(table, kinds)))
-        )
-      }
+      const kindsOf = ColumnKinds.fromCatalog(sql, (table) => exec("TableQuery.columns", table, true))
       const typed = (table: string, filters: ReadonlyArray<Filter>) =>
         filters.length > 0
           ? Effect.flatMap(kindsOf(table), (kinds) => typedFilters(kinds, filters))
@@ -229,7 +199,7 @@ export const TableQueryTest = (
         policy,
         ({ columns, spec, table }) => {
           const rows = tables.get(table) ?? []
-          return Either.map(typedFilters(kindsInMemory(rows), spec.filters), (filters) =>
+          return Either.map(typedFilters(ColumnKinds.fromRows(rows), spec.filters), (filters) =>
             [...rows]
               .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))

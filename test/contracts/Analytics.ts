@@ -417,6 +417,43 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
         })
       ))
 
+    it.effect("a metric over a column that holds no numbers, or buckets by one that holds no dates, is a ValidationError", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          // MariaDB cast text that is no number to 0 where PostgreSQL failed, and bucketed a number column.
+          const summed = yield* Effect.flip(analytics.metrics({ table, metrics: { product: "sum" } }))
+          expect(summed._tag).toBe("ValidationError")
+          expect(summed._tag === "ValidationError" && summed.detail).toContain("product holds string values")
+          const paged = yield* Effect.flip(
+            analytics.metricsPage({ table, metrics: { region: "max" }, dimensions: ["product"], page: 1, perPage: 5 })
+          )
+          expect(paged._tag).toBe("ValidationError")
+          const request = {
+            table,
+            timeColumn: "at",
+            valueColumn: "price",
+            aggregation: "sum",
+            bucket: "1 hour",
+            from: at("2026-01-01T00:00:00Z"),
+            to: at("2026-01-01T05:00:00Z")
+          } as const
+          const byPrice = yield* Effect.flip(analytics.timeBuckets({ ...request, timeColumn: "price" }))
+          expect(byPrice._tag === "ValidationError" && byPrice.field).toBe("timeColumn")
+          const ofText = yield* Effect.flip(analytics.timeBuckets({ ...request, valueColumn: "region" }))
+          expect(ofText._tag === "ValidationError" && ofText.field).toBe("valueColumn")
+          // Counting takes any column.
+          const counted = yield* analytics.metrics({ table, metrics: { product: "count" } })
+          expect(counted[0]?.metrics["product"]).toBe(9)
+          const countedBuckets = yield* analytics.timeBuckets({
+            ...request,
+            valueColumn: "region",
+            aggregation: "count"
+          })
+          expect(countedBuckets.length).toBeGreaterThan(0)
+        })
+      ))
+
     it.effect("names off the allow-list are AccessDenied, bad requests ValidationError, before any SQL", () =>
       withTable((table) =>
         Effect.gen(function*() {
