@@ -592,6 +592,19 @@ const verdictFor = (backend: Backend, facts: DriverFacts): Verdict | undefined =
   }
 }
 
+/**
+ * The constraint a MySQL/MariaDB or SQL Server message names, where the driver gives it no field
+ * of its own (node-postgres does): `Duplicate entry '...' for key 'users_email'` (MySQL 8 writes
+ * `'users.users_email'`), `CONSTRAINT \`qty_positive\` failed`, `Violation of UNIQUE KEY
+ * constraint 'UQ_users'`, `conflicted with the FOREIGN KEY constraint "FK_orders_users"`.
+ */
+const namedConstraint = (message: string): string | undefined => {
+  const named = /\bfor key '([^']+)'$/.exec(message) ?? /\bCONSTRAINT `([^`]+)` failed\b/.exec(message) ??
+    /\bCONSTRAINT `([^`]+)` FOREIGN KEY\b/.exec(message) ?? /\bconstraint '([^']+)'/.exec(message) ??
+    /\bconstraint "([^"]+)"/.exec(message) ?? /\bwith unique index '([^']+)'/.exec(message)
+  return named?.[1]?.split(".").pop()
+}
+
 const errorCode = (facts: DriverFacts): string | undefined =>
   facts.code ?? (facts.number !== undefined ? String(facts.number) : undefined) ??
     (facts.errno !== undefined ? String(facts.errno) : undefined)
@@ -610,7 +623,8 @@ export const classify = (context: ErrorContext) => (cause: unknown): ConnectionE
     messagePatterns.find(([pattern]) => pattern.test(facts.message))?.[1] ??
     data("Unknown")
   const detail = scrub(withoutValues(facts.message || String(cause)))
-  const code = errorCode(facts)
+  // mysql2 names error numbers as MySQL does: MariaDB's 4025 is a failed CHECK, not MySQL's 4025.
+  const code = context.backend === "mariadb" && facts.errno === 4025 ? "ER_CONSTRAINT_FAILED" : errorCode(facts)
   const table = context.table ?? facts.table
   return verdict.kind === "connection"
     ? new ConnectionError({
@@ -627,7 +641,7 @@ export const classify = (context: ErrorContext) => (cause: unknown): ConnectionE
       operation: context.operation,
       reason: verdict.reason,
       table,
-      constraint: facts.constraint,
+      constraint: facts.constraint ?? namedConstraint(facts.message),
       code,
       detail
     })

@@ -61,6 +61,13 @@ await describeLive("mariadb", "error classification on MariaDB", () => {
         assert.strictEqual(missing.reason, "NotNullViolation")
         assert.strictEqual(negative.reason, "CheckViolation")
         assert.strictEqual(tooLong.reason, "InvalidValue")
+        // The constraint each names, as node-postgres gives it on PostgreSQL.
+        assert.strictEqual(duplicate.constraint, "PRIMARY")
+        assert.instanceOf(orphan, DataAccessError)
+        assert.instanceOf(negative, DataAccessError)
+        assert.match(orphan.constraint ?? "", /^err_child_.*_ibfk_1$/)
+        assert.strictEqual(negative.constraint, "qty")
+        assert.strictEqual(negative.code, "ER_CONSTRAINT_FAILED")
       })
     ))
 

@@ -24,6 +24,25 @@ const requestError = (number: number, message: string) =>
   })
 
 describe("SQL Server error numbers", () => {
+  it("a violation names its constraint, as node-postgres gives it on PostgreSQL", () => {
+    const constraintOf = (number: number, message: string) => {
+      const typed = toTyped(requestError(number, message))
+      return typed instanceof DataAccessError ? typed.constraint : undefined
+    }
+    assert.strictEqual(
+      constraintOf(2627, "Violation of PRIMARY KEY constraint 'PK_orders'. Cannot insert duplicate key."),
+      "PK_orders"
+    )
+    assert.strictEqual(
+      constraintOf(2601, "Cannot insert duplicate key row in object 'dbo.orders' with unique index 'ix'."),
+      "ix"
+    )
+    assert.strictEqual(
+      constraintOf(547, "The INSERT statement conflicted with the FOREIGN KEY constraint \"FK_orders_users\"."),
+      "FK_orders_users"
+    )
+  })
+
   it.each(
     [
       [2627, "Violation of PRIMARY KEY constraint 'PK_orders'. Cannot insert duplicate key.", "UniqueViolation"],
