@@ -257,6 +257,16 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
 // SQL
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A dimension of a number column as the drivers give DECIMAL and BIGINT (text), made the number
+ * the memory layer holds, where a double holds it (to 2^53); beyond, the text stays.
+ */
+const asNumber = (value: unknown): unknown => {
+  if (typeof value !== "string" || value.trim() === "") return value
+  const n = Number(value)
+  return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? n : value
+}
+
 const GroupRows = Schema.Array(Group)
 const BucketRows = Schema.Array(BucketRow)
 
@@ -276,6 +286,7 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
       const policy = yield* AccessPolicy
       const read = (operation: string, table: string) => <X, E>(effect: Effect.Effect<X, E>) =>
         run({ operation, table, idempotent: true })(effect).pipe(Effect.provideService(SqlBackend, backend))
+      const kinds = ColumnKinds.fromCatalog(sql, (table) => read("Analytics.columns", table))
       return make(policy, {
         buckets: (plan) =>
           AnalyticsStatements.timeBuckets(sql, plan).pipe(
@@ -283,16 +294,20 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
             read("Analytics.timeBuckets", plan.table)
           ),
         groups: (plan) =>
-          AnalyticsStatements.metrics(sql, plan).pipe(
-            Effect.flatMap((rows) =>
-              Schema.decodeUnknown(GroupRows)(rows.map((row) => ({
-                dimensions: plan.dimensions.map((_, i) => row[AnalyticsStatements.dimensionAlias(i)]),
-                metrics: plan.metrics.map((_, i) => row[AnalyticsStatements.metricAlias(i)]),
-                count: row["row_count"]
-              })))
-            ),
-            read("Analytics.metrics", plan.table)
-          ),
+          Effect.flatMap(kinds(plan.table), (columns) =>
+            AnalyticsStatements.metrics(sql, plan).pipe(
+              Effect.flatMap((rows) =>
+                Schema.decodeUnknown(GroupRows)(rows.map((row) => ({
+                  dimensions: plan.dimensions.map((d, i) => {
+                    const value = row[AnalyticsStatements.dimensionAlias(i)]
+                    return columns.get(d) === "number" ? asNumber(value) : value
+                  }),
+                  metrics: plan.metrics.map((_, i) => row[AnalyticsStatements.metricAlias(i)]),
+                  count: row["row_count"]
+                })))
+              ),
+              read("Analytics.metrics", plan.table)
+            )),
         groupCount: (plan) =>
           AnalyticsStatements.groupCount(sql, plan).pipe(
             Effect.flatMap((rows) => Schema.decodeUnknown(Numeric)(rows[0]?.n)),
@@ -303,7 +318,7 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
             Effect.flatMap((rows) => Schema.decodeUnknown(Numeric)(rows[0]?.n)),
             read("Analytics.count", table)
           ),
-        kinds: ColumnKinds.fromCatalog(sql, (table) => read("Analytics.columns", table))
+        kinds
       })
     })
   )

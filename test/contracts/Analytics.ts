@@ -438,10 +438,13 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             from: at("2026-01-01T00:00:00Z"),
             to: at("2026-01-01T05:00:00Z")
           } as const
-          const byPrice = yield* Effect.flip(analytics.timeBuckets({ ...request, timeColumn: "price" }))
-          expect(byPrice._tag === "ValidationError" && byPrice.field).toBe("timeColumn")
+          const byPriceTime = yield* Effect.flip(analytics.timeBuckets({ ...request, timeColumn: "price" }))
+          expect(byPriceTime._tag === "ValidationError" && byPriceTime.field).toBe("timeColumn")
           const ofText = yield* Effect.flip(analytics.timeBuckets({ ...request, valueColumn: "region" }))
           expect(ofText._tag === "ValidationError" && ofText.field).toBe("valueColumn")
+          // A DECIMAL dimension is a number, as memory holds it (the drivers give "10.50").
+          const byPrice = yield* analytics.metrics({ table, metrics: { qty: "sum" }, dimensions: ["price"] })
+          expect(byPrice.map((row) => row.dimensions["price"])).toEqual([10.5, 15.75, 20.25, 30, 40, 50, 99, null])
           // Counting takes any column.
           const counted = yield* analytics.metrics({ table, metrics: { product: "count" } })
           expect(counted[0]?.metrics["product"]).toBe(9)
