@@ -44,6 +44,15 @@ const millisOf = (input: Duration.DurationInput): number => {
   return Option.isSome(decoded) ? Duration.toMillis(decoded.value) : Number.NaN
 }
 
+/** The milliseconds of `input` when `valid` takes them, else a `ValidationError` naming `field`. */
+const checked = (
+  millis: number,
+  field: string,
+  valid: (millis: number) => boolean,
+  detail: string
+): Either.Either<number, ValidationError> =>
+  valid(millis) ? Either.right(millis) : Either.left(new ValidationError({ field, detail }))
+
 /**
  * A TTL in whole milliseconds (rounded up), or a `ValidationError` naming `field` for input that
  * is no duration, is under a millisecond or is longer than `maxTtlMillis`.
@@ -51,12 +60,8 @@ const millisOf = (input: Duration.DurationInput): number => {
  * @since 0.1.0
  * @category constructors
  */
-export const ttlMillis = (input: Duration.DurationInput, field = "ttl"): Either.Either<number, ValidationError> => {
-  const millis = millisOf(input)
-  return isTtl(millis)
-    ? Either.right(Math.ceil(millis))
-    : Either.left(new ValidationError({ field, detail: ttlDetail }))
-}
+export const ttlMillis = (input: Duration.DurationInput, field = "ttl"): Either.Either<number, ValidationError> =>
+  Either.map(checked(millisOf(input), field, isTtl, ttlDetail), Math.ceil)
 
 /**
  * A timeout given in code as a `Duration`, or a `ValidationError` naming `field` for input that is
@@ -68,12 +73,8 @@ export const ttlMillis = (input: Duration.DurationInput, field = "ttl"): Either.
 export const timeout = (
   input: Duration.DurationInput,
   field: string
-): Either.Either<Duration.Duration, ValidationError> => {
-  const millis = millisOf(input)
-  return isTimeout(millis)
-    ? Either.right(Duration.millis(millis))
-    : Either.left(new ValidationError({ field, detail: timeoutDetail }))
-}
+): Either.Either<Duration.Duration, ValidationError> =>
+  Either.map(checked(millisOf(input), field, isTimeout, timeoutDetail), Duration.millis)
 
 /**
  * A threshold given in code as a `Duration` (nothing included, as "anything slower"), or a
@@ -85,13 +86,17 @@ export const timeout = (
 export const threshold = (
   input: Duration.DurationInput,
   field: string
-): Either.Either<Duration.Duration, ValidationError> => {
-  // `Duration.decode` reads a negative number or NaN as nothing.
-  const millis = typeof input === "number" && !(input >= 0) ? Number.NaN : millisOf(input)
-  return millis >= 0 && Number.isFinite(millis)
-    ? Either.right(Duration.millis(millis))
-    : Either.left(new ValidationError({ field, detail: "must be a finite duration" }))
-}
+): Either.Either<Duration.Duration, ValidationError> =>
+  Either.map(
+    // `Duration.decode` reads a negative number or NaN as nothing.
+    checked(
+      typeof input === "number" && !(input >= 0) ? Number.NaN : millisOf(input),
+      field,
+      (millis) => millis >= 0 && Number.isFinite(millis),
+      "must be a finite duration"
+    ),
+    Duration.millis
+  )
 
 /**
  * A TTL read from the environment variable `name` (`30 minutes`), within the bounds of `ttlMillis`.
