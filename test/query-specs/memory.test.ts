@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Cursor from "../../src/schemas/Cursor.js"
 import * as Query from "../../src/schemas/Query.js"
 
@@ -17,6 +18,26 @@ const sort: ReadonlyArray<Query.Sort> = [
 ]
 
 describe("Query specs", () => {
+  it.effect("a request holding a __proto__ key anywhere is a ValidationError, not an entry dropped", () =>
+    Effect.gen(function*() {
+      // Decoding a record assigned the key, which set the prototype: a metric named so vanished.
+      const metrics = JSON.parse(`{"table":"sales","metrics":{"__proto__":"sum","qty":"sum"}}`) as unknown
+      const record = Query.decode(
+        Schema.Struct({ table: Schema.String, metrics: Schema.Record({ key: Schema.String, value: Schema.String }) }),
+        "metrics"
+      )
+      const refused = yield* Effect.flip(record(metrics))
+      expect(refused.field).toBe("metrics")
+      expect(refused.detail).toContain("__proto__")
+      const nested = JSON.parse(`{"filters":[{"field":"a","op":"eq","value":1,"__proto__":{"x":1}}]}`) as unknown
+      expect((yield* Effect.flip(Query.decode(Query.ListQuery, "query")(nested))).detail).toContain("__proto__")
+      // The same request without it decodes.
+      expect(yield* record({ table: "sales", metrics: { qty: "sum" } })).toEqual({
+        table: "sales",
+        metrics: { qty: "sum" }
+      })
+    }))
+
   it.effect("page requests from JSON or a query string decode the same way, within bounds", () =>
     Effect.gen(function*() {
       const page = Query.decode(Query.PageRequest, "page")
