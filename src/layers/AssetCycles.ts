@@ -9,7 +9,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { NotFound } from "../errors.js"
+import { NotFound, ValidationError } from "../errors.js"
 import type { AssetCycle } from "../schemas/AssetCycle.js"
 import { AssetCycle as AssetCycleSchema, assetCycleColumns, AssetCycleInsert } from "../schemas/AssetCycle.js"
 import { decode } from "../schemas/Query.js"
@@ -71,10 +71,18 @@ export const make = Effect.gen(function*() {
       cycles.findById(id).pipe(Effect.withSpan("AssetCycles.findById", { attributes: { table: "asset_cycles" } })),
 
     advance: (id, workStateId) =>
-      Effect.gen(function*() {
+      repositories.withTransaction(Effect.gen(function*() {
+        // Locked, as `complete` locks it: a completed cycle stays as its final copy has it.
+        const current = yield* found(id, cycles.findById(id, { forUpdate: true }))
+        if (current.cycle_status === "COMPLETE") {
+          return yield* new ValidationError({
+            field: "id",
+            detail: `cycle ${id} is complete: it takes no other work state`
+          })
+        }
         const at = yield* now
         return yield* cycles.update(id, { current_work_state_id: workStateId, updated_date: at })
-      }).pipe(Effect.withSpan("AssetCycles.advance", { attributes: { table: "asset_cycles" } })),
+      })).pipe(Effect.withSpan("AssetCycles.advance", { attributes: { table: "asset_cycles" } })),
 
     complete: (id) =>
       repositories.withTransaction(Effect.gen(function*() {

@@ -20,7 +20,7 @@ export interface AssetCyclesService {
   /** Starts a cycle (status INPROGRESS); validates the input first (`ValidationError`). */
   readonly insert: (cycle: unknown) => Effect.Effect<AssetCycle, RepositoryError>
   readonly findById: (id: string) => Effect.Effect<Option.Option<AssetCycle>, RepositoryError>
-  /** Moves an in-progress cycle to another work state. */
+  /** Moves an in-progress cycle to another work state; a completed one is a `ValidationError`. */
   readonly advance: (id: string, workStateId: number) => Effect.Effect<AssetCycle, RepositoryError | NotFound>
   /** Marks the cycle COMPLETE and copies it to `asset_cycles_final`, both or neither. */
   readonly complete: (id: string) => Effect.Effect<AssetCycle, RepositoryError | NotFound>

@@ -47,7 +47,7 @@ export const suite = (name: string, dao: Layer.Layer<AssetCycles, unknown>) =>
         assert.strictEqual(page.total, 0)
       }))
 
-    it.effect("advance moves the work state; a missing cycle is NotFound", () =>
+    it.effect("advance moves the work state; a missing cycle is NotFound, a completed one refused", () =>
       Effect.gen(function*() {
         const cycles = yield* AssetCycles
         const cycle = yield* cycles.insert({ asset_guid: "loader-7", site_guid: site(), current_work_state_id: 1 })
@@ -57,6 +57,12 @@ export const suite = (name: string, dao: Layer.Layer<AssetCycles, unknown>) =>
         assert.strictEqual(moved.updated_date.getTime() - cycle.updated_date.getTime(), 60_000)
         const missing = yield* Effect.flip(cycles.advance("no-such-cycle", 2))
         assert.strictEqual(missing._tag, "NotFound")
+        // A completed cycle keeps the work state its final copy holds.
+        yield* cycles.complete(cycle.cycle_id)
+        const late = yield* Effect.flip(cycles.advance(cycle.cycle_id, 9))
+        assert.strictEqual(late._tag, "ValidationError")
+        const kept = yield* cycles.findById(cycle.cycle_id)
+        assert.strictEqual(Option.getOrThrow(kept).current_work_state_id, 4)
       }))
 
     it.effect("complete marks the cycle and copies it to the final table once", () =>
