@@ -87,6 +87,11 @@ export interface Store {
   ) => Effect.Effect<ReadonlyArray<Row>, BackendError>
   readonly count: (where: Where) => Effect.Effect<number, BackendError>
   readonly update: (set: Row, where: Where) => Effect.Effect<void, BackendError>
+  /**
+   * Updates the one row `where` selects and answers it as stored, where the backend can say so in
+   * the same statement (`RETURNING` on PostgreSQL, the memory store's own row); `None` elsewhere.
+   */
+  readonly updateReturning: (set: Row, where: Where) => Effect.Effect<Option.Option<Row>, BackendError>
   readonly remove: (where: Where) => Effect.Effect<void, BackendError>
   readonly estimate: Effect.Effect<Option.Option<number>, BackendError>
   /**
@@ -875,9 +880,9 @@ export const makeRepository = <A, I>(
           )
           if (audit.updatedAt) set[audit.updatedAt] = yield* now
           if (audit.updatedBy) set[audit.updatedBy] = yield* actor
-          yield* store.update(set, exactly(tenant, id))
+          const returned = yield* store.updateReturning(set, exactly(tenant, id))
           const written = { ...row, ...set }
-          return yield* storedOr(yield* readBack(written), written)
+          return yield* storedOr(Option.isSome(returned) ? returned : yield* readBack(written), written)
         })).pipe(span("update")),
 
       delete: (id) =>
@@ -925,9 +930,9 @@ export const makeRepository = <A, I>(
           const set: Record<string, unknown> = { [config.softDelete]: null }
           if (audit.updatedAt) set[audit.updatedAt] = yield* now
           if (audit.updatedBy) set[audit.updatedBy] = yield* actor
-          yield* store.update(set, exactly(tenant, id))
+          const returned = yield* store.updateReturning(set, exactly(tenant, id))
           const written = { ...row, ...set }
-          return yield* storedOr(yield* readBack(written), written)
+          return yield* storedOr(Option.isSome(returned) ? returned : yield* readBack(written), written)
         })).pipe(span("restore")),
 
       list: (queryInput) =>
@@ -1097,6 +1102,13 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
       count: (where) =>
         Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),
       update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),
+      updateReturning: (set, where) =>
+        backend.backend === "postgres"
+          ? Statements.update(sql, table, set, where, columns).pipe(
+            exec("update", false),
+            Effect.map((rows) => Option.fromNullable(rows[0]))
+          )
+          : Effect.as(Statements.update(sql, table, set, where).pipe(exec("update", false)), Option.none()),
       remove: (where) => Statements.remove(sql, table, where).pipe(Effect.asVoid, exec("delete", false)),
       copy: copyFrom && ((rows) => copyFrom(table, columns, rows).pipe(exec("copy", false))),
       estimate: Effect.suspend(() => {
@@ -1184,6 +1196,16 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     const conflict = (row: Row, others: ReadonlyArray<Row>) =>
       unique.find((key) => others.some((other) => other !== row && same(key, row, other)))
     const matching = (where: Where) => rowsOf(table).filter(wherePredicate(where))
+    const update = (set: Row, where: Where): Effect.Effect<void, BackendError> =>
+      Effect.suspend(() => {
+        const all = rowsOf(table)
+        const predicate = wherePredicate(where)
+        const next = all.map((row) => predicate(row) ? { ...row, ...set } : row)
+        const key = next.map((row) => conflict(row, next)).find((k) => k !== undefined)
+        if (key) return Effect.fail(violation("update", key))
+        all.splice(0, all.length, ...next)
+        return Effect.void
+      })
     const insert = (rows: ReadonlyArray<Row>): Effect.Effect<void, BackendError> =>
       Effect.suspend(() => {
         const all = rowsOf(table)
@@ -1227,16 +1249,12 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
             .map((row) => ({ ...row }))
         }),
       count: (where) => Effect.sync(() => matching(where).length),
-      update: (set, where) =>
-        Effect.suspend(() => {
-          const all = rowsOf(table)
-          const predicate = wherePredicate(where)
-          const next = all.map((row) => predicate(row) ? { ...row, ...set } : row)
-          const key = next.map((row) => conflict(row, next)).find((k) => k !== undefined)
-          if (key) return Effect.fail(violation("update", key))
-          all.splice(0, all.length, ...next)
-          return Effect.void
-        }),
+      update,
+      updateReturning: (set, where) =>
+        Effect.map(
+          update(set, where),
+          () => Option.map(Option.fromNullable(matching(where)[0]), (row) => ({ ...row }))
+        ),
       remove: (where) =>
         Effect.sync(() => {
           const all = rowsOf(table)

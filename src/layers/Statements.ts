@@ -251,10 +251,16 @@ export const insertRecordset = (
  * @since 0.1.0
  * @category combinators
  */
-export const update = (sql: Sql, table: string, set: Row, where: Where): Statement.Statement<Row> =>
+export const update = (
+  sql: Sql,
+  table: string,
+  set: Row,
+  where: Where,
+  returning?: ReadonlyArray<string>
+): Statement.Statement<Row> =>
   sql<Row>`UPDATE ${sql(table)} SET ${
     sql.csv(Object.entries(set).map(([column, value]) => sql`${sql(column)} = ${value}`))
-  } WHERE ${whereSql(sql, where)}`
+  } WHERE ${whereSql(sql, where)}${returning === undefined ? sql`` : sql` RETURNING ${columnList(sql, returning)}`}`
 
 /**
  * `DELETE FROM table WHERE ...`.

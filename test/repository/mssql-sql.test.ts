@@ -64,12 +64,19 @@ describe("Repository SQL (compiled)", () => {
     expect(pgParams).toEqual(["\"we\"\"ird\""])
   })
 
-  it("an insert that answers the row as stored ends with RETURNING its columns", () => {
+  it("an insert or update that answers the row as stored ends with RETURNING its columns", () => {
     const [onPg, pgParams] = Statements.insertReturning(pg, "people", { id: "p1", name: "a" }, ["id", "name"]).compile()
     expect(onPg).toBe(`INSERT INTO "people" ("id","name") VALUES ($1,$2) RETURNING "id", "name"`)
     expect(pgParams).toEqual(["p1", "a"])
     const [onMysql] = Statements.insertReturning(mysql, "people", { id: "p1", name: "a" }, ["id", "name"]).compile()
     expect(onMysql).toBe("INSERT INTO `people` (`id`,`name`) VALUES (?,?) RETURNING `id`, `name`")
+    const where = { filters: [{ field: "id", op: "eq" as const, value: "p1" }] }
+    const [updated, updateParams] = Statements.update(pg, "people", { name: "b" }, where, ["id", "name"]).compile()
+    expect(updated).toBe(`UPDATE "people" SET "name" = $1 WHERE "id" = $2 RETURNING "id", "name"`)
+    expect(updateParams).toEqual(["b", "p1"])
+    expect(Statements.update(pg, "people", { name: "b" }, where).compile()[0]).toBe(
+      `UPDATE "people" SET "name" = $1 WHERE "id" = $2`
+    )
   })
 
   it("SQL Server pages with ORDER BY ... OFFSET ... ROWS FETCH NEXT ... ROWS ONLY", () => {
