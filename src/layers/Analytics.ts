@@ -202,7 +202,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
         plan.metrics.flatMap((m) => m.aggregation === "count" ? [] : [[m.column, "number", "metrics"] as const])
       ))
   const groups = (plan: MetricsPlan): Effect.Effect<ReadonlyArray<MetricsRow>, AnalyticsError> =>
-    Effect.map(Effect.zipRight(numeric(plan), engine.groups(plan)), (found) =>
+    Effect.map(engine.groups(plan), (found) =>
       // The single group of no dimensions is not paged by the engines.
       (plan.dimensions.length === 0 ? found.slice(plan.offset, plan.offset + plan.limit) : found).map((
         group
@@ -228,6 +228,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
       Effect.gen(function*() {
         const request = yield* decode(MetricsRequest, "metrics")(input)
         const plan = yield* planMetrics(policy, request, { limit: request.limit, offset: 0 })
+        yield* numeric(plan)
         return yield* groups(plan)
       }).pipe(Effect.withSpan("Analytics.metrics")),
 

@@ -27,12 +27,10 @@ export type ColumnKinds = ReadonlyMap<string, ColumnKind>
  * @since 0.1.0
  * @category combinators
  */
-export const kindOfScalar = (value: unknown): "number" | "string" | "boolean" | undefined =>
-  typeof value === "number" ? "number" : typeof value === "string" ?
-    "string" :
-    typeof value === "boolean"
-    ? "boolean"
-    : undefined
+export const kindOfScalar = (value: unknown): "number" | "string" | "boolean" | undefined => {
+  const type = typeof value
+  return type === "number" || type === "string" || type === "boolean" ? type : undefined
+}
 
 /**
  * A lookup of each table's column kinds from the catalog, each table read once (`exec` runs the

@@ -290,6 +290,21 @@ export const onDateColumn = (filter: Filter): Either.Either<Filter, ValidationEr
     : mapScalars(filter, (value) => typeof value === "string" ? instantOf(filter.field, value) : Either.right(value))
 
 /**
+ * Why text cannot be stored and compared as it is on every SQL backend, if it cannot: a lone
+ * surrogate is no Unicode text (the servers keep U+FFFD in its place, so strings differing only
+ * there become one), and PostgreSQL refuses a NUL that the others store.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const unstorableText = (text: string): string | undefined => {
+  if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    return "holds a lone surrogate: it is not Unicode text"
+  }
+  return text.includes("\u0000") ? "holds a NUL character, which PostgreSQL cannot store" : undefined
+}
+
+/**
  * UTF-16 code units of two strings in code point order, as the binary collations of the SQL side
  * order them: the surrogates (U+D800 to U+DFFF, which make the code points beyond U+FFFF) come
  * after U+E000 to U+FFFF.

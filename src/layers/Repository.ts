@@ -39,7 +39,7 @@ import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js"
+import { comparator, mapScalars, onDateColumn, unstorableText, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -203,9 +203,8 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
  * - a `Date` outside the years 1000 to 9999, the range of MySQL's `DATETIME` (MariaDB stored the
  *   year 20000 as the zero date, read back as null; mysql2 refused a negative year with a
  *   RangeError and read the years 1 to 99 back as 1901 to 1999; SQL Server holds none past 9999);
- * - text with a lone surrogate, which is no Unicode text (the servers stored U+FFFD in its place,
- *   and an equality filter then matched other strings mangled alike);
- * - text with a NUL character, which PostgreSQL refuses and the others store.
+ * - text with a lone surrogate or a NUL (`unstorableText`): an equality filter matched other
+ *   strings mangled alike to U+FFFD.
  * `DateFromSelf` and `String` let all of them through.
  */
 const unstorable = (value: unknown): string | undefined => {
@@ -214,13 +213,7 @@ const unstorable = (value: unknown): string | undefined => {
     if (Number.isNaN(year)) return "is an invalid date"
     return year < 1000 || year > 9999 ? "is outside the years 1000 to 9999 that every backend stores" : undefined
   }
-  if (typeof value === "string") {
-    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
-      return "holds a lone surrogate: it is not Unicode text"
-    }
-    if (value.includes("\u0000")) return "holds a NUL character, which PostgreSQL cannot store"
-  }
-  return undefined
+  return typeof value === "string" ? unstorableText(value) : undefined
 }
 
 /** What a filter value or an id is, as far as a column's type can tell it apart. */

@@ -8,18 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AccessDenied, ValidationError } from "../errors.js"
 import { CurrentTenant } from "../services/Repository.js"
-
-/**
- * Why a tenant cannot confine data, if it cannot: text the servers would not keep as it is. A lone
- * surrogate is stored, and compared, as U+FFFD, so that `acme\uD800` and `acme\uDFFF` were one
- * tenant under row-level security; PostgreSQL refuses a NUL.
- */
-const unfit = (tenant: string): string | undefined => {
-  if (!(tenant as unknown as { isWellFormed(): boolean }).isWellFormed()) {
-    return "holds a lone surrogate: it is not Unicode text"
-  }
-  return tenant.includes("\u0000") ? "holds a NUL character" : undefined
-}
+import { unstorableText } from "./Query.js"
 
 /**
  * The `CurrentTenant`: missing or empty is `AccessDenied` MissingTenant, text no backend keeps as
@@ -35,7 +24,8 @@ export const requireTenant = (table?: string): Effect.Effect<string, AccessDenie
       if (Option.isNone(tenant) || tenant.value.length === 0) {
         return Effect.fail(new AccessDenied({ reason: "MissingTenant", table, detail: "no CurrentTenant in context" }))
       }
-      const why = unfit(tenant.value)
+      // A lone surrogate was kept as U+FFFD: `acme\uD800` and `acme\uDFFF` were one tenant.
+      const why = unstorableText(tenant.value)
       return why === undefined
         ? Effect.succeed(tenant.value)
         : Effect.fail(new ValidationError({ field: "tenant", detail: why }))
