@@ -388,7 +388,7 @@ export const makeRepository = <A, I>(
         ;(rows as Array<Row>).length = 0
         return Effect.succeed(decoded)
       })
-    const encodeRecord = Schema.encodeEither(config.schema)
+    const encodeRecord = Decoder.encodeUnknownEither(config.schema)
     // PostgreSQL's floating-point columns (and the memory store) hold NaN and the infinities;
     // MySQL/MariaDB stored 0 for them, and SQL Server's FLOAT has none.
     const finiteOnly = stores.backend === "mysql" || stores.backend === "mariadb" || stores.backend === "mssql"

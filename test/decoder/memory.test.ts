@@ -84,12 +84,44 @@ const schemas = {
   Plan
 } as const
 
+/** Values of a schema's encoded side. */
+const encodedValues = <A, I>(schema: Schema.Schema<A, I>): FastCheck.Arbitrary<unknown> =>
+  Arbitrary.make(Schema.encodedSchema(schema))
+
+/**
+ * Values of a schema's type side: its encoded values as Effect decodes them, or as they are where
+ * it does not (an arbitrary of the type side itself would loop forever on a filter that nothing
+ * satisfies).
+ */
+const typeValues = <A, I>(schema: Schema.Schema<A, I>): FastCheck.Arbitrary<unknown> => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return encodedValues(schema).map((input) => Either.getOrElse(decode(input), () => input))
+}
+
+/** The two directions: the compiled parser against Effect's, and values of the side each reads. */
+const directions = [
+  {
+    name: "decodes as Schema.decodeUnknownEither does",
+    fast: Decoder.decodeUnknownEither,
+    full: Schema.decodeUnknownEither,
+    values: encodedValues
+  },
+  {
+    name: "encodes as Schema.encodeUnknownEither does",
+    fast: Decoder.encodeUnknownEither,
+    full: Schema.encodeUnknownEither,
+    values: typeValues
+  }
+] as const
+
+type Direction = (typeof directions)[number]
+
 /** Inputs near the schema's values: values of it, and values of it with one field spoiled. */
-const inputs = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encoded = Arbitrary.make(Schema.encodedSchema(schema))
+const inputs = <A, I>(schema: Schema.Schema<A, I>, direction: Direction) => {
+  const values = direction.values(schema)
   return FastCheck.oneof(
-    encoded,
-    FastCheck.tuple(encoded, FastCheck.string(), FastCheck.anything()).map(([value, key, junk]) => {
+    values,
+    FastCheck.tuple(values, FastCheck.string(), FastCheck.anything()).map(([value, key, junk]) => {
       if (typeof value !== "object" || value === null) return junk
       const keys = Object.keys(value)
       const spoiled: Record<string, unknown> = { ...(value as Record<string, unknown>) }
@@ -110,11 +142,11 @@ const outcome = (decode: (input: unknown) => unknown, input: unknown) => {
   }
 }
 
-const same = <A, I>(schema: Schema.Schema<A, I>) => {
-  const fast = Decoder.decodeUnknownEither(schema)
-  const full = Schema.decodeUnknownEither(schema)
+const same = <A, I>(schema: Schema.Schema<A, I>, direction: Direction) => {
+  const fast = direction.fast(schema)
+  const full = direction.full(schema)
   FastCheck.assert(
-    FastCheck.property(inputs(schema), (input) => {
+    FastCheck.property(inputs(schema, direction), (input) => {
       expect(outcome(fast, input)).toStrictEqual(outcome(full, input))
     }),
     { numRuns: 2_000 }
@@ -130,10 +162,12 @@ describe("Decoder", () => {
     expect(outcome(Decoder.decodeUnknownEither(schemas.Shape), input)).toHaveProperty("threw")
   })
 
-  for (const [name, schema] of Object.entries(schemas)) {
-    it(`decodes as Schema.decodeUnknownEither does: ${name}`, () => {
-      same(schema as Schema.Schema<unknown, unknown>)
-    })
+  for (const direction of directions) {
+    for (const [name, schema] of Object.entries(schemas)) {
+      it(`${direction.name}: ${name}`, () => {
+        same(schema as Schema.Schema<unknown, unknown>, direction)
+      })
+    }
   }
 
   it("takes a union's tag from the input's own field only, as Effect's parser does", () => {
@@ -155,6 +189,25 @@ describe("Decoder", () => {
     expect(Decoder.decodeUnknownEither(TaggedFirst)({ kind: "a", v: 1 })).toStrictEqual(
       Either.right({ kind: "a", v: 1 })
     )
+  })
+
+  it("tries first a member tagged on the side it reads: the type side when encoding", () => {
+    // A field that is a literal on the type side only: text when stored, always "a" in the value.
+    const Kind = Schema.transform(Schema.String, Schema.Literal("a"), {
+      strict: true,
+      decode: () => "a" as const,
+      encode: (kind) => kind.toUpperCase()
+    })
+    const TaggedWhenEncoding = Schema.Union(
+      Schema.Struct({ v: Schema.Unknown }),
+      Schema.Struct({ kind: Kind, v: Schema.Unknown })
+    )
+    const value = { kind: "a", v: 1 }
+    expect(Schema.encodeUnknownEither(TaggedWhenEncoding)(value)).toStrictEqual(Either.right({ kind: "A", v: 1 }))
+    expect(Decoder.encodeUnknownEither(TaggedWhenEncoding)(value)).toStrictEqual(Either.right({ kind: "A", v: 1 }))
+    // Decoding, no member is tagged: the first that accepts answers.
+    expect(Decoder.decodeUnknownEither(TaggedWhenEncoding)({ kind: "A", v: 1 })).toStrictEqual(Either.right({ v: 1 }))
+    expect(Schema.decodeUnknownEither(TaggedWhenEncoding)({ kind: "A", v: 1 })).toStrictEqual(Either.right({ v: 1 }))
   })
 
   it("drops keys the schema does not name and leaves an absent optional key absent", () => {
@@ -265,63 +318,65 @@ describe("Decoder over schemas built at random", () => {
   // Not "constructor" or "toString": Effect itself fails on those with `optionalWith({ nullable })`.
   const keys = ["a", "b", "kind", "length", "0"]
 
-  it("decode as Schema.decodeUnknownEither does", () => {
-    // mulberry32, from a fixed seed: the same schemas on every run.
-    let state = 20261201
-    const next = (n: number) => {
-      state = (state + 0x6D2B79F5) | 0
-      let t = Math.imul(state ^ (state >>> 15), 1 | state)
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-      return (((t ^ (t >>> 14)) >>> 0) / 4294967296 * n) | 0
-    }
-    const build = (depth: number): Any => {
-      if (depth <= 0) return leaves[next(leaves.length)]!
-      switch (next(9)) {
-        case 0:
-          return Schema.Array(build(depth - 1)) as unknown as Any
-        case 1:
-        case 2: {
-          const fields: Record<string, Schema.Struct.Field> = {}
-          for (let i = 0, n = 1 + next(3); i < n; i++) {
-            const type = build(depth - 1)
-            const form = next(6)
-            fields[keys[next(keys.length)]!] = form === 0
-              ? Schema.optional(type)
-              : form === 1
-              ? Schema.optionalWith(type, { exact: true })
-              : form === 2
-              ? Schema.optionalWith(type, { nullable: true })
-              : type
+  for (const direction of directions) {
+    it(direction.name, () => {
+      // mulberry32, from a fixed seed: the same schemas on every run.
+      let state = 20261201
+      const next = (n: number) => {
+        state = (state + 0x6D2B79F5) | 0
+        let t = Math.imul(state ^ (state >>> 15), 1 | state)
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+        return (((t ^ (t >>> 14)) >>> 0) / 4294967296 * n) | 0
+      }
+      const build = (depth: number): Any => {
+        if (depth <= 0) return leaves[next(leaves.length)]!
+        switch (next(9)) {
+          case 0:
+            return Schema.Array(build(depth - 1)) as unknown as Any
+          case 1:
+          case 2: {
+            const fields: Record<string, Schema.Struct.Field> = {}
+            for (let i = 0, n = 1 + next(3); i < n; i++) {
+              const type = build(depth - 1)
+              const form = next(6)
+              fields[keys[next(keys.length)]!] = form === 0
+                ? Schema.optional(type)
+                : form === 1
+                ? Schema.optionalWith(type, { exact: true })
+                : form === 2
+                ? Schema.optionalWith(type, { nullable: true })
+                : type
+            }
+            return Schema.Struct(fields) as unknown as Any
           }
-          return Schema.Struct(fields) as unknown as Any
+          case 3:
+            return Schema.Union(build(depth - 1), build(depth - 1), build(depth - 1))
+          case 4:
+            return Schema.NullOr(build(depth - 1)) as unknown as Any
+          case 5:
+            return build(depth - 1).pipe(Schema.filter((x) => JSON.stringify(x ?? null).length % 3 !== 0))
+          case 6:
+            return Schema.Array(build(depth - 1)).pipe(Schema.minItems(1)) as unknown as Any
+          case 7:
+            return Schema.Struct({ kind: Schema.Literal(keys[next(3)]!), v: build(depth - 1) }) as unknown as Any
+          default:
+            return leaves[next(leaves.length)]!
         }
-        case 3:
-          return Schema.Union(build(depth - 1), build(depth - 1), build(depth - 1))
-        case 4:
-          return Schema.NullOr(build(depth - 1)) as unknown as Any
-        case 5:
-          return build(depth - 1).pipe(Schema.filter((x) => JSON.stringify(x ?? null).length % 3 !== 0))
-        case 6:
-          return Schema.Array(build(depth - 1)).pipe(Schema.minItems(1)) as unknown as Any
-        case 7:
-          return Schema.Struct({ kind: Schema.Literal(keys[next(3)]!), v: build(depth - 1) }) as unknown as Any
-        default:
-          return leaves[next(leaves.length)]!
       }
-    }
-    let compared = 0
-    for (let i = 0; i < 300; i++) {
-      const schema = build(1 + next(4))
-      const fast = Decoder.decodeUnknownEither(schema)
-      const full = Schema.decodeUnknownEither(schema)
-      const values = FastCheck.oneof(Arbitrary.make(Schema.encodedSchema(schema)), FastCheck.anything())
-      for (const input of FastCheck.sample(values, { numRuns: 60, seed: i })) {
-        expect(outcome(fast, input), `${String(schema)} on ${JSON.stringify(input)}`).toStrictEqual(
-          outcome(full, input)
-        )
-        compared++
+      let compared = 0
+      for (let i = 0; i < 300; i++) {
+        const schema = build(1 + next(4))
+        const fast = direction.fast(schema)
+        const full = direction.full(schema)
+        const values = FastCheck.oneof(direction.values(schema), FastCheck.anything())
+        for (const input of FastCheck.sample(values, { numRuns: 60, seed: i })) {
+          expect(outcome(fast, input), `${String(schema)} on ${JSON.stringify(input)}`).toStrictEqual(
+            outcome(full, input)
+          )
+          compared++
+        }
       }
-    }
-    expect(compared).toBe(300 * 60)
-  })
+      expect(compared).toBe(300 * 60)
+    })
+  }
 })
