@@ -159,6 +159,15 @@ interface FindById {
 }
 
 /** The rows a keyset walk reads: tenant, filters, a total order (the primary key last), a page size. */
+/** The failure of one point read, among the answers of a batch. */
+class Refused {
+  constructor(readonly error: BackendError | AccessDenied) {}
+}
+
+/** A failure that a value of the statement caused (the server would not take it), not the backend. */
+const refusesValue = (error: BackendError | AccessDenied): boolean =>
+  error._tag === "DataAccessError" && error.reason === "InvalidValue"
+
 interface KeysetScan {
   readonly tenant: string | null
   readonly where: Where
@@ -654,6 +663,22 @@ export const makeRepository = <A, I>(
     }
 
     /**
+     * The point reads of a batch, each answered on its own when the server refuses an id of it
+     * (PostgreSQL's `integer` key takes no `1.5` and no `2 ** 40`, a `uuid` key no other text):
+     * the batch is read again in halves until each refused id fails only its own read. A batch
+     * the server takes costs nothing more.
+     */
+    const readEach = (group: ReadonlyArray<FindById>): Effect.Effect<ReadonlyArray<Option.Option<Row> | Refused>> =>
+      Effect.catchAll(readMany(group), (error): Effect.Effect<ReadonlyArray<Option.Option<Row> | Refused>> => {
+        if (group.length === 1 || !refusesValue(error)) return Effect.succeed(group.map(() => new Refused(error)))
+        const half = Math.ceil(group.length / 2)
+        return Effect.map(
+          Effect.all([readEach(group.slice(0, half)), readEach(group.slice(half))], { concurrency: 2 }),
+          ([first, second]) => [...first, ...second]
+        )
+      })
+
+    /**
      * Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and
      * visibility. Two queries are kept in flight once each has 16 keys, on two connections: the
      * server answers one while the callers of the other come back (bench/RESULTS.md).
@@ -666,12 +691,17 @@ export const makeRepository = <A, I>(
           : `${request.includeDeleted ? "1" : "0"}:${request.tenant}`,
       maxBatchSize: Query.maxMembers,
       overlap: 16,
-      execute: readMany
+      execute: readEach
     })
 
     /** A point read's row, decoded: a plain function, applied as the caller resumes from its batch. */
     const decodeFound = (row: Option.Option<Row>): Either.Either<Option.Option<A>, DataAccessError> =>
       Option.isSome(row) ? Either.map(decode(row.value), Option.some) : Either.right(Option.none())
+    /** A batched point read's answer: its row decoded, or the failure of its own read. */
+    const answerFound = (
+      found: Option.Option<Row> | Refused
+    ): Either.Either<Option.Option<A>, BackendError | AccessDenied> =>
+      found instanceof Refused ? Either.left(found.error) : decodeFound(found)
 
     /**
      * Inside a transaction a point read runs on the transaction's own connection, alone, in a
@@ -690,7 +720,7 @@ export const makeRepository = <A, I>(
               readMany([request], options?.forUpdate === true),
               (rows) => decodeFound(rows[0] ?? Option.none())
             )
-            : pointReads.loadThen(request, decodeFound)
+            : pointReads.loadThen(request, answerFound)
         const found = Effect.flatMap(
           currentTenant,
           (tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })

@@ -895,6 +895,24 @@ export const suite = (
           expect(found[0]).toEqual(Option.some({ ...base, id: 0 }))
           expect(Either.isLeft(found[1])).toBe(true)
           expect(Option.map(found[2], (value) => value.amount)).toEqual(Option.some(7))
+          // An id the server refuses (PostgreSQL's INTEGER takes no 1.5 and no 2 ** 40) fails only its
+          // own read, not the reads batched with it; where the server takes it, it finds nothing.
+          const mixed = yield* Effect.all(
+            [
+              repository.findById(0),
+              Effect.either(repository.findById(1.5)),
+              Effect.either(repository.findById(2 ** 40)),
+              repository.findById(7)
+            ],
+            { concurrency: "unbounded" }
+          )
+          expect(mixed[0]).toEqual(Option.some({ ...base, id: 0 }))
+          expect(Option.map(mixed[3], (value) => value.amount)).toEqual(Option.some(7))
+          for (const alone of [mixed[1], mixed[2]]) {
+            if (Either.isLeft(alone)) {
+              expect(alone.left).toMatchObject({ _tag: "DataAccessError", reason: "InvalidValue" })
+            } else expect(alone.right).toEqual(Option.none())
+          }
           expect((yield* repository.list()).map((value) => [value.id, value.label])).toEqual([[0, "x"], [7, "x"]])
           // No finite number: NaN equals nothing, and MariaDB read it as 0 (`delete(NaN)` found row 0).
           for (const id of [Number.NaN, Number.POSITIVE_INFINITY]) {
@@ -906,8 +924,9 @@ export const suite = (
           // A write of one is stored as it is, or refused: never stored as something else.
           for (const [id, amount] of [[8, Number.NaN], [9, Number.NEGATIVE_INFINITY]] as const) {
             const written = yield* Effect.either(repository.create({ ...base, id, amount }))
-            if (Either.isLeft(written)) expect(written.left._tag, String(written.left)).toBe("ValidationError")
-            else {expect(Option.map(yield* repository.findById(id), (value) => value.amount)).toEqual(
+            if (Either.isLeft(written)) {
+              expect(written.left._tag, String(written.left)).toBe("ValidationError")
+            } else {expect(Option.map(yield* repository.findById(id), (value) => value.amount)).toEqual(
                 Option.some(amount)
               )}
           }
