@@ -135,6 +135,34 @@ export const suite = (name: string, cacheLayer: Layer.Layer<Cache, unknown>, opt
         })
       ))
 
+    it.effect("a value that does not encode, or whose encoded side JSON cannot carry, is a ValidationError on set and stores nothing", () =>
+      withRun((run) =>
+        Effect.gen(function*() {
+          const cache = yield* Cache
+          const key = entry({ run, n: 2 })
+          yield* cache.set(key, Schema.Unknown, { kept: true })
+          const cyclic: Record<string, unknown> = {}
+          cyclic["self"] = cyclic
+          const refusals = [
+            Effect.flip(cache.set(key, Schema.Number, "7" as unknown as number)),
+            Effect.flip(cache.set(key, Schema.Struct({ n: Schema.Int }), { n: 1.5 })),
+            Effect.flip(cache.set(key, Schema.BigIntFromSelf, 7n)),
+            Effect.flip(cache.set(key, Schema.Unknown, cyclic)),
+            Effect.flip(cache.set(key, Schema.Unknown, undefined))
+          ]
+          for (const [i, refusal] of refusals.entries()) {
+            const error = yield* refusal
+            expect(error._tag, String(i)).toBe("ValidationError")
+            expect(error.field, String(i)).toBe("value")
+          }
+          // The value written before is the one still there.
+          expect(yield* cache.get(key, Schema.Unknown)).toEqual(Option.some({ kept: true }))
+          // A value that encodes is stored as its encoded side's JSON.
+          yield* cache.set(key, Schema.Struct({ n: Schema.NumberFromString }), { n: 7 })
+          expect(yield* cache.get(key, Schema.Unknown)).toEqual(Option.some({ n: "7" }))
+        })
+      ))
+
     it.effect("getOrSet loads on a miss, stores, and serves the next call from the cache", () =>
       withRun((run) =>
         Effect.gen(function*() {
