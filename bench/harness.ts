@@ -83,12 +83,36 @@ export const time = async (f: () => Promise<void>): Promise<number> => {
   return performance.now() - start
 }
 
+/**
+ * One round of a side: its time, and the CPU this process spent meanwhile (not the servers', nor
+ * a child process's such as `psql`), in milliseconds.
+ */
+interface Round {
+  readonly millis: number
+  readonly user: number
+  readonly system: number
+}
+
+const measure = async (f: () => Promise<void>): Promise<Round> => {
+  const cpu = process.cpuUsage()
+  const millis = await time(f)
+  const { system, user } = process.cpuUsage(cpu)
+  return { millis, user: user / 1000, system: system / 1000 }
+}
+
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(2)) + " ms"
 
-const figure = (millis: number, units: number | undefined, unitName: string | undefined): string =>
-  units === undefined
-    ? ms(millis)
-    : `${ms(millis)} (${Math.round((units * 1000) / millis).toLocaleString("en-US")} ${unitName ?? "ops"}/s)`
+/** The medians of a side's rounds: time, rate, and this process's CPU (user + system). */
+const figure = (rounds: ReadonlyArray<Round>, units: number | undefined, unitName: string | undefined): string => {
+  const millis = median(rounds.map((round) => round.millis))
+  const rate = units === undefined
+    ? ""
+    : `${Math.round((units * 1000) / millis).toLocaleString("en-US")} ${unitName ?? "ops"}/s; `
+  const cpu = `Node CPU ${ms(median(rounds.map((round) => round.user)))} user + ${
+    ms(median(rounds.map((round) => round.system)))
+  } system`
+  return `${ms(millis)} (${rate}${cpu})`
+}
 
 /**
  * Records a free-form line (a figure with no raw counterpart, or a pair of related figures).
@@ -111,14 +135,14 @@ export const compare = async (options: CompareOptions): Promise<number> => {
   const rounds = options.rounds ?? 5
   const once = async (side: Side) => {
     if (options.beforeRound) await options.beforeRound()
-    return time(side.round)
+    return measure(side.round)
   }
   for (let i = 0; i < warmup; i++) {
     await once(options.raw)
     await once(options.dao)
   }
-  const dao: Array<number> = []
-  const raw: Array<number> = []
+  const dao: Array<Round> = []
+  const raw: Array<Round> = []
   for (let i = 0; i < rounds; i++) {
     if (i % 2 === 0) {
       raw.push(await once(options.raw))
@@ -128,14 +152,12 @@ export const compare = async (options: CompareOptions): Promise<number> => {
       raw.push(await once(options.raw))
     }
   }
-  const daoMedian = median(dao)
-  const rawMedian = median(raw)
-  const ratio = rawMedian / daoMedian
+  const ratio = median(raw.map((round) => round.millis)) / median(dao.map((round) => round.millis))
   const met = options.target === undefined ? "" : ratio >= options.target ? "met" : "missed"
   record({
     title: options.title,
-    dao: `${options.dao.label} ${figure(daoMedian, options.units, options.unitName)}`,
-    raw: `${options.raw.label} ${figure(rawMedian, options.units, options.unitName)}`,
+    dao: `${options.dao.label} ${figure(dao, options.units, options.unitName)}`,
+    raw: `${options.raw.label} ${figure(raw, options.units, options.unitName)}`,
     ratio: `${ratio.toFixed(2)}x`,
     target: options.target === undefined ? "" : `(target >= ${Number(options.target.toFixed(2))}x: ${met})`
   })
