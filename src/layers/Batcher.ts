@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
@@ -33,6 +34,12 @@ export interface BatcherOptions<K, A, E> {
    * default: a batch goes once per tick, or when full.
    */
   readonly overlap?: number | undefined
+  /**
+   * Failures that some keys of a batch cause rather than the batch (a value the backend refuses):
+   * a batch of several keys failing with one is sent again as two halves, and so on, until each
+   * such failure reaches only the callers of the keys that cause it. Others fail the whole batch.
+   */
+  readonly isolate?: ((error: E) => boolean) | undefined
 }
 
 /**
@@ -77,7 +84,7 @@ class Pending<K, A> {
  * Creates a batcher. Each batch runs in its own fiber, with the services, span and settings of
  * the fiber that opened it, so a caller interrupted while waiting leaves the others unharmed (its
  * key is dropped if it has finished before the batch is sent). A failed batch fails each of its
- * callers.
+ * callers, but for the failures `isolate` names, which are narrowed to the keys causing them.
  *
  * @example
  * const users = Batcher.make({ execute: (ids) => selectByIds(ids) })
@@ -108,7 +115,14 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
     }
   }
 
-  /** Runs `execute` for some waiters in a fiber of its own and resumes each with its value. */
+  /** A batch's failure that only some of its keys cause (`isolate`): one failure, nothing else. */
+  const isolated = (cause: Cause.Cause<E>): boolean =>
+    options.isolate !== undefined && Cause.isFailType(cause) && options.isolate(cause.error)
+
+  /**
+   * Runs `execute` for some waiters in a fiber of its own and resumes each with its value, or
+   * sends each half again after a failure that some of its keys cause (`isolate`).
+   */
   const send = (pending: Pending<K, A>, waiters: ReadonlyArray<Waiter<K, A>>) => {
     count(pending.group, waiters.length)
     Runtime.runFork(pending.runtime)(
@@ -119,6 +133,10 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
             count(pending.group, -waiters.length)
             if (Exit.isSuccess(exit)) {
               waiters.forEach((waiter, i) => waiter.resume(answer(waiter, exit.value[i] as A)))
+            } else if (waiters.length > 1 && isolated(exit.cause)) {
+              const half = Math.ceil(waiters.length / 2)
+              send(pending, waiters.slice(0, half))
+              send(pending, waiters.slice(half))
             } else {
               waiters.forEach((waiter) => waiter.resume(Effect.failCause(exit.cause)))
             }

@@ -158,16 +158,11 @@ interface FindById {
   readonly includeDeleted: boolean
 }
 
-/** The rows a keyset walk reads: tenant, filters, a total order (the primary key last), a page size. */
-/** The failure of one point read, among the answers of a batch. */
-class Refused {
-  constructor(readonly error: BackendError | AccessDenied) {}
-}
-
 /** A failure that a value of the statement caused (the server would not take it), not the backend. */
 const refusesValue = (error: BackendError | AccessDenied): boolean =>
   error._tag === "DataAccessError" && error.reason === "InvalidValue"
 
+/** The rows a keyset walk reads: tenant, filters, a total order (the primary key last), a page size. */
 interface KeysetScan {
   readonly tenant: string | null
   readonly where: Where
@@ -663,22 +658,6 @@ export const makeRepository = <A, I>(
     }
 
     /**
-     * The point reads of a batch, each answered on its own when the server refuses an id of it
-     * (PostgreSQL's `integer` key takes no `1.5` and no `2 ** 40`, a `uuid` key no other text):
-     * the batch is read again in halves until each refused id fails only its own read. A batch
-     * the server takes costs nothing more.
-     */
-    const readEach = (group: ReadonlyArray<FindById>): Effect.Effect<ReadonlyArray<Option.Option<Row> | Refused>> =>
-      Effect.catchAll(readMany(group), (error): Effect.Effect<ReadonlyArray<Option.Option<Row> | Refused>> => {
-        if (group.length === 1 || !refusesValue(error)) return Effect.succeed(group.map(() => new Refused(error)))
-        const half = Math.ceil(group.length / 2)
-        return Effect.map(
-          Effect.all([readEach(group.slice(0, half)), readEach(group.slice(half))], { concurrency: 2 }),
-          ([first, second]) => [...first, ...second]
-        )
-      })
-
-    /**
      * Concurrent point reads, from any fibers, share one `IN (...)` query per tenant and
      * visibility. Two queries are kept in flight once each has 16 keys, on two connections: the
      * server answers one while the callers of the other come back (bench/RESULTS.md).
@@ -691,17 +670,15 @@ export const makeRepository = <A, I>(
           : `${request.includeDeleted ? "1" : "0"}:${request.tenant}`,
       maxBatchSize: Query.maxMembers,
       overlap: 16,
-      execute: readEach
+      // An id the server refuses (PostgreSQL's `integer` key takes no `1.5` and no `2 ** 40`, a
+      // `uuid` key no other text) fails only its own read, not the reads batched with it.
+      isolate: refusesValue,
+      execute: readMany
     })
 
     /** A point read's row, decoded: a plain function, applied as the caller resumes from its batch. */
     const decodeFound = (row: Option.Option<Row>): Either.Either<Option.Option<A>, DataAccessError> =>
       Option.isSome(row) ? Either.map(decode(row.value), Option.some) : Either.right(Option.none())
-    /** A batched point read's answer: its row decoded, or the failure of its own read. */
-    const answerFound = (
-      found: Option.Option<Row> | Refused
-    ): Either.Either<Option.Option<A>, BackendError | AccessDenied> =>
-      found instanceof Refused ? Either.left(found.error) : decodeFound(found)
 
     /**
      * Inside a transaction a point read runs on the transaction's own connection, alone, in a
@@ -720,7 +697,7 @@ export const makeRepository = <A, I>(
               readMany([request], options?.forUpdate === true),
               (rows) => decodeFound(rows[0] ?? Option.none())
             )
-            : pointReads.loadThen(request, answerFound)
+            : pointReads.loadThen(request, decodeFound)
         const found = Effect.flatMap(
           currentTenant,
           (tenant) => read({ id, tenant, includeDeleted: options?.includeDeleted ?? false })

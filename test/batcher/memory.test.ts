@@ -144,6 +144,54 @@ describe("Batcher", () => {
       assert.deepStrictEqual(exit, Exit.fail("boom"))
       assert.deepStrictEqual(seen, [[2]])
     }))
+  it.effect("a failure that some keys cause reaches only their callers, the batch sent again in halves", () =>
+    Effect.gen(function*() {
+      const seen: Array<ReadonlyArray<number>> = []
+      const execute = (keys: ReadonlyArray<number>) =>
+        Effect.suspend(() => {
+          seen.push(keys)
+          if (keys.includes(-1)) return Effect.fail("down" as const)
+          return keys.some((k) => !Number.isInteger(k)) ? Effect.fail("refused" as const) : Effect.succeed(keys)
+        })
+      const isolating = Batcher.make({ execute, isolate: (error) => error === "refused" })
+      const keys = [1, 2, 2.5, 3, 4, 5, 6.5, 7]
+      const exits = yield* Effect.all(keys.map((k) => Effect.exit(isolating.load(k))), { concurrency: "unbounded" })
+      assert.deepStrictEqual(
+        exits,
+        keys.map((k) => Number.isInteger(k) ? Exit.succeed(k) : Exit.fail("refused" as const))
+      )
+      // Halves of halves (each half in a fiber of its own, in any order): every batch holding a
+      // refused key is split, none other.
+      const sorted = (batches: ReadonlyArray<ReadonlyArray<number>>) => batches.map((b) => JSON.stringify(b)).sort()
+      assert.deepStrictEqual(
+        sorted(seen),
+        sorted([
+          [1, 2, 2.5, 3, 4, 5, 6.5, 7],
+          [1, 2, 2.5, 3],
+          [4, 5, 6.5, 7],
+          [1, 2],
+          [2.5, 3],
+          [4, 5],
+          [6.5, 7],
+          [2.5],
+          [3],
+          [6.5],
+          [7]
+        ])
+      )
+      // A failure that `isolate` does not name fails the whole batch at once.
+      seen.length = 0
+      const down = yield* Effect.all([-1, 1, 2.5].map((k) => Effect.exit(isolating.load(k))), {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(down, [-1, 1, 2.5].map(() => Exit.fail("down" as const)))
+      assert.deepStrictEqual(seen, [[-1, 1, 2.5]])
+      // Without `isolate`, a refused key fails every caller of its batch.
+      const plain = Batcher.make({ execute })
+      const all = yield* Effect.all([1, 2.5].map((k) => Effect.exit(plain.load(k))), { concurrency: "unbounded" })
+      assert.deepStrictEqual(all, [1, 2.5].map(() => Exit.fail("refused" as const)))
+    }))
+
   it.effect("a caller interrupted where it cannot be still gets its value", () =>
     Effect.gen(function*() {
       const batcher = Batcher.make({
