@@ -419,16 +419,18 @@ const checkConnection = <A, E, R>(
 // ---------------------------------------------------------------------------------------------
 
 /** int8 (COUNT(*), BIGINT) as a number while it is exact, as mysql2 does; a string beyond. */
+const parseInt8 = (value: string): number | string => {
+  const n = Number(value)
+  return Number.isSafeInteger(n) ? n : value
+}
+
+/** The driver's parsers, but for int8's (asked for per column of every result: made once). */
 const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
-  getTypeParser: ((oid: number, format?: "text" | "binary") => {
-    if (oid === 20 && format !== "binary") {
-      return (value: string) => {
-        const n = Number(value)
-        return Number.isSafeInteger(n) ? n : value
-      }
-    }
-    return types.getTypeParser(oid, format)
-  }) as Pg.CustomTypesConfig["getTypeParser"]
+  getTypeParser:
+    ((oid: number, format?: "text" | "binary") =>
+      oid === 20 && format !== "binary" ? parseInt8 : types.getTypeParser(oid, format)) as Pg.CustomTypesConfig[
+        "getTypeParser"
+      ]
 })
 
 /**
