@@ -499,6 +499,17 @@ const mssqlVerdict = (num: number, message: string): Verdict | undefined =>
     ? data(/FOREIGN KEY|REFERENCE/i.test(message) ? "ForeignKeyViolation" : "CheckViolation")
     : mssqlNumbers[num]
 
+/**
+ * tedious' `ETIMEOUT`: a request past its `requestTimeout`, which tedious has cancelled on the
+ * server (the connection stays usable), or a connection that did not open or answer a cancel.
+ */
+const tediousTimeout = (facts: DriverFacts): Verdict | undefined =>
+  facts.code !== "ETIMEOUT"
+    ? undefined
+    : /^Timeout: Request failed to complete/.test(facts.message)
+    ? data("QueryTimeout")
+    : connection("Timeout")
+
 const redisReplies: ReadonlyArray<readonly [RegExp, Verdict]> = [
   [/^(NOAUTH|WRONGPASS)\b/, connection("AuthFailed")],
   [/^NOPERM\b/, data("PermissionDenied")],
@@ -584,7 +595,7 @@ const verdictFor = (backend: Backend, facts: DriverFacts): Verdict | undefined =
     case "mariadb":
       return facts.errno !== undefined ? mysqlVerdict(backend, facts.errno) : undefined
     case "mssql":
-      return facts.number !== undefined ? mssqlVerdict(facts.number, facts.message) : undefined
+      return facts.number !== undefined ? mssqlVerdict(facts.number, facts.message) : tediousTimeout(facts)
     // The in-memory Redis stand-in (ioredis-mock) answers with Redis's own replies.
     case "redis":
     case "memory":

@@ -514,7 +514,38 @@ export const layerPg = (
   options: SqlOptions
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | SqlBackend, ConnectionError> => scopedLayer(makePg(options))
 
-const prefixed = (prefix: string) => ({
+/**
+ * The longest a SQL Server statement can run: tedious ends every request after its
+ * `requestTimeout`, 15 seconds unless set, and `@effect/sql-mssql` gives no way to set it. The
+ * request is cancelled on the server and fails as `QueryTimeout`, statements the DAOs run and a
+ * program's own (streams, migrations) alike, so a longer `queryTimeout` could never be waited.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const mssqlStatementLimit: Duration.Duration = Duration.seconds(15)
+
+const mssqlLimitDetail = `is at most ${Duration.format(mssqlStatementLimit)} on SQL Server: ` +
+  "the driver (tedious) ends every request then, and @effect/sql-mssql does not let it be raised"
+
+/**
+ * The longest statement timeout a backend's driver can wait, and why (SQL Server's
+ * `mssqlStatementLimit`); the other backends have none.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueryTimeoutLimit {
+  readonly max: Duration.Duration
+  readonly detail: string
+}
+
+const mssqlLimit: QueryTimeoutLimit = { max: mssqlStatementLimit, detail: mssqlLimitDetail }
+
+const withinLimit = (limit: QueryTimeoutLimit | undefined, timeout: Duration.Duration): boolean =>
+  limit === undefined || Duration.lessThanOrEqualTo(timeout, limit.max)
+
+const prefixed = (prefix: string, limit: QueryTimeoutLimit | undefined) => ({
   host: Config.string(`${prefix}_HOST`).pipe(Config.option),
   port: Config.port(`${prefix}_PORT`).pipe(Config.option),
   database: Config.string(`${prefix}_DATABASE`).pipe(Config.option),
@@ -527,19 +558,30 @@ const prefixed = (prefix: string) => ({
   ),
   connectTimeout: Durations.timeoutConfig(`${prefix}_CONNECT_TIMEOUT`).pipe(Config.option),
   idleTimeout: Durations.timeoutConfig(`${prefix}_IDLE_TIMEOUT`).pipe(Config.option),
-  queryTimeout: Durations.timeoutConfig(`${prefix}_QUERY_TIMEOUT`).pipe(Config.option)
+  queryTimeout: Durations.timeoutConfig(`${prefix}_QUERY_TIMEOUT`).pipe(
+    Config.validate({
+      message: `${prefix}_QUERY_TIMEOUT ${limit?.detail ?? ""}`,
+      validation: (timeout) => withinLimit(limit, timeout)
+    }),
+    Config.option
+  )
 })
 
 /**
  * Reads SQL options from the environment: a URL variable and `<PREFIX>_HOST`, `_PORT`,
  * `_DATABASE`, `_USERNAME`, `_PASSWORD`, `_SSL`, `_POOL_SIZE`, `_CONNECT_TIMEOUT`,
- * `_IDLE_TIMEOUT`, `_QUERY_TIMEOUT`. `None` when neither the URL nor the host is set.
+ * `_IDLE_TIMEOUT`, `_QUERY_TIMEOUT`. `None` when neither the URL nor the host is set. A
+ * `_QUERY_TIMEOUT` beyond `limit` is a `ConfigError` naming the variable and the limit's reason.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const sqlConfig = (urlVariable: string, prefix: string): Config.Config<Option.Option<SqlOptions>> =>
-  Config.all({ url: Config.redacted(urlVariable).pipe(Config.option), ...prefixed(prefix) }).pipe(
+export const sqlConfig = (
+  urlVariable: string,
+  prefix: string,
+  limit?: QueryTimeoutLimit
+): Config.Config<Option.Option<SqlOptions>> =>
+  Config.all({ url: Config.redacted(urlVariable).pipe(Config.option), ...prefixed(prefix, limit) }).pipe(
     Config.map((read) => {
       if (Option.isNone(read.url) && Option.isNone(read.host)) return Option.none()
       const options: SqlOptions = {
@@ -583,7 +625,7 @@ export const mysqlConfig = sqlConfig("MYSQL_URL", "MYSQL")
  * @since 0.1.0
  * @category constructors
  */
-export const mssqlConfig = sqlConfig("MSSQL_URL", "MSSQL")
+export const mssqlConfig = sqlConfig("MSSQL_URL", "MSSQL", mssqlLimit)
 
 const fromConfig = <E>(
   config: Config.Config<Option.Option<SqlOptions>>,
@@ -702,6 +744,14 @@ export const makeMssql = (
 > =>
   Effect.gen(function*() {
     const resolved = yield* resolve("mssql", options, { port: 1433, database: "master" })
+    if (options.queryTimeout !== undefined && !withinLimit(mssqlLimit, Duration.decode(options.queryTimeout))) {
+      return yield* new ConnectionError({
+        backend: "mssql",
+        operation: "connect",
+        reason: "InvalidOption",
+        detail: `queryTimeout ${mssqlLimitDetail}`
+      })
+    }
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
     const flag = (name: string) => resolved.params.get(name)?.toLowerCase()
@@ -725,7 +775,7 @@ export const makeMssql = (
         parameterTypes: mssqlParameterTypes
       })
     )
-    const backend = yield* backendService(options, {
+    const backend = yield* backendService({ ...options, queryTimeout: options.queryTimeout ?? mssqlStatementLimit }, {
       backend: "mssql",
       target,
       dialect: dialects.mssql,

@@ -1,6 +1,7 @@
 /**
  * SQL Server classification from the error objects tedious itself constructs (no server needed).
  */
+import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -12,7 +13,9 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { ConnectionError as TediousConnectionError, RequestError } from "tedious"
 import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
+import { SqlBackend } from "../../src/layers/Sql.js"
 import * as Sql from "../../src/layers/Sql.js"
+import { describeLive, mssqlOptions } from "../support/services.js"
 
 const toTyped = classify({ backend: "mssql", operation: "test", table: "orders" })
 
@@ -93,6 +96,24 @@ describe("SQL Server error numbers", () => {
     assert.isTrue(socket.retryable)
   })
 
+  it("tedious' request timeout is QueryTimeout; its connect and cancel timeouts are ConnectionErrors", () => {
+    // tedious ends a request past its requestTimeout with this error, after cancelling it on the server.
+    const request = toTyped(
+      new SqlError({
+        cause: new RequestError("Timeout: Request failed to complete in 15000ms", "ETIMEOUT"),
+        message: "Failed to execute statement"
+      })
+    )
+    assert.instanceOf(request, DataAccessError)
+    assert.strictEqual(request.reason, "QueryTimeout")
+    assert.strictEqual(request.code, "ETIMEOUT")
+    for (const message of ["Failed to connect to db:1433 in 15000ms", "Failed to cancel request in 5000ms"]) {
+      const typed = toTyped(new SqlError({ cause: new TediousConnectionError(message, "ETIMEOUT"), message: "x" }))
+      assert.instanceOf(typed, ConnectionError, message)
+      assert.strictEqual(typed.reason, "Timeout", message)
+    }
+  })
+
   it("an AggregateError of connection attempts is classified by its first error", () => {
     const aggregate = new AggregateError(
       [new TediousConnectionError("Failed to connect to db:1433 - connect ECONNREFUSED", "ESOCKET")],
@@ -143,6 +164,45 @@ describe("the SQL Server layer without a server", () => {
       assert.include(bad.detail ?? "", "queryTimeout")
     }))
 
+  it.effect(
+    "a query timeout beyond the driver's 15 seconds is refused, in code and in MSSQL_QUERY_TIMEOUT",
+    () =>
+      Effect.gen(function*() {
+        assert.strictEqual(Duration.toMillis(Sql.mssqlStatementLimit), 15_000)
+        const build = (queryTimeout: Duration.DurationInput) =>
+          Effect.flip(Effect.scoped(Layer.build(Sql.layerMssql({
+            url: Redacted.make("mssql://sa:pw@127.0.0.1:1/orders?encrypt=false"),
+            connectTimeout: "2 seconds",
+            queryTimeout
+          }))))
+        const refused = yield* build("16 seconds")
+        assert.strictEqual(refused.reason, "InvalidOption")
+        assert.include(refused.detail ?? "", "queryTimeout is at most 15s on SQL Server")
+        // At the limit the options are taken: the layer goes on to connect (nothing listens on port 1).
+        const taken = yield* build("15 seconds")
+        assert.notStrictEqual(taken.reason, "InvalidOption")
+        const read = (backend: "MSSQL" | "MYSQL", value: string) =>
+          Effect.either((backend === "MSSQL" ? Sql.mssqlConfig : Sql.mysqlConfig).pipe(
+            Effect.withConfigProvider(ConfigProvider.fromMap(
+              new Map([[`${backend}_URL`, "mssql://sa:pw@db.internal:1433/orders"], [
+                `${backend}_QUERY_TIMEOUT`,
+                value
+              ]])
+            ))
+          ))
+        const tooLong = yield* read("MSSQL", "30 seconds")
+        assert.isTrue(Either.isLeft(tooLong))
+        assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "MSSQL_QUERY_TIMEOUT")
+        assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "tedious")
+        assert.isTrue(Either.isRight(yield* read("MSSQL", "15 seconds")))
+        // Other backends have no such limit.
+        const mysql = yield* read("MYSQL", "30 seconds")
+        const mysqlTimeout = Either.isRight(mysql) ? Option.getOrUndefined(mysql.right)?.queryTimeout : undefined
+        assert.strictEqual(mysqlTimeout === undefined ? undefined : Duration.toMillis(mysqlTimeout), 30_000)
+      }),
+    { timeout: 20_000 }
+  )
+
   it.effect("a timeout Node's timers cannot wait (over 24 days, or none) is a ConfigError naming its variable", () =>
     Effect.gen(function*() {
       const cases: ReadonlyArray<readonly [string, string]> = [["MSSQL_QUERY_TIMEOUT", "30 days"], [
@@ -159,4 +219,30 @@ describe("the SQL Server layer without a server", () => {
         assert.include(String(Either.isLeft(read) ? read.left : ""), name)
       }
     }))
+})
+
+await describeLive("mssql", "SQL Server statement timeouts", () => {
+  it.live(
+    "the query timeout defaults to the driver's 15 seconds, past which tedious cancels a statement",
+    () =>
+      Effect.gen(function*() {
+        const backend = yield* SqlBackend
+        assert.strictEqual(Duration.toMillis(backend.queryTimeout), 15_000)
+        const sql = yield* SqlClient.SqlClient
+        // A program's own statement, which `run` does not bound, ends at the driver's limit all the same.
+        const started = Date.now()
+        const error = toTyped(yield* Effect.flip(sql`WAITFOR DELAY '00:00:17'`))
+        assert.instanceOf(error, DataAccessError)
+        assert.strictEqual(error.reason, "QueryTimeout")
+        assert.isAbove(Date.now() - started, 14_000)
+        assert.isBelow(Date.now() - started, 16_500)
+        // Every pooled connection still answers.
+        const rows = yield* Effect.all(
+          Array.from({ length: 2 }, () => sql<{ readonly n: number }>`SELECT 1 AS n`),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(rows.map((r) => r[0]?.n), [1, 1])
+      }).pipe(Effect.provide(Sql.layerMssql({ ...(mssqlOptions ?? {}), maxConnections: 2 }))),
+    { timeout: 40_000 }
+  )
 })
