@@ -26,6 +26,9 @@ const requestError = (number: number, message: string) =>
     message: "Failed to execute statement"
   })
 
+/** What `run` classifies: tedious' error inside @effect/sql's `SqlError`. */
+const typedFrom = (cause: Error, message = "Failed to execute statement") => toTyped(new SqlError({ cause, message }))
+
 describe("SQL Server error numbers", () => {
   it("a violation names its constraint, as node-postgres gives it on PostgreSQL", () => {
     const constraintOf = (number: number, message: string) => {
@@ -81,12 +84,7 @@ describe("SQL Server error numbers", () => {
   })
 
   it("login failures and socket errors are ConnectionErrors", () => {
-    const login = toTyped(
-      new SqlError({
-        cause: new TediousConnectionError("Login failed for user 'sa'.", "ELOGIN"),
-        message: "Failed to connect"
-      })
-    )
+    const login = typedFrom(new TediousConnectionError("Login failed for user 'sa'.", "ELOGIN"), "Failed to connect")
     assert.instanceOf(login, ConnectionError)
     assert.strictEqual(login.reason, "AuthFailed")
     assert.isFalse(login.retryable)
@@ -98,17 +96,12 @@ describe("SQL Server error numbers", () => {
 
   it("tedious' request timeout is QueryTimeout; its connect and cancel timeouts are ConnectionErrors", () => {
     // tedious ends a request past its requestTimeout with this error, after cancelling it on the server.
-    const request = toTyped(
-      new SqlError({
-        cause: new RequestError("Timeout: Request failed to complete in 15000ms", "ETIMEOUT"),
-        message: "Failed to execute statement"
-      })
-    )
+    const request = typedFrom(new RequestError("Timeout: Request failed to complete in 15000ms", "ETIMEOUT"))
     assert.instanceOf(request, DataAccessError)
     assert.strictEqual(request.reason, "QueryTimeout")
     assert.strictEqual(request.code, "ETIMEOUT")
     for (const message of ["Failed to connect to db:1433 in 15000ms", "Failed to cancel request in 5000ms"]) {
-      const typed = toTyped(new SqlError({ cause: new TediousConnectionError(message, "ETIMEOUT"), message: "x" }))
+      const typed = typedFrom(new TediousConnectionError(message, "ETIMEOUT"), "Failed to connect")
       assert.instanceOf(typed, ConnectionError, message)
       assert.strictEqual(typed.reason, "Timeout", message)
     }
