@@ -184,8 +184,12 @@ const onServer = <A, E, R>(backend: SqlBackendService, effect: Effect.Effect<A, 
   )
 }
 
-/** A duration as seconds in SQL text, to the millisecond. */
-const sqlSeconds = (duration: Duration.Duration): string => (Duration.toMillis(duration) / 1000).toFixed(3)
+/**
+ * A duration as seconds in SQL text, to the millisecond above: a shorter one would read `0.000`,
+ * which MariaDB takes for no limit at all.
+ */
+const sqlSeconds = (duration: Duration.Duration): string =>
+  (Math.max(1, Math.ceil(Duration.toMillis(duration))) / 1000).toFixed(3)
 
 /**
  * Runs a statement (or a few) against the current `SqlBackend`: bounded by its statement

@@ -136,6 +136,21 @@ await describeLive("mariadb", "error classification on MariaDB", () => {
       })
     ), { timeout: 20_000 })
 
+  it.live("a query timeout under a millisecond still reaches the server, as a millisecond", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const tag = uniqueName("sub_ms")
+      const started = Date.now()
+      const error = yield* Effect.flip(run(sql.unsafe(`SELECT SLEEP(3) AS slept, '${tag}' AS tag`)))
+      assert.strictEqual(error.reason, "QueryTimeout")
+      assert.isBelow(Date.now() - started, 1_500)
+      // The server stopped it too: `max_statement_time = 0.000` let it sleep its 3 seconds there.
+      yield* Effect.sleep("300 millis")
+      const [row] = yield* sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+        WHERE INFO LIKE ${`%${tag}%`} AND ID <> CONNECTION_ID()`
+      assert.strictEqual(Number(row?.n), 0)
+    }).pipe(Effect.provide(Sql.layerMysql({ ...mysqlOptions, queryTimeout: "400 micros" }))))
+
   it.live("a MariaDB statement timeout (1969) is QueryTimeout", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
