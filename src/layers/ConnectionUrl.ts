@@ -51,6 +51,8 @@ export const parse = (url: Redacted.Redacted | undefined): Either.Either<Connect
     if (/@/.test(parsed.pathname + parsed.hash) || (cut && parsed.search.includes("@"))) {
       return Either.left(unencoded)
     }
+    // Port 0 is no port a server listens on; the drivers would take it for none, their default.
+    if (parsed.port === "0") return Either.left("not a valid connection URL (its port is 0: a port is 1 to 65535)")
     const password = decoded(parsed.password)
     if (password !== undefined) registerSecret(password)
     return Either.right({

@@ -198,6 +198,21 @@ describe("a connection URL that cannot be read", () => {
       assertClean(printable(cut))
     }))
 
+  it.effect("a URL's port 0 is refused, not taken for the driver's default port", () =>
+    Effect.gen(function*() {
+      const errors = [
+        yield* refused(Sql.layerPg({ url: Redacted.make(`postgres://postgres:${PG_SECRET}@127.0.0.1:0/test`) })),
+        yield* refused(Sql.layerMysql({ url: Redacted.make("mysql://root@127.0.0.1:0/test") })),
+        yield* refused(Sql.layerMssql({ url: Redacted.make("mssql://sa:pw@127.0.0.1:0/db") })),
+        yield* refused(Redis.layer({ url: Redacted.make("redis://127.0.0.1:0/0") }))
+      ]
+      for (const error of errors) {
+        assert.strictEqual(error.reason, "InvalidUrl")
+        assert.include(error.detail ?? "", "port is 0")
+        assertClean(printable(error))
+      }
+    }))
+
   it.effect("a Redis URL's path must be a db index", () =>
     Effect.gen(function*() {
       for (const path of ["abc", "-1", "1.5"]) {
