@@ -34,7 +34,7 @@ import { Analytics } from "../services/Analytics.js"
 import type { MetricsPlan, TimeBucketsPlan } from "./AnalyticsStatements.js"
 import * as AnalyticsStatements from "./AnalyticsStatements.js"
 import * as ColumnKinds from "./ColumnKinds.js"
-import type { Row } from "./Query.js"
+import type { Row, Where } from "./Query.js"
 import { comparator, parseInstant, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -193,8 +193,21 @@ const fill = (request: TimeBucketsRequest, rows: ReadonlyArray<BucketRow>): Read
 }
 
 const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => {
+  /**
+   * A table's filters checked against its columns, as the table query's are
+   * (`ColumnKinds.typedFilters`): MariaDB read a date with an offset in the session's zone and
+   * matched every row for `"soon"` or `"1abc"`, where PostgreSQL failed and memory matched none.
+   */
+  const typed = (table: string, filters: ReadonlyArray<Filter>) =>
+    Effect.flatMap(engine.kinds(table), (kinds) => ColumnKinds.typedFilters(kinds, filters))
+  const typedPlan = <P extends { readonly table: string; readonly where: Where }>(plan: P) =>
+    Effect.map(typed(plan.table, plan.where.filters), (filters): P => ({ ...plan, where: { ...plan.where, filters } }))
   const count = (input: unknown): Effect.Effect<number, AnalyticsError> =>
-    Effect.flatMap(planCount(policy)(input), (request) => engine.count(request.table, request.filters))
+    Effect.flatMap(
+      planCount(policy)(input),
+      (request) =>
+        Effect.flatMap(typed(request.table, request.filters), (filters) => engine.count(request.table, filters))
+    )
   const numeric = (plan: MetricsPlan) =>
     Effect.flatMap(engine.kinds(plan.table), (kinds) =>
       usable(
@@ -214,7 +227,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
   return {
     timeBuckets: (input) =>
       Effect.gen(function*() {
-        const plan = yield* planBuckets(policy)(input)
+        const plan = yield* Effect.flatMap(planBuckets(policy)(input), typedPlan)
         yield* usable(yield* engine.kinds(plan.table), [
           [plan.timeColumn, "date", "timeColumn"],
           ...(plan.aggregation === "count" ? [] : [[plan.valueColumn, "number", "valueColumn"] as const])
@@ -227,7 +240,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
     metrics: (input) =>
       Effect.gen(function*() {
         const request = yield* decode(MetricsRequest, "metrics")(input)
-        const plan = yield* planMetrics(policy, request, { limit: request.limit, offset: 0 })
+        const plan = yield* Effect.flatMap(planMetrics(policy, request, { limit: request.limit, offset: 0 }), typedPlan)
         yield* numeric(plan)
         return yield* groups(plan)
       }).pipe(Effect.withSpan("Analytics.metrics")),
@@ -236,7 +249,7 @@ const make = (policy: AccessPolicyService, engine: Engine): AnalyticsService => 
       Effect.gen(function*() {
         const request = yield* decode(MetricsPageRequest, "metricsPage")(input)
         const offset = (request.page - 1) * request.perPage
-        const plan = yield* planMetrics(policy, request, { limit: request.perPage, offset })
+        const plan = yield* Effect.flatMap(planMetrics(policy, request, { limit: request.perPage, offset }), typedPlan)
         yield* numeric(plan)
         // Without dimensions there is always exactly one group.
         const total = plan.dimensions.length === 0 ? 1 : yield* engine.groupCount(plan)

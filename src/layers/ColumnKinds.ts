@@ -8,8 +8,12 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { BackendError } from "../errors.js"
+import { ValidationError } from "../errors.js"
+import type { Filter } from "../schemas/Query.js"
 import type { Row } from "./Query.js"
+import { mapScalars, onDateColumn } from "./Query.js"
 import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
 
@@ -75,3 +79,43 @@ export const fromRows = (rows: ReadonlyArray<Row>): ColumnKinds => {
   }
   return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, kind] as const]))
 }
+
+/** The kinds of value a column of each kind takes (a boolean is a number on MySQL/MariaDB). */
+const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> = {
+  number: new Set(["number", "boolean"]),
+  string: new Set(["string"]),
+  boolean: new Set(["boolean"])
+}
+
+/**
+ * Filters checked against their columns' kinds, as the repository's are against its schema: a
+ * value of another kind is a `ValidationError` before any statement (MariaDB matched `'alpha' =
+ * 0`, and PostgreSQL failed on the server). On date columns (`onDateColumn`) text becomes the
+ * instant it names (ISO 8601 only) and `like` is refused: PostgreSQL read `"today"` as a date,
+ * MySQL/MariaDB read the text in the session's zone, dropping any offset, and the in-memory
+ * layer matched nothing. Columns of no known kind are left to the backend. The table query and
+ * analytics DAOs check their filters with it.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const typedFilters = (
+  kinds: ColumnKinds,
+  filters: ReadonlyArray<Filter>
+): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
+  Either.all(filters.map((filter) => {
+    const kind = kinds.get(filter.field)
+    if (kind === "date") return onDateColumn(filter)
+    if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
+      return Either.right(filter)
+    }
+    return mapScalars(filter, (value) => {
+      const given = kindOfScalar(value)
+      return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
+        new ValidationError({
+          field: "filters",
+          detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
+        })
+      )
+    })
+  }))

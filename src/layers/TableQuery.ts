@@ -11,7 +11,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 import type { Backend } from "../errors.js"
-import { DataAccessError, ValidationError } from "../errors.js"
+import { DataAccessError } from "../errors.js"
 import * as Decoder from "../schemas/Decoder.js"
 import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { Filter } from "../schemas/Query.js"
@@ -21,9 +21,8 @@ import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { Row, TableQueryError, TableQueryService } from "../services/TableQuery.js"
 import { TableQuery } from "../services/TableQuery.js"
 import * as ColumnKinds from "./ColumnKinds.js"
-import { comparator, mapScalars, onDateColumn, wherePredicate } from "./Query.js"
+import { comparator, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
-import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
 
 /**
@@ -55,42 +54,6 @@ export const plan =
       yield* policy.sort(spec.table, spec.sort)
       return { table: spec.table, columns, spec }
     })
-
-/** The kinds of value a column of each kind takes (a boolean is a number on MySQL/MariaDB). */
-const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> = {
-  number: new Set(["number", "boolean"]),
-  string: new Set(["string"]),
-  boolean: new Set(["boolean"])
-}
-
-/**
- * Filters checked against their columns' kinds, as the repository's are against its schema: a
- * value of another kind is a `ValidationError` before any statement (MariaDB matched `'alpha' =
- * 0`, and PostgreSQL failed on the server). On date columns (`onDateColumn`) text becomes the
- * instant it names (ISO 8601 only) and `like` is refused: PostgreSQL read `"today"` as a date,
- * MySQL/MariaDB read the text in the session's zone, dropping any offset, and the in-memory
- * layer matched nothing. Columns of no known kind are left to the backend.
- */
-const typedFilters = (
-  kinds: ColumnKinds.ColumnKinds,
-  filters: ReadonlyArray<Filter>
-): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) => {
-    const kind = kinds.get(filter.field)
-    if (kind === "date") return onDateColumn(filter)
-    if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
-      return Either.right(filter)
-    }
-    return mapScalars(filter, (value) => {
-      const given = ColumnKinds.kindOfScalar(value)
-      return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
-        new ValidationError({
-          field: "filters",
-          detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
-        })
-      )
-    })
-  }))
 
 /** Rows decoded one by one with the compiled decoder (`Decoder`), as the repository's are. */
 const decodeRows = <A, I>(schema: Schema.Schema<A, I>, backend: Backend, operation: string, table?: string) => {
@@ -154,7 +117,7 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
       const kindsOf = ColumnKinds.fromCatalog(sql, (table) => exec("TableQuery.columns", table, true))
       const typed = (table: string, filters: ReadonlyArray<Filter>) =>
         filters.length > 0
-          ? Effect.flatMap(kindsOf(table), (kinds) => typedFilters(kinds, filters))
+          ? Effect.flatMap(kindsOf(table), (kinds) => ColumnKinds.typedFilters(kinds, filters))
           : Effect.succeed(filters)
       return make(
         backend.backend,
@@ -199,7 +162,7 @@ export const TableQueryTest = (
         policy,
         ({ columns, spec, table }) => {
           const rows = tables.get(table) ?? []
-          return Either.map(typedFilters(ColumnKinds.fromRows(rows), spec.filters), (filters) =>
+          return Either.map(ColumnKinds.typedFilters(ColumnKinds.fromRows(rows), spec.filters), (filters) =>
             [...rows]
               .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))

@@ -417,6 +417,50 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
         })
       ))
 
+    it.effect("filters are checked against their columns: a date keeps its offset, text that is no date or number is refused", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          // 02:00+02:00 is midnight UTC: rows 1 to 6, 8 and 9 are at or after it. MariaDB read the
+          // text in the session's zone, dropping the offset (counting from 02:00 UTC).
+          const fromMidnight = [{ field: "at", op: "gte", value: "2026-01-01T02:00:00+02:00" }] as const
+          expect(yield* analytics.count({ table, filters: fromMidnight })).toBe(8)
+          expect(yield* analytics.pageCount({ table, filters: fromMidnight, perPage: 5 })).toEqual({
+            total: 8,
+            perPage: 5,
+            pages: 2
+          })
+          const summed = yield* analytics.metrics({ table, metrics: { qty: "sum" }, filters: fromMidnight })
+          expect(summed[0]?.metrics["qty"]).toBe(17)
+          const buckets = yield* analytics.timeBuckets({
+            table,
+            timeColumn: "at",
+            valueColumn: "qty",
+            aggregation: "count",
+            bucket: "1 day",
+            from: at("2025-12-31T00:00:00Z"),
+            to: at("2026-01-02T00:00:00Z"),
+            filters: fromMidnight
+          })
+          expect(buckets.map((b) => b.count)).toEqual([8])
+          // MariaDB matched every row for these, PostgreSQL failed on the server, memory matched none.
+          const refused = [
+            { field: "at", op: "gte", value: "soon" },
+            { field: "at", op: "lt", value: "today" },
+            { field: "qty", op: "eq", value: "1abc" },
+            { field: "region", op: "eq", value: 5 }
+          ] as const
+          for (const filter of refused) {
+            const error = yield* Effect.flip(analytics.count({ table, filters: [filter] }))
+            expect(error._tag, JSON.stringify(filter)).toBe("ValidationError")
+            const paged = yield* Effect.flip(
+              analytics.metricsPage({ table, metrics: { qty: "sum" }, page: 1, perPage: 5, filters: [filter] })
+            )
+            expect(paged._tag, JSON.stringify(filter)).toBe("ValidationError")
+          }
+        })
+      ))
+
     it.effect("a metric over a column that holds no numbers, or buckets by one that holds no dates, is a ValidationError", () =>
       withTable((table) =>
         Effect.gen(function*() {
