@@ -85,7 +85,11 @@ export interface Store {
     window?: Statements.Window,
     forUpdate?: boolean
   ) => Effect.Effect<ReadonlyArray<Row>, BackendError>
-  readonly count: (where: Where) => Effect.Effect<number, BackendError>
+  /** The rows matching `where`, and of them those whose `exact` column equals its value exactly. */
+  readonly count: (
+    where: Where,
+    exact?: Statements.ExactMatch
+  ) => Effect.Effect<{ readonly total: number; readonly exact: number }, BackendError>
   readonly update: (set: Row, where: Where) => Effect.Effect<void, BackendError>
   /**
    * Updates the one row `where` selects and answers it as stored, where the backend can say so in
@@ -635,6 +639,22 @@ export const makeRepository = <A, I>(
           ? Effect.succeed(rows)
           : Effect.fail(mismatch("the backend matched another tenant's rows: the tenant column must compare exactly"))
 
+    /**
+     * The rows of a tenant's read counted, checked as `confined` checks rows: a count that the
+     * tenant column matched loosely (`ACME` rows for `acme`) fails rather than tells of them.
+     */
+    const countFor = (tenant: string | null, where: Where): Effect.Effect<number, BackendError | AccessDenied> =>
+      Effect.flatMap(
+        store.count(
+          where,
+          config.tenant === undefined || tenant === null ? undefined : { column: config.tenant, value: tenant }
+        ),
+        ({ exact, total }) =>
+          exact === total
+            ? Effect.succeed(total)
+            : Effect.fail(mismatch("the backend counted another tenant's rows: the tenant column must compare exactly"))
+      )
+
     const withTiebreak = (sort: ReadonlyArray<Sort>): ReadonlyArray<Sort> =>
       sort.some((s) => s.field === idColumn) ? sort : [...sort, tiebreak]
 
@@ -764,7 +784,7 @@ export const makeRepository = <A, I>(
       }).pipe(span("listCursor"))
 
     const count: Repository<A>["count"] = (queryInput) =>
-      Effect.flatMap(listQuery(queryInput), ({ where }) => store.count(where)).pipe(span("count"))
+      Effect.flatMap(listQuery(queryInput), ({ tenant, where }) => countFor(tenant, where)).pipe(span("count"))
 
     const repository: Repository<A> = {
       table,
@@ -948,7 +968,7 @@ export const makeRepository = <A, I>(
         Effect.gen(function*() {
           const request = yield* Query.decode(Query.PageRequest, "page")(input)
           const { query, tenant, where } = yield* listQuery(queryInput)
-          const total = yield* store.count(where)
+          const total = yield* countFor(tenant, where)
           const rows = yield* store.select(where, withTiebreak(query.sort), {
             limit: request.perPage,
             offset: (request.page - 1) * request.perPage
@@ -1099,8 +1119,14 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
           )
         })
       },
-      count: (where) =>
-        Statements.count(sql, table, where).pipe(Effect.map((rows) => Number(rows[0]?.n ?? 0)), exec("count", true)),
+      count: (where, exact) =>
+        Statements.count(sql, table, where, exact).pipe(
+          Effect.map((rows) => {
+            const total = Number(rows[0]?.n ?? 0)
+            return { total, exact: exact === undefined ? total : Number(rows[0]?.e ?? 0) }
+          }),
+          exec("count", true)
+        ),
       update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),
       updateReturning: (set, where) =>
         backend.backend === "postgres"
@@ -1248,7 +1274,14 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           return sorted.slice(offset, window.limit === undefined ? undefined : offset + window.limit)
             .map((row) => ({ ...row }))
         }),
-      count: (where) => Effect.sync(() => matching(where).length),
+      count: (where, exact) =>
+        Effect.sync(() => {
+          const rows = matching(where)
+          return {
+            total: rows.length,
+            exact: exact === undefined ? rows.length : rows.filter((row) => row[exact.column] === exact.value).length
+          }
+        }),
       update,
       updateReturning: (set, where) =>
         Effect.map(

@@ -14,6 +14,7 @@ import type { Row, Where } from "./Query.js"
 import { orderSql, whereSql } from "./Query.js"
 
 type Sql = Statement.Constructor
+type Fragment = Statement.Fragment
 
 /**
  * A window of rows.
@@ -121,13 +122,51 @@ const orderBy = (sql: Sql, sort: ReadonlyArray<Sort>) =>
     : sql.onDialectOrElse({ mssql: () => sql`ORDER BY (SELECT NULL)`, orElse: () => sql`` })
 
 /**
- * `SELECT COUNT(*) AS n`.
+ * A text column that must equal a value exactly: the same characters, case, accents and trailing
+ * spaces, whatever the column's collation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExactMatch {
+  readonly column: string
+  readonly value: string
+}
+
+/**
+ * `exact` as SQL. PostgreSQL's `=` is exact under its deterministic collations; MySQL/MariaDB's
+ * default collations ignore case and trailing spaces, SQL Server's case, and even their binary
+ * collations pad: a binary collation and the length with the spaces counted.
+ */
+const exactSql = (sql: Sql, exact: ExactMatch): Fragment => {
+  const column = sql(exact.column)
+  return sql.onDialectOrElse({
+    mysql: () =>
+      sql`${column} = ${exact.value} COLLATE utf8mb4_bin AND CHAR_LENGTH(${column}) = CHAR_LENGTH(${exact.value})`,
+    mssql: () =>
+      sql`${column} = ${exact.value} COLLATE Latin1_General_100_BIN2 AND LEN(${column} + N'x') = LEN(${exact.value} + N'x')`,
+    orElse: () => sql`${column} = ${exact.value}`
+  })
+}
+
+/**
+ * `SELECT COUNT(*) AS n`, and with `exact` beside it the count of the rows whose column equals
+ * its value exactly (`e`): where they differ, the filters matched some rows only loosely.
  *
  * @since 0.1.0
  * @category combinators
  */
-export const count = (sql: Sql, table: string, where: Where): Statement.Statement<{ readonly n: unknown }> =>
-  sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
+export const count = (
+  sql: Sql,
+  table: string,
+  where: Where,
+  exact?: ExactMatch
+): Statement.Statement<{ readonly n: unknown; readonly e?: unknown }> =>
+  exact === undefined
+    ? sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
+    : sql`SELECT COUNT(*) AS n, COUNT(CASE WHEN ${exactSql(sql, exact)} THEN 1 END) AS e FROM ${sql(table)} WHERE ${
+      whereSql(sql, where)
+    }`
 
 /**
  * A multi-row `INSERT`. Callers keep `rows.length * columns` under the dialect's parameter limit

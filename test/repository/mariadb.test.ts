@@ -21,7 +21,7 @@ await describeLive("mariadb", "Repository (mariadb)", () => {
   layer(Layer.provideMerge(RepositoryLive, mysql), { excludeTestServices: true, timeout: "60 seconds" })(
     "collation",
     (it) => {
-      it.effect("a case-insensitive tenant column fails reads instead of leaking another tenant's rows", () =>
+      it.effect("a case-insensitive tenant column fails reads and counts instead of leaking another tenant's rows", () =>
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient
           const table = uniqueName("ci")
@@ -42,16 +42,29 @@ await describeLive("mariadb", "Repository (mariadb)", () => {
                 Effect.either(effect),
                 (o) => Either.isLeft(o) && o.left._tag === "AccessDenied" && (o.left as { reason?: string }).reason
               )
+            yield* rows.create({ id: "c" }).pipe(Effect.provideService(CurrentTenant, "Acme "))
+            yield* rows.create({ id: "d" }).pipe(Effect.provideService(CurrentTenant, "other"))
             const outcomes = yield* Effect.all([
               reason(rows.list()),
               reason(rows.findById("b")),
               reason(rows.listPage({ page: 1, perPage: 10 })),
+              // A page past the rows has none to check: its total was counted loosely.
+              reason(rows.listPage({ page: 50, perPage: 10 })),
               reason(rows.listCursor({ limit: 10 })),
-              reason(rows.update("b", {}))
+              reason(rows.update("b", {})),
+              // Counts would tell of the other tenants' rows, and with filters, of what they hold.
+              reason(rows.count()),
+              reason(rows.count({ filters: [{ field: "id", op: "gte", value: "b" }] })),
+              reason(rows.countEstimate())
             ]).pipe(Effect.provideService(CurrentTenant, "acme"))
             expect(outcomes).toEqual(
-              Array(5).fill("TenantMismatch")
+              Array(9).fill("TenantMismatch")
             )
+            // A tenant whose rows all match it exactly counts them.
+            const others = yield* Effect.all([rows.count(), rows.countEstimate()]).pipe(
+              Effect.provideService(CurrentTenant, "other")
+            )
+            expect(others).toEqual([1, 1])
           }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
         }))
     }

@@ -102,6 +102,27 @@ describe("Repository SQL (compiled)", () => {
     expect(myText).toMatch(/LIMIT \? OFFSET \?$/)
   })
 
+  it("a tenant's count beside its exact count: a binary collation and the length with trailing spaces", () => {
+    const exact = { column: "tenant_id", value: "acme" }
+    const [msText, msParams] = Statements.count(mssql, "people", where, exact).compile()
+    expect(msText).toBe(
+      "SELECT COUNT(*) AS n, COUNT(CASE WHEN [tenant_id] = @1 COLLATE Latin1_General_100_BIN2 AND " +
+        "LEN([tenant_id] + N'x') = LEN(@2 + N'x') THEN 1 END) AS e FROM [people] WHERE ([tenant_id] = @3 AND " +
+        "LOWER([name]) LIKE LOWER(@4) ESCAPE '!')"
+    )
+    expect(msParams).toEqual(["acme", "acme", "acme", "%' OR 1=1 --%"])
+    const [myText] = Statements.count(mysql, "people", where, exact).compile()
+    expect(myText).toContain(
+      "COUNT(CASE WHEN `tenant_id` = ? COLLATE utf8mb4_bin AND CHAR_LENGTH(`tenant_id`) = CHAR_LENGTH(?) THEN 1 END) AS e"
+    )
+    const [pgText] = Statements.count(pg, "people", where, exact).compile()
+    expect(pgText).toContain("COUNT(CASE WHEN \"tenant_id\" = $1 THEN 1 END) AS e")
+    // Without a tenant, a plain count.
+    expect(Statements.count(pg, "people", { filters: [] }).compile()[0]).toBe(
+      "SELECT COUNT(*) AS n FROM \"people\" WHERE 1=1"
+    )
+  })
+
   it("SQL Server upserts with MERGE ... WITH (HOLDLOCK), values bound", () => {
     const [text, params] = Statements.upsert(mssql, "people", row(1), ["id"], ["name", "email", "age"]).compile()
     expect(text).toBe(
