@@ -1,7 +1,12 @@
 /**
- * Column types for portable DDL, written once per dialect. Text compares byte-wise everywhere
+ * Column types for portable DDL, written once per dialect. Text compares by code point everywhere
  * (`COLLATE "C"` on PostgreSQL, `utf8mb4_bin` on MySQL/MariaDB, a `BIN2` collation on SQL Server),
- * so keys, uniqueness and sort order agree across backends and with the in-memory layers.
+ * so keys, uniqueness and sort order agree across backends and with the in-memory layers, but for
+ * one rule of the last two: they pad the shorter text with spaces before comparing, so text that
+ * differs only by trailing spaces is equal there (the DAOs refuse keys with trailing whitespace),
+ * and a text sorts after a longer one that goes on with a character below the space (`/a` after
+ * `/a\tb`, where PostgreSQL and memory put it first). The binary collations that do not pad,
+ * MySQL 8's `utf8mb4_0900_bin` and MariaDB's `utf8mb4_nopad_bin`, each exist on one server only.
  *
  * @since 0.1.0
  */
