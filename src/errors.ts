@@ -500,15 +500,22 @@ const mssqlVerdict = (num: number, message: string): Verdict | undefined =>
     : mssqlNumbers[num]
 
 /**
- * tedious' `ETIMEOUT`: a request past its `requestTimeout`, which tedious has cancelled on the
- * server (the connection stays usable), or a connection that did not open or answer a cancel.
+ * tedious' own codes. `ETIMEOUT`: a request past its `requestTimeout`, which tedious has cancelled
+ * on the server (the connection stays usable), or a connection that did not open or answer a
+ * cancel. `EINVALIDSTATE`: a request refused before it was sent, its connection still busy, e.g.
+ * cancelling a statement whose caller stopped waiting (@effect/sql-mssql cancels whatever runs
+ * before each request): another attempt finds it free.
  */
-const tediousTimeout = (facts: DriverFacts): Verdict | undefined =>
-  facts.code !== "ETIMEOUT"
-    ? undefined
-    : /^Timeout: Request failed to complete/.test(facts.message)
-    ? data("QueryTimeout")
-    : connection("Timeout")
+const tediousCode = (facts: DriverFacts): Verdict | undefined => {
+  switch (facts.code) {
+    case "ETIMEOUT":
+      return /^Timeout: Request failed to complete/.test(facts.message) ? data("QueryTimeout") : connection("Timeout")
+    case "EINVALIDSTATE":
+      return connection("Unavailable")
+    default:
+      return undefined
+  }
+}
 
 const redisReplies: ReadonlyArray<readonly [RegExp, Verdict]> = [
   [/^(NOAUTH|WRONGPASS)\b/, connection("AuthFailed")],
@@ -595,7 +602,7 @@ const verdictFor = (backend: Backend, facts: DriverFacts): Verdict | undefined =
     case "mariadb":
       return facts.errno !== undefined ? mysqlVerdict(backend, facts.errno) : undefined
     case "mssql":
-      return facts.number !== undefined ? mssqlVerdict(facts.number, facts.message) : tediousTimeout(facts)
+      return facts.number !== undefined ? mssqlVerdict(facts.number, facts.message) : tediousCode(facts)
     // The in-memory Redis stand-in (ioredis-mock) answers with Redis's own replies.
     case "redis":
     case "memory":

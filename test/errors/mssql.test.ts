@@ -107,6 +107,16 @@ describe("SQL Server error numbers", () => {
     }
   })
 
+  it("a request refused while its connection is still cancelling the last one is a retryable ConnectionError", () => {
+    const busy = typedFrom(
+      new RequestError("Requests can only be made in the LoggedIn state, not the SentAttention state", "EINVALIDSTATE")
+    )
+    assert.instanceOf(busy, ConnectionError)
+    assert.strictEqual(busy.reason, "Unavailable")
+    assert.strictEqual(busy.code, "EINVALIDSTATE")
+    assert.isTrue(busy.retryable)
+  })
+
   it("an AggregateError of connection attempts is classified by its first error", () => {
     const aggregate = new AggregateError(
       [new TediousConnectionError("Failed to connect to db:1433 - connect ECONNREFUSED", "ESOCKET")],
