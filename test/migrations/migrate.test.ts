@@ -1,0 +1,96 @@
+/**
+ * The bundled migrations on a database of their own, on PostgreSQL and MariaDB (and SQL Server
+ * when MSSQL_URL is set): concurrent starts
+ * wait for each other, and a migration that fails is a typed error and stays unrecorded.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as Sql from "../../src/layers/Sql.js"
+import { migrate, migrations } from "../../src/migrations/index.js"
+import { describeLive, mssqlOptions, mysqlOptions, pgOptions, uniqueName } from "../support/services.js"
+
+const ids = Object.keys(migrations).map((key) => Number.parseInt(key, 10))
+
+const servers = [
+  { backend: "postgres", layer: (database?: string) => Sql.layerPg({ ...pgOptions, database }) },
+  { backend: "mariadb", layer: (database?: string) => Sql.layerMysql({ ...mysqlOptions, database }) },
+  { backend: "mssql", layer: (database?: string) => Sql.layerMssql({ ...(mssqlOptions ?? {}), database }) }
+] as const
+
+for (const server of servers) {
+  await describeLive(server.backend, `migrations (${server.backend})`, () => {
+    /** A database made for `body` and dropped after it; `body` gets a layer on it. */
+    const onFreshDatabase = <A, E>(
+      body: (layer: () => Layer.Layer<SqlClient.SqlClient | Sql.SqlBackend, unknown>) => Effect.Effect<A, E>
+    ) =>
+      Effect.gen(function*() {
+        const database = uniqueName("mig")
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`CREATE DATABASE ${sql(database)}`
+        return yield* body(() => server.layer(database)).pipe(
+          Effect.ensuring(Effect.ignore(sql`DROP DATABASE ${sql(database)}`))
+        )
+      }).pipe(Effect.provide(server.layer()))
+
+    const recorded = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      Effect.map(
+        sql<{ readonly migration_id: unknown }>`SELECT migration_id FROM effect_dao_migrations ORDER BY migration_id`,
+        (rows) => rows.map((row) => Number(row.migration_id))
+      ))
+
+    it.live(
+      "concurrent starts wait for each other: each has its tables when it returns",
+      () =>
+        onFreshDatabase((layer) =>
+          Effect.gen(function*() {
+            // Two programs, each with a pool of its own, start together and use a table at once.
+            const start = Effect.gen(function*() {
+              const applied = yield* migrate
+              const sql = yield* SqlClient.SqlClient
+              const [row] = yield* sql<{ readonly n: unknown }>`SELECT COUNT(*) AS n FROM pipeline_sites`
+              return { applied: applied.length, rows: Number(row?.n) }
+            }).pipe(Effect.provide(layer()))
+            const starts = yield* Effect.all([start, start, start], { concurrency: "unbounded" })
+            assert.deepStrictEqual(starts.map((s) => s.rows), [0, 0, 0])
+            assert.deepStrictEqual(starts.map((s) => s.applied).sort(), [0, 0, ids.length])
+            assert.deepStrictEqual(yield* recorded.pipe(Effect.provide(layer())), ids)
+          })
+        ),
+      { timeout: 60_000 }
+    )
+
+    it.live(
+      "a migration that fails is a typed MigrationError, and it and those after it run again next start",
+      () =>
+        onFreshDatabase((layer) =>
+          Effect.gen(function*() {
+            // A table of the second migration's name already there: its CREATE TABLE fails.
+            const sql = yield* SqlClient.SqlClient
+            yield* sql`CREATE TABLE users (id INTEGER)`
+            const failed = yield* Effect.flip(migrate)
+            assert.instanceOf(failed, Migrator.MigrationError)
+            assert.strictEqual((failed as Migrator.MigrationError).reason, "failed")
+            // PostgreSQL rolled the whole run back; MariaDB had committed the first migration's DDL.
+            const kept = yield* recorded
+            assert.deepStrictEqual(kept, server.backend === "postgres" ? [] : [1])
+            // Still failing while the table is in the way, then applying the rest once it is gone.
+            assert.instanceOf(yield* Effect.flip(migrate), Migrator.MigrationError)
+            yield* sql`DROP TABLE users`
+            const applied = yield* migrate
+            assert.deepStrictEqual(applied.map(([id]) => id), ids.filter((id) => !kept.includes(id)))
+            assert.deepStrictEqual(yield* recorded, ids)
+          }).pipe(Effect.provide(layer()))
+        ),
+      { timeout: 60_000 }
+    )
+  })
+}
+
+describe("migrations", () => {
+  it("ids are unique and ascending", () => {
+    assert.deepStrictEqual(ids, [...new Set(ids)].sort((a, b) => a - b))
+  })
+})
