@@ -67,8 +67,17 @@ export const parse = (url: Redacted.Redacted | undefined): Either.Either<Connect
     })
   } catch {
     // `new URL` refused it, or a part's percent-encoding is malformed (`decodeURIComponent`).
-    return Either.left(unencoded)
+    return Either.left(
+      portOutOfRange(Redacted.value(url)) ? "not a valid connection URL (its port is over 65535)" : unencoded
+    )
   }
+}
+
+/** Whether the host part of a URL (after its last `@`) ends with a port over 65535. */
+const portOutOfRange = (text: string): boolean => {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1] ?? ""
+  const port = /:(\d+)$/.exec(authority.slice(authority.lastIndexOf("@") + 1))?.[1]
+  return port !== undefined && Number(port) > 65_535
 }
 
 /**

@@ -198,7 +198,7 @@ describe("a connection URL that cannot be read", () => {
       assertClean(printable(cut))
     }))
 
-  it.effect("a URL's port 0 is refused, not taken for the driver's default port", () =>
+  it.effect("a URL's port 0 is refused, not taken for the driver's default port; one over 65535 is named", () =>
     Effect.gen(function*() {
       const errors = [
         yield* refused(Sql.layerPg({ url: Redacted.make(`postgres://postgres:${PG_SECRET}@127.0.0.1:0/test`) })),
@@ -211,6 +211,16 @@ describe("a connection URL that cannot be read", () => {
         assert.include(error.detail ?? "", "port is 0")
         assertClean(printable(error))
       }
+      // A port over 65535 is named as such, not blamed on the user name or password.
+      const over = yield* refused(
+        Sql.layerMysql({ url: Redacted.make(`mysql://root:${MYSQL_SECRET}@127.0.0.1:99999/db`) })
+      )
+      assert.strictEqual(over.reason, "InvalidUrl")
+      assert.include(over.detail ?? "", "port is over 65535")
+      assertClean(printable(over))
+      // An unencoded "/" in a password still reads as what it is.
+      const cut = yield* refused(Sql.layerPg({ url: Redacted.make(`postgres://app:1/${PG_SECRET}:99999@db/app`) }))
+      assert.notInclude(cut.detail ?? "", "port")
     }))
 
   it.effect("a Redis URL's path must be a db index", () =>
