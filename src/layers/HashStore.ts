@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { isUniqueViolation } from "../errors.js"
+import { isUniqueViolation, ValidationError } from "../errors.js"
 import { HashLog, hashLogColumns, HashLogInput, LogId, LogQuery, makeLog } from "../schemas/HashLog.js"
 import type {
   HashField as HashFieldType,
@@ -27,6 +27,8 @@ import {
   HashRecord,
   hashRecordColumns,
   hashStoreTables,
+  listingBytes,
+  maxListingBytes,
   parentOf,
   Path
 } from "../schemas/HashRecord.js"
@@ -126,6 +128,14 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
             files: given.files ?? current?.files ?? [],
             links: given.links ?? current?.links ?? [],
             session_id: given.session_id !== undefined ? given.session_id : (current?.session_id ?? null)
+          }
+          // The listings kept and those given, together: the record is written whole.
+          const bytes = listingBytes(kept)
+          if (bytes > maxListingBytes) {
+            return yield* new ValidationError({
+              field: "record",
+              detail: `its listings would hold ${bytes} bytes (UTF-8 JSON), at most ${maxListingBytes}`
+            })
           }
           if (current === undefined) {
             return yield* records.create({

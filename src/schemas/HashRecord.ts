@@ -60,6 +60,31 @@ export const ChildName = Schema.String.pipe(
 export const maxListing = 10_000
 
 /**
+ * The most bytes a record's three listings may hold together, as UTF-8 JSON (8 MiB). A record is
+ * written whole, and MySQL/MariaDB take no statement over `max_allowed_packet` (16 MiB by
+ * default): 30,000 names of 255 characters of CJK text, within `maxListing`, failed there, where
+ * PostgreSQL and memory stored them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const maxListingBytes = 8 * 1024 * 1024
+
+/**
+ * The bytes of a record's listings, as `maxListingBytes` counts them.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const listingBytes = (listings: {
+  readonly dirs: ReadonlyArray<string>
+  readonly files: ReadonlyArray<string>
+  readonly links: ReadonlyArray<string>
+}): number =>
+  Buffer.byteLength(JSON.stringify(listings.dirs)) + Buffer.byteLength(JSON.stringify(listings.files)) +
+  Buffer.byteLength(JSON.stringify(listings.links))
+
+/**
  * A hash as the scanners write it: 1 to 128 characters of hex, base64 or a `algo:` prefix.
  *
  * @since 0.1.0

@@ -11,7 +11,7 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import type { LogQuery } from "../../src/schemas/HashLog.js"
 import type { HashField } from "../../src/schemas/HashRecord.js"
-import { maxPathLength } from "../../src/schemas/HashRecord.js"
+import { listingBytes, maxListing, maxListingBytes, maxPathLength } from "../../src/schemas/HashRecord.js"
 import { HashStore } from "../../src/services/HashStore.js"
 import { uniqueName } from "../support/services.js"
 
@@ -174,6 +174,32 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
         }
         assert.deepStrictEqual(Option.getOrThrow(yield* store.getRecord(path)), stored)
       }))
+
+    it.effect(
+      "a record's listings are bounded together, as they are written whole, on every backend",
+      () =>
+        Effect.gen(function*() {
+          const store = yield* HashStore
+          const path = root()
+          // 10,000 names of 253 CJK characters: about 7.6 MB as UTF-8, under the bound alone.
+          const names = (tag: string) =>
+            Array.from({ length: maxListing }, (_, i) => `${tag}${String(i).padStart(4, "0")}${"漢".repeat(248)}`)
+          const dirs = names("d")
+          assert.isBelow(listingBytes({ dirs, files: [], links: [] }), maxListingBytes)
+          const stored = yield* store.putHash({ path, current_hash: "h1", dirs })
+          assert.strictEqual(stored.dirs.length, maxListing)
+          assert.strictEqual(stored.dirs[maxListing - 1], dirs[maxListing - 1])
+          // Kept and given together they are over it: refused, and the record is as it was.
+          const over = yield* Effect.flip(store.putHash({ path, current_hash: "h2", files: names("f") }))
+          assert.strictEqual(over._tag, "ValidationError")
+          assert.include(over._tag === "ValidationError" ? over.detail : "", `at most ${maxListingBytes}`)
+          const after = Option.getOrThrow(yield* store.getRecord(path))
+          assert.strictEqual(after.current_hash, "h1")
+          assert.deepStrictEqual(after.files, [])
+          assert.strictEqual(after.dirs.length, maxListing)
+        }),
+      { timeout: 120_000 }
+    )
 
     it.effect("SQL fragments in paths and messages are stored as values", () =>
       Effect.gen(function*() {
