@@ -365,7 +365,13 @@ export const makeRepository = <A, I>(
         new ValidationError({ field: what, detail: `${field}: a ${kind}, where the column holds ${holds}` })
       )
     }
-    const checkId = (id: Id) => fits(idColumn, id, "id")
+    /** An id, checked as a value of the key column; one of no id's type (`undefined` from untyped code) first. */
+    const checkId = (id: Id): Either.Either<Id, ValidationError> =>
+      typeof id === "string" || typeof id === "number"
+        ? fits(idColumn, id, "id")
+        : Either.left(
+          new ValidationError({ field: "id", detail: `${idColumn}: a ${typeof id}, not a string or number` })
+        )
     const decodeFailure = (error: ParseResult.ParseError) =>
       new DataAccessError({
         backend: stores.backend,

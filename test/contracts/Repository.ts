@@ -887,6 +887,12 @@ export const suite = (
           expect(yield* refused(repository.update("abc", { label: "y" }))).toBe("ValidationError")
           expect(yield* refused(repository.deleteMany([7, "7"]))).toBe("ValidationError")
           expect(yield* refused(repository.findById("x1"))).toBe("ValidationError")
+          // Untyped callers: MariaDB failed with Unknown ("Bind parameters must not contain undefined")
+          // where PostgreSQL and memory found nothing.
+          for (const id of [undefined, null, true, { id: 7 }] as ReadonlyArray<unknown>) {
+            expect(yield* refused(repository.findById(id as number)), String(id)).toBe("ValidationError")
+            expect(yield* refused(repository.delete(id as number)), String(id)).toBe("ValidationError")
+          }
           // A bad id fails its own read, not the reads batched with it.
           const found = yield* Effect.all(
             [repository.findById(0), Effect.either(repository.findById("x1")), repository.findById(7)],
