@@ -8,10 +8,8 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import { columnTypes } from "./ColumnTypes.js"
 import * as HashStoreMigrations from "./HashStore.js"
 import * as PipelineMigrations from "./Pipeline.js"
@@ -86,101 +84,95 @@ const typedFailure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     (defect) => defect instanceof Migrator.MigrationError ? Option.some(Effect.fail(defect)) : Option.none()
   )
 
-/** Taking and giving back the lock of one dialect, as statements without parameters. */
-interface LockStatements {
-  /** Answers `got`: 1 or true once held; 0, false or null when not (yet). */
-  readonly take: string
-  readonly release: string
-  /** Whether `take` returns at once and is asked again until it holds (else it waits itself). */
-  readonly poll: boolean
-}
-
-const lockStatements = (sql: SqlClient.SqlClient): LockStatements =>
-  sql.onDialectOrElse({
-    pg: () => ({
-      take: `SELECT pg_try_advisory_lock(hashtext('${table}')) AS got`,
-      release: `SELECT pg_advisory_unlock(hashtext('${table}'))`,
-      poll: true
-    }),
-    mysql: () => ({
-      take: `SELECT GET_LOCK('${table}', ${lockSeconds}) AS got`,
-      release: `SELECT RELEASE_LOCK('${table}')`,
-      poll: false
-    }),
-    mssql: () => ({
-      take: `DECLARE @r INT; EXEC @r = sp_getapplock @Resource = '${table}', @LockMode = 'Exclusive', ` +
-        `@LockOwner = 'Session', @LockTimeout = ${
-          lockSeconds * 1000
-        }; SELECT CASE WHEN @r >= 0 THEN 1 ELSE 0 END AS got`,
-      release: `EXEC sp_releaseapplock @Resource = '${table}', @LockOwner = 'Session'`,
-      poll: false
-    }),
-    orElse: () => ({ take: "SELECT 1 AS got", release: "SELECT 1", poll: false })
+const lockFailure = () =>
+  new Migrator.MigrationError({
+    reason: "locked",
+    message: `another start held the migration lock for ${lockSeconds} seconds`
   })
 
+/** A lock statement's answer `got`: 1 once the lock is held. */
+const held = <E, R>(take: Effect.Effect<ReadonlyArray<{ readonly got?: unknown }>, E, R>) =>
+  Effect.filterOrFail(take, ([row]) => Number(row?.got) === 1, lockFailure)
+
 /**
- * Holds the migrations' lock, on a connection of its own, until the scope closes: the Migrator
- * locks its table on PostgreSQL only, and there not before it has made the table, which two
- * first starts made at once (one failing on PostgreSQL's catalog, `pg_type_typname_nsp_index`).
- * On MySQL/MariaDB a second start took the first one's records for a run in progress and answered
- * at once, before the tables it needs existed.
+ * Starts wait for each other under a lock of the server's: the Migrator locks its table on
+ * PostgreSQL only, and there not before it has made the table, which two first starts made at
+ * once (one failing on PostgreSQL's catalog, `pg_type_typname_nsp_index`); on MySQL/MariaDB a
+ * second start took the first one's records for a run in progress and answered at once, before
+ * the tables it needs existed. PostgreSQL and SQL Server: the whole run is one transaction
+ * holding a transaction's lock (the Migrator's transaction becomes a savepoint of it).
  */
-const migrationLock = (sql: SqlClient.SqlClient) =>
-  Effect.gen(function*() {
-    const statements = lockStatements(sql)
+const inLockedTransaction = (sql: SqlClient.SqlClient) =>
+  sql.withTransaction(Effect.zipRight(
+    sql.onDialectOrElse({
+      // The table as the Migrator makes it, made here under the lock: the Migrator tries to
+      // read it first, which inside a transaction would abort it.
+      pg: () =>
+        Effect.all([
+          sql.unsafe(`SET LOCAL lock_timeout = '${lockSeconds}s'`),
+          sql.unsafe(`SELECT pg_advisory_xact_lock(hashtext('${table}'))`),
+          sql`CREATE TABLE IF NOT EXISTS ${sql(table)} (
+            migration_id integer primary key,
+            created_at timestamp with time zone not null default now(),
+            name text not null
+          )`
+        ], { discard: true }),
+      mssql: () =>
+        held(sql.unsafe<{ readonly got: unknown }>(
+          `DECLARE @r INT; EXEC @r = sp_getapplock @Resource = '${table}', @LockMode = 'Exclusive', ` +
+            `@LockOwner = 'Transaction', @LockTimeout = ${lockSeconds * 1000}; ` +
+            "SELECT CASE WHEN @r >= 0 THEN 1 ELSE 0 END AS got"
+        )),
+      orElse: () => Effect.void
+    }),
+    typedFailure(migrator(new Set()))
+  ))
+
+/**
+ * MySQL/MariaDB, where every DDL statement commits: a named lock (`GET_LOCK`, held by a session)
+ * on a connection reserved for the run, and every statement of the run on that connection too,
+ * so that one connection is enough: provided as a transaction's connection of depth -1, the
+ * Migrator's transaction is the outermost one and begins on it. The Migrator records the
+ * migrations it is about to run before running them, so a failed migration stayed recorded as
+ * applied, with those after it: after a failure the records of what did not complete are
+ * deleted, and the next start runs them again.
+ */
+const onMysql = (sql: SqlClient.SqlClient) =>
+  Effect.scoped(Effect.gen(function*() {
     const connection = yield* sql.reserve
-    const held = Effect.filterOrFail(
-      connection.execute(statements.take, [], undefined),
-      ([row]) => row?.got === true || Number(row?.got) === 1,
-      () =>
-        new Migrator.MigrationError({
-          reason: "locked",
-          message: `another start held the migration lock for ${lockSeconds} seconds`
-        })
+    yield* held(connection.execute(`SELECT GET_LOCK('${table}', ${lockSeconds}) AS got`, [], undefined))
+    yield* Effect.addFinalizer(() =>
+      Effect.ignore(connection.execute(`SELECT RELEASE_LOCK('${table}')`, [], undefined))
     )
-    yield* statements.poll
-      ? Effect.retry(held, {
-        while: (error) => error._tag === "MigrationError",
-        schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo(Duration.seconds(lockSeconds)))
-      })
-      : held
-    yield* Effect.addFinalizer(() => Effect.ignore(connection.execute(statements.release, [], undefined)))
-  })
-
-/**
- * MySQL/MariaDB: the Migrator records the migrations it is about to run, then runs them in a
- * transaction that every DDL statement commits, so a failed migration stayed recorded as applied,
- * with those after it. After a failure there the records of what did not complete are deleted,
- * and the next start runs them again.
- */
-const forgetIncomplete = (sql: SqlClient.SqlClient, recorded: number, completed: ReadonlySet<number>) =>
-  sql.onDialectOrElse({
-    mysql: () =>
-      Effect.ignore(
-        sql`DELETE FROM ${sql(table)} WHERE migration_id > ${recorded}${
-          completed.size > 0 ? sql` AND migration_id NOT IN ${sql.in([...completed])}` : sql``
-        }`
-      ),
-    orElse: () => Effect.void
-  })
+    return yield* Effect.gen(function*() {
+      const recorded = yield* sql<{ readonly id: unknown }>`SELECT MAX(migration_id) AS id FROM ${sql(table)}`.pipe(
+        Effect.map(([row]) => Number(row?.id ?? 0)),
+        // No table yet: the Migrator makes it.
+        Effect.orElseSucceed(() => 0)
+      )
+      const completed = new Set<number>()
+      return yield* typedFailure(migrator(completed)).pipe(
+        Effect.onError(() =>
+          Effect.ignore(
+            sql`DELETE FROM ${sql(table)} WHERE migration_id > ${recorded}${
+              completed.size > 0 ? sql` AND migration_id NOT IN ${sql.in([...completed])}` : sql``
+            }`
+          )
+        )
+      )
+    }).pipe(Effect.provideService(SqlClient.TransactionConnection, [connection, -1] as const))
+  }))
 
 /**
  * Applies what has not been applied yet; returns the migrations it ran. A migration that fails
  * is a `MigrationError` (reason `failed`, its cause the statement's error), and is not recorded.
+ * Concurrent starts wait for each other (`inLockedTransaction`, `onMysql`); a pool of one
+ * connection is enough.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const migrate = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  Effect.scoped(Effect.gen(function*() {
-    yield* migrationLock(sql)
-    const recorded = yield* sql<{ readonly id: unknown }>`SELECT MAX(migration_id) AS id FROM ${sql(table)}`.pipe(
-      Effect.map(([row]) => Number(row?.id ?? 0)),
-      // No table yet: the Migrator makes it.
-      Effect.orElseSucceed(() => 0)
-    )
-    const completed = new Set<number>()
-    return yield* typedFailure(migrator(completed)).pipe(
-      Effect.onError(() => forgetIncomplete(sql, recorded, completed))
-    )
-  })))
+export const migrate = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql.onDialectOrElse({ mysql: () => onMysql(sql), orElse: () => inLockedTransaction(sql) })
+)
