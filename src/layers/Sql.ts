@@ -529,9 +529,6 @@ export const layerPg = (
  */
 export const mssqlStatementLimit: Duration.Duration = Duration.seconds(15)
 
-const mssqlLimitDetail = `is at most ${Duration.format(mssqlStatementLimit)} on SQL Server: ` +
-  "the driver (tedious) ends every request then, and @effect/sql-mssql does not let it be raised"
-
 /**
  * The longest statement timeout a backend's driver can wait, and why (SQL Server's
  * `mssqlStatementLimit`); the other backends have none.
@@ -544,7 +541,11 @@ export interface QueryTimeoutLimit {
   readonly detail: string
 }
 
-const mssqlLimit: QueryTimeoutLimit = { max: mssqlStatementLimit, detail: mssqlLimitDetail }
+const mssqlLimit: QueryTimeoutLimit = {
+  max: mssqlStatementLimit,
+  detail: `is at most ${Duration.format(mssqlStatementLimit)} on SQL Server: ` +
+    "the driver (tedious) ends every request then, and @effect/sql-mssql does not let it be raised"
+}
 
 const withinLimit = (limit: QueryTimeoutLimit | undefined, timeout: Duration.Duration): boolean =>
   limit === undefined || Duration.lessThanOrEqualTo(timeout, limit.max)
@@ -753,7 +754,7 @@ export const makeMssql = (
         backend: "mssql",
         operation: "connect",
         reason: "InvalidOption",
-        detail: `queryTimeout ${mssqlLimitDetail}`
+        detail: `queryTimeout ${mssqlLimit.detail}`
       })
     }
     const target = targetOf(resolved)

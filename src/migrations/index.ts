@@ -125,7 +125,7 @@ const inLockedTransaction = (sql: SqlClient.SqlClient) =>
         )),
       orElse: () => Effect.void
     }),
-    typedFailure(migrator(new Set()))
+    migrator(new Set())
   ))
 
 /**
@@ -151,7 +151,7 @@ const onMysql = (sql: SqlClient.SqlClient) =>
         Effect.orElseSucceed(() => 0)
       )
       const completed = new Set<number>()
-      return yield* typedFailure(migrator(completed)).pipe(
+      return yield* migrator(completed).pipe(
         Effect.onError(() =>
           Effect.ignore(
             sql`DELETE FROM ${sql(table)} WHERE migration_id > ${recorded}${
@@ -174,5 +174,5 @@ const onMysql = (sql: SqlClient.SqlClient) =>
  */
 export const migrate = Effect.flatMap(
   SqlClient.SqlClient,
-  (sql) => sql.onDialectOrElse({ mysql: () => onMysql(sql), orElse: () => inLockedTransaction(sql) })
+  (sql) => typedFailure(sql.onDialectOrElse({ mysql: () => onMysql(sql), orElse: () => inLockedTransaction(sql) }))
 )
