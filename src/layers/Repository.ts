@@ -61,6 +61,8 @@ export interface Store {
   readonly backend: Backend
   /** Most bound parameters per statement. */
   readonly maxParams: number
+  /** About the most bytes of values per multi-row statement. */
+  readonly maxStatementBytes: number
   /** Statements may be issued while the previous one on the connection runs (they queue). */
   readonly queuesStatements: boolean
   readonly insert: (rows: ReadonlyArray<Row>) => Effect.Effect<void, BackendError>
@@ -521,15 +523,17 @@ export const makeRepository = <A, I>(
         const outstanding: Array<Fiber.RuntimeFiber<void, BackendError>> = []
         for (const records of chunks) {
           const rows = yield* fillAll(records, context)
-          while (outstanding.length >= depth) yield* Fiber.join(outstanding.shift()!)
-          outstanding.push(yield* Effect.fork(store.insert(rows)))
-          // Let the insert compile and go out before the next chunk is encoded.
-          yield* nextMacrotask
+          for (const part of Statements.splitBySize(rows, store.maxStatementBytes)) {
+            while (outstanding.length >= depth) yield* Fiber.join(outstanding.shift()!)
+            outstanding.push(yield* Effect.fork(store.insert(part)))
+            // Let the insert compile and go out before the next chunk is encoded.
+            yield* nextMacrotask
+          }
         }
         for (const fiber of outstanding) yield* Fiber.join(fiber)
       })
 
-    /** Inserts every record in chunks under the parameter limit, in one transaction; answers the count. */
+    /** Inserts every record in chunks under the parameter and size limits, in one transaction; answers the count. */
     const insertAll = (records: ReadonlyArray<A>, context: Effect.Effect.Success<typeof creation>) =>
       stores.transaction(insertChunks(Statements.chunk(records, columns.length, store.maxParams), context)).pipe(
         Effect.as(records.length)
@@ -1096,6 +1100,7 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
     return {
       backend: backend.backend,
       maxParams: backend.dialect.maxParams,
+      maxStatementBytes: backend.dialect.maxStatementBytes,
       queuesStatements: backend.dialect.queuesStatements,
       insert: (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows),
       insertReturning: (row) =>
@@ -1258,6 +1263,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     return {
       backend: "memory",
       maxParams: 65_535,
+      maxStatementBytes: 32 * 1024 * 1024,
       queuesStatements: true,
       insert,
       insertReturning: (row) => Effect.as(insert([row]), Option.some({ ...row })),

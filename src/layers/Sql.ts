@@ -62,6 +62,8 @@ export interface Dialect {
   readonly name: "pg" | "mysql" | "mssql"
   /** Most bound parameters one statement may carry. */
   readonly maxParams: number
+  /** About the most bytes of values one multi-row statement is given (`Statements.splitBySize`). */
+  readonly maxStatementBytes: number
   /** `INSERT ... RETURNING` (PostgreSQL) or `OUTPUT inserted.*` (SQL Server). */
   readonly returnsRows: boolean
   /** The planner keeps a row estimate that can stand in for `COUNT(*)`. */
@@ -89,6 +91,7 @@ export const dialects: Record<Dialect["name"], Dialect> = {
   pg: {
     name: "pg",
     maxParams: 65_535,
+    maxStatementBytes: 32 * 1024 * 1024,
     returnsRows: true,
     hasCountEstimate: true,
     queuesStatements: true,
@@ -97,6 +100,9 @@ export const dialects: Record<Dialect["name"], Dialect> = {
   mysql: {
     name: "mysql",
     maxParams: 65_535,
+    // Under the smallest default `max_allowed_packet` (4 MiB, MySQL 5.7; MariaDB's is 16 MiB,
+    // MySQL 8's 64 MiB): a larger statement is refused and ends its connection.
+    maxStatementBytes: 4_000_000,
     returnsRows: false,
     hasCountEstimate: false,
     queuesStatements: true,
@@ -106,6 +112,7 @@ export const dialects: Record<Dialect["name"], Dialect> = {
   mssql: {
     name: "mssql",
     maxParams: 2_099,
+    maxStatementBytes: 32 * 1024 * 1024,
     returnsRows: true,
     hasCountEstimate: false,
     queuesStatements: false,

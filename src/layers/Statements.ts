@@ -380,3 +380,53 @@ export const chunk = <A>(
   for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size))
   return chunks
 }
+
+/** What one bound value adds to a statement, at most: its bytes and its framing on the wire. */
+const valueBytes = (value: unknown, exact: boolean): number =>
+  16 + (
+    typeof value === "string"
+      ? exact ? Buffer.byteLength(value) : value.length * 3
+      : value instanceof Uint8Array
+      ? value.byteLength
+      : value !== null && typeof value === "object" && !(value instanceof Date)
+      ? (exact ? Buffer.byteLength(JSON.stringify(value) ?? "") : (JSON.stringify(value) ?? "").length * 3)
+      : 8
+  )
+
+const rowBytes = (row: Readonly<Record<string, unknown>>, exact: boolean): number => {
+  let bytes = 0
+  for (const key in row) bytes += valueBytes(row[key], exact)
+  return bytes
+}
+
+/**
+ * Splits rows so that no statement carries more than about `maxBytes` of values, a row that is
+ * larger alone in its own. MySQL refuses a statement larger than its `max_allowed_packet`; on
+ * every dialect the bound keeps what one statement holds in memory small. Rows are measured by
+ * an upper bound first (three bytes a UTF-16 unit), and exactly only when that bound is over.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const splitBySize = <R extends Readonly<Record<string, unknown>>>(
+  rows: ReadonlyArray<R>,
+  maxBytes: number
+): ReadonlyArray<ReadonlyArray<R>> => {
+  let bound = 0
+  for (const row of rows) bound += rowBytes(row, false)
+  if (bound <= maxBytes || rows.length <= 1) return [rows]
+  const parts: Array<ReadonlyArray<R>> = []
+  let start = 0
+  let size = 0
+  for (let i = 0; i < rows.length; i++) {
+    const bytes = rowBytes(rows[i]!, true)
+    if (i > start && size + bytes > maxBytes) {
+      parts.push(rows.slice(start, i))
+      start = i
+      size = 0
+    }
+    size += bytes
+  }
+  parts.push(rows.slice(start))
+  return parts
+}

@@ -3,6 +3,7 @@ import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { RepositoryLive } from "../../src/layers/Repository.js"
@@ -65,6 +66,42 @@ await describeLive("mariadb", "Repository (mariadb)", () => {
               Effect.provideService(CurrentTenant, "other")
             )
             expect(others).toEqual([1, 1])
+          }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
+        }))
+    }
+  )
+
+  layer(Layer.provideMerge(RepositoryLive, mysql), { excludeTestServices: true, timeout: "120 seconds" })(
+    "statement size",
+    (it) => {
+      it.effect("createMany and loadMany of more than max_allowed_packet go in statements under it, whole", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const [packet] = yield* sql<{ limit: number }>`SELECT @@max_allowed_packet AS ${sql("limit")}`
+          const limit = Number(packet?.limit)
+          const table = uniqueName("wide")
+          yield* sql`CREATE TABLE ${sql(table)} (id INT PRIMARY KEY, body LONGTEXT NOT NULL)`
+          yield* Effect.gen(function*() {
+            const Row = Schema.Struct({ id: Schema.Number, body: Schema.String })
+            const rows = yield* Repository.make({ table, schema: Row, id: "id" }).pipe(
+              Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "body"] } }))
+            )
+            // Quotes, backslashes and characters of two and three bytes, 10,000 bytes a row.
+            const body = (i: number) => `${i}'\\é€`.padEnd(1_000, "x").repeat(10)
+            const count = Math.ceil((limit * 1.25) / 10_000)
+            const records = Array.from({ length: count }, (_, i) => ({ id: i, body: body(i) }))
+            expect(yield* rows.createMany(records)).toBe(count)
+            expect(yield* rows.loadMany(records.map((r) => ({ ...r, id: r.id + count })))).toBe(count)
+            const [stored] = yield* sql<{ n: number; bytes: number }>`
+              SELECT COUNT(*) AS n, SUM(LENGTH(body)) AS bytes FROM ${sql(table)}`
+            expect([Number(stored?.n), Number(stored?.bytes)]).toEqual([
+              2 * count,
+              2 * count * Buffer.byteLength(body(0))
+            ])
+            expect(yield* rows.findById(count - 1)).toEqual(Option.some({ id: count - 1, body: body(count - 1) }))
+            expect(yield* rows.findById(2 * count - 1)).toEqual(
+              Option.some({ id: 2 * count - 1, body: body(count - 1) })
+            )
           }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
         }))
     }

@@ -156,6 +156,29 @@ describe("Repository SQL (compiled)", () => {
     expect(pgChunks.map((c) => c.length)).toEqual([6_553, 3_447])
   })
 
+  it("multi-row statements are split by the bytes of their values, a larger row alone", () => {
+    const sized = (id: number, body: string) => ({ id, body })
+    const small = Array.from({ length: 100 }, (_, i) => sized(i, "a".repeat(100)))
+    expect(Statements.splitBySize(small, 100_000)).toEqual([small])
+    // 100 rows of 10,000 bytes under 45,000 a statement: four a statement.
+    const large = Array.from({ length: 100 }, (_, i) => sized(i, "b".repeat(10_000)))
+    const parts = Statements.splitBySize(large, 45_000)
+    expect(parts.flat()).toEqual(large)
+    expect(parts.map((p) => p.length)).toEqual(Array(25).fill(4))
+    // A row larger than the bound goes alone, and loses nothing.
+    const mixed = [sized(0, "c"), sized(1, "d".repeat(50_000)), sized(2, "e")]
+    expect(Statements.splitBySize(mixed, 45_000)).toEqual([[mixed[0]], [mixed[1]], [mixed[2]]])
+    // Counted in UTF-8: "é" is two bytes, "€" three, not one UTF-16 unit each.
+    const accented = Array.from({ length: 10 }, (_, i) => sized(i, "é".repeat(1_000)))
+    expect(Statements.splitBySize(accented, 21_000).map((p) => p.length)).toEqual([10])
+    expect(Statements.splitBySize(accented, 10_000).map((p) => p.length)).toEqual([4, 4, 2])
+    const euros = Array.from({ length: 10 }, (_, i) => sized(i, "€".repeat(1_000)))
+    expect(Statements.splitBySize(euros, 21_000).map((p) => p.length)).toEqual([6, 4])
+    // Binary values count their bytes.
+    const blobs = Array.from({ length: 4 }, (_, i) => ({ id: i, data: new Uint8Array(30_000) }))
+    expect(Statements.splitBySize(blobs, 65_000).map((p) => p.length)).toEqual([2, 2])
+  })
+
   it("keyset conditions compare the sort keys then the primary key, NULLs placed as in ORDER BY", () => {
     const [text, params] = Statements.select(
       mssql,
