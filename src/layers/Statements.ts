@@ -179,7 +179,13 @@ export const insert = (sql: Sql, table: string, rows: ReadonlyArray<Row>): State
   sql<Row>`INSERT INTO ${sql(table)} ${sql.insert(rows as ReadonlyArray<Record<string, unknown>>)}`
 
 /**
- * A column and its type as PostgreSQL's catalog spells it (`format_type`, e.g. `numeric(10,2)`).
+ * A column and the type a value is cast to on its way into it, as PostgreSQL's catalog spells it
+ * (`format_type`): the column's type without its length or precision (`character varying`, not
+ * `character varying(200)`), a domain's base type, `bit varying` for `bit` and `bpchar` for
+ * `character` (which `format_type` spells as if it were `character(1)`). The `INSERT` then applies
+ * the column's own length, precision and domain checks as it does to a bound parameter: an
+ * explicit cast to `varchar(200)` would cut longer text without a word, and one to `bit` or
+ * `character` would keep one bit or character.
  *
  * @since 0.1.0
  * @category models
@@ -190,17 +196,19 @@ export interface TypedColumn {
 }
 
 /**
- * The types of a table's columns (PostgreSQL's catalog); no rows if the table does not exist.
+ * The types of a table's columns (PostgreSQL's catalog, `TypedColumn`); no rows if the table does
+ * not exist.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const columnTypes = (sql: Sql, table: string): Statement.Statement<TypedColumn> =>
-  sql<
-    TypedColumn
-  >`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a WHERE a.attrelid = to_regclass(${
-    regclass(table)
-  }) AND a.attnum > 0 AND NOT a.attisdropped`
+  sql<TypedColumn>`SELECT a.attname AS name, CASE b.oid WHEN 'bit'::regtype THEN 'bit varying'
+  WHEN '_bit'::regtype THEN 'bit varying[]' WHEN 'bpchar'::regtype THEN 'bpchar' WHEN '_bpchar'::regtype THEN 'bpchar[]'
+  ELSE format_type(b.oid, NULL) END AS type
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+WHERE a.attrelid = to_regclass(${regclass(table)}) AND a.attnum > 0 AND NOT a.attisdropped`
 
 /**
  * `INSERT ... RETURNING columns` of one row: the row as stored (PostgreSQL, MariaDB 10.5 and later).
@@ -267,8 +275,8 @@ export const columnKinds = (
 /**
  * A multi-row `INSERT` on PostgreSQL whose rows travel as one JSON parameter: an array of
  * objects holding each value as the text its parameter would be sent as (or null), turned back
- * into rows by `json_to_recordset` and cast to the column types, so every value goes through
- * its type's input function as a bound parameter would. One parameter instead of one per value
+ * into rows by `json_to_recordset` and cast to the column types (`TypedColumn`), so every value
+ * goes through its type's input function and its column's checks as a bound parameter would. One parameter instead of one per value
  * is parsed, bound and planned much faster, and has no parameter limit.
  *
  * @since 0.1.0

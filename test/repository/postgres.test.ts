@@ -135,6 +135,66 @@ await describeLive("postgres", "Repository (postgres)", () => {
             expect(many[0]!["counts"]).toBe("{1,-1,0}")
           }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
         }))
+
+      it.effect("createMany refuses what its columns cannot hold, as create does, and stores nothing", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const table = uniqueName("limits")
+          const domain = uniqueName("code3")
+          yield* sql`CREATE DOMAIN ${sql(domain)} AS VARCHAR(3)`
+          yield* sql`CREATE TABLE ${
+            sql(table)
+          } (id INTEGER PRIMARY KEY, name VARCHAR(5), pad CHAR(2), bits BIT(3), code ${
+            sql(domain)
+          }, price NUMERIC(5,2), at TIMESTAMP(0), tags VARCHAR(2)[])`
+          yield* Effect.gen(function*() {
+            const Row = Schema.Struct({
+              id: Schema.Number,
+              name: Schema.optional(Schema.String),
+              pad: Schema.optional(Schema.String),
+              bits: Schema.optional(Schema.String),
+              code: Schema.optional(Schema.String),
+              price: Schema.optional(Schema.String),
+              at: Schema.optional(Schema.DateFromSelf),
+              tags: Schema.optional(Schema.Array(Schema.String))
+            })
+            const rows = yield* Repository.make({ table, schema: Row, id: "id" }).pipe(
+              Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Row.fields) } }))
+            )
+            const refused = (record: typeof Row.Type) =>
+              Effect.all([
+                Effect.asVoid(rows.create(record)),
+                Effect.asVoid(rows.createMany([{ id: 100 }, record])),
+                Effect.asVoid(rows.loadMany([{ id: 100 }, record]))
+              ].map((effect) =>
+                Effect.map(Effect.flip(effect), (error) => error._tag === "DataAccessError" && error.reason)
+              ))
+            for (
+              const record of [
+                { id: 1, name: "sixsix" },
+                { id: 2, pad: "abc" },
+                { id: 3, bits: "1011" },
+                { id: 4, bits: "10" },
+                { id: 5, code: "abcd" },
+                { id: 6, tags: ["ok", "long"] }
+              ]
+            ) expect(yield* refused(record)).toEqual(["InvalidValue", "InvalidValue", "InvalidValue"])
+            expect(yield* rows.count()).toBe(0)
+            // Precision is applied as to a bound parameter: rounded, the same by every path.
+            const fine = { name: "five5", pad: "a", bits: "101", code: "abc", price: "1.005", tags: ["ok"] }
+            const at = new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 600))
+            yield* rows.create({ id: 1, ...fine, at })
+            yield* rows.createMany([{ id: 2, ...fine, at }, { id: 3, ...fine, at }])
+            const stored = yield* sql<
+              { readonly v: string }
+            >`SELECT DISTINCT concat_ws('|', name, pad, bits::text, code,
+              price::text, to_char(at, 'SS.MS'), tags::text) AS v FROM ${sql(table)}`
+            expect(stored.map((row) => row.v)).toEqual(["five5|a |101|abc|1.01|01.000|{ok}"])
+          }).pipe(
+            Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)),
+            Effect.ensuring(Effect.ignore(sql`DROP DOMAIN ${sql(domain)}`))
+          )
+        }))
     }
   )
 
