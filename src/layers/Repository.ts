@@ -300,6 +300,21 @@ const fieldKindsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlyMap<string, Re
   return fields
 }
 
+/** Whether two encoded values are the same: dates by instant, bytes by content, JSON by its text. */
+const sameEncoded = (a: unknown, b: unknown): boolean => {
+  if (Object.is(a, b)) return true
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.length === b.length && a.every((byte, i) => byte === b[i])
+  }
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  try {
+    return JSON.stringify(a) === JSON.stringify(b)
+  } catch {
+    return false
+  }
+}
+
 /** A part of a unique key as the memory store compares it: a date to the millisecond, as SQL does. */
 const keyPart = (value: unknown): string => value instanceof Date ? `date:${value.getTime()}` : String(value)
 
@@ -896,6 +911,7 @@ export const makeRepository = <A, I>(
         stores.transaction(Effect.gen(function*() {
           const { row, tenant } = yield* locate(id, false)
           const current = yield* decode(row)
+          const before = yield* encode(current)
           const merged = yield* encode({ ...current, ...patch })
           // The primary key is kept by an update: a patch that changes it was answered as applied.
           if (String(merged[idColumn]) !== String(row[idColumn])) {
@@ -904,12 +920,14 @@ export const makeRepository = <A, I>(
           if (config.tenant !== undefined && merged[config.tenant] !== tenant) {
             return yield* Effect.fail(mismatch("a row cannot move to another tenant"))
           }
+          // Only the columns the patch changes are written: the others keep what the server holds,
+          // which the decoded row may not (a decimal past a double's precision, microseconds).
           const fixed = new Set([idColumn, config.tenant, config.softDelete, audit.createdAt, audit.createdBy])
-          const set: Record<string, unknown> = Object.fromEntries(
-            columns.filter((c) => !fixed.has(c)).map((c) => [c, merged[c]])
-          )
+          const set: Record<string, unknown> = {}
+          for (const c of columns) if (!fixed.has(c) && !sameEncoded(before[c], merged[c])) set[c] = merged[c]
           if (audit.updatedAt) set[audit.updatedAt] = yield* now
           if (audit.updatedBy) set[audit.updatedBy] = yield* actor
+          if (Object.keys(set).length === 0) return current
           const returned = yield* store.updateReturning(set, exactly(tenant, id))
           const written = { ...row, ...set }
           return yield* storedOr(Option.isSome(returned) ? returned : yield* readBack(written), written)

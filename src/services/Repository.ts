@@ -158,7 +158,9 @@ export interface Repository<A> {
   /**
    * Changes some columns of one row; `NotFound` if it does not exist for this tenant. The row is
    * read with a lock and written in one transaction, so concurrent updates of one row apply one
-   * after the other and none undoes another's columns.
+   * after the other and none undoes another's columns. Only the columns whose encoded value the
+   * patch changes are written (with the audit columns): the others keep what the server holds,
+   * finer than the schema may read it. A patch that changes nothing, without audit, writes nothing.
    */
   readonly update: (id: Id, patch: Partial<A>) => Effect.Effect<A, RepositoryError | NotFound>
   /** Deletes one row: soft when configured. */

@@ -36,6 +36,8 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
   readonly createValues: (table: string) => Effect.Effect<void, unknown>
   /** A table whose columns store less than they are given: a decimal of 2 places, whole seconds. */
   readonly createRounded: (table: string) => Effect.Effect<void, unknown>
+  /** A table of a key and a tenant, nothing else. */
+  readonly createKeys: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -98,6 +100,10 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
           }))
         } NOT NULL
         )`.pipe(Effect.asVoid),
+      createKeys: (table) =>
+        sql`CREATE TABLE ${sql(table)} (id ${text(64)} NOT NULL PRIMARY KEY, tenant_id ${text(64)} NOT NULL)`.pipe(
+          Effect.asVoid
+        ),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -112,6 +118,7 @@ export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractT
   create: () => Effect.void,
   createValues: () => Effect.void,
   createRounded: () => Effect.void,
+  createKeys: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
 })
@@ -324,6 +331,36 @@ export const suite = (
   options: SuiteOptions = {}
 ): void => {
   layer(backendLayer, { timeout: "120 seconds", excludeTestServices: true })(name, (it) => {
+    it.effect("an update that changes nothing writes nothing and answers the row, without audit too", () =>
+      withPeople((_, table) =>
+        Effect.gen(function*() {
+          const Plain = Schema.Struct(Person.fields).pick("id", "tenant_id", "name", "email")
+          const plain = yield* Repository.make({ table, schema: Plain, id: "id", tenant: "tenant_id" })
+          const created = yield* plain.create({ id: "q1", name: "quiet", email: "q1@example.com" })
+          expect(yield* plain.update("q1", {})).toEqual(created)
+          expect(yield* plain.update("q1", { name: "quiet" })).toEqual(created)
+          expect(yield* plain.update("q1", { name: "loud" })).toEqual({ ...created, name: "loud" })
+          expect(yield* plain.findById("q1")).toEqual(Option.some({ ...created, name: "loud" }))
+          expect((yield* failureOf(plain.update("q2", {})))?._tag).toBe("NotFound")
+          const other = yield* failureOf(plain.update("q1", {}).pipe(Effect.provideService(CurrentTenant, "globex")))
+          expect(other?._tag).toBe("AccessDenied")
+          // A table whose every column is the key or the tenant: nothing an update could set.
+          const tables = yield* ContractTables
+          const keysTable = `${table}_keys`
+          yield* tables.createKeys(keysTable)
+          yield* Effect.gen(function*() {
+            const Keys = Schema.Struct(Person.fields).pick("id", "tenant_id")
+            const keys = yield* Repository.make({ table: keysTable, schema: Keys, id: "id", tenant: "tenant_id" })
+            const key = yield* keys.create({ id: "k1" })
+            expect(yield* keys.update("k1", {})).toEqual(key)
+            expect(yield* keys.update("k1", { tenant_id: "acme" })).toEqual(key)
+          }).pipe(
+            Effect.provide(AccessPolicyLayer.layer({ [keysTable]: { readable: ["id", "tenant_id"] } })),
+            Effect.ensuring(Effect.ignore(tables.drop(keysTable)))
+          )
+        })
+      ))
+
     it.effect("create, findById, update and delete, with audit fields", () =>
       withPeople((people) =>
         Effect.gen(function*() {
@@ -1316,5 +1353,48 @@ export const microsecondSuite = (
           expect(paged).toEqual([3, 2, 1, 4])
         })
       ))
+
+    it.effect("an update writes only what its patch changes: finer values it does not name are kept", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const table = uniqueName("kept")
+        const time = sql.literal(sql.onDialectOrElse({ mysql: () => "DATETIME(6)", orElse: () => "TIMESTAMPTZ" }))
+        yield* sql`CREATE TABLE ${
+          sql(table)
+        } (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20) NOT NULL, at ${time} NOT NULL, amount DECIMAL(20,3) NOT NULL)`
+        const read = sql<{ readonly v: string }>`SELECT ${
+          sql.literal(sql.onDialectOrElse({
+            mysql: () => "CONCAT_WS('|', name, CAST(at AS CHAR), CAST(amount AS CHAR))",
+            orElse: () => "concat_ws('|', name, to_char(at AT TIME ZONE 'UTC', 'HH24:MI:SS.US'), amount::text)"
+          }))
+        } AS v FROM ${sql(table)}`
+        yield* Effect.gen(function*() {
+          yield* sql`INSERT INTO ${sql(table)} (id, name, at, amount) VALUES (1, 'a', ${
+            sql.literal(sql.onDialectOrElse({
+              mysql: () => "'2024-01-01 00:00:00.123456'",
+              orElse: () => "'2024-01-01 00:00:00.123456+00'"
+            }))
+          }, 12345678901234567.891)`
+          const Row = Schema.Struct({
+            id: Schema.Number,
+            name: Schema.String,
+            at: Schema.DateFromSelf,
+            amount: Schema.NumberFromString
+          })
+          const rows = yield* Repository.make({ table, schema: Row, id: "id" }).pipe(
+            Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "name", "at", "amount"] } }))
+          )
+          const [before] = yield* read
+          const updated = yield* rows.update(1, { name: "b" })
+          expect(updated.name).toBe("b")
+          const [after] = yield* read
+          expect(after?.v).toBe(before?.v.replace(/^a\|/, "b|"))
+          expect(after?.v).toMatch(/^b\|.*00:00:00\.123456\|12345678901234567\.891$/)
+          // A patch that changes nothing writes nothing, and answers the row.
+          expect(yield* rows.update(1, { name: "b" })).toEqual(updated)
+          expect(yield* rows.update(1, {})).toEqual(updated)
+          expect((yield* read)[0]?.v).toBe(after?.v)
+        }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE ${sql(table)}`)))
+      }))
   })
 }
