@@ -35,6 +35,14 @@ export const port: Range = [1, 65_535]
 export const poolSize: Range = [1, 1_000]
 
 /**
+ * A Redis db index (the server's `databases` is at most 2^31 - 1).
+ *
+ * @since 0.1.0
+ * @category ranges
+ */
+export const dbIndex: Range = [0, 2_147_483_647]
+
+/**
  * Consecutive failures before a circuit breaker opens.
  *
  * @since 0.1.0

@@ -91,6 +91,10 @@ const parse = (options: RedisOptions) =>
     }
   })
 
+/** The server's answer to a `SELECT` it refused. */
+const isSelectFailure = (error: unknown): boolean =>
+  error instanceof Error && (error as { command?: { name?: unknown } }).command?.name === "select"
+
 const invalidUrl = (detail: string) =>
   new ConnectionError({ backend: "redis", operation: "connect", reason: "InvalidUrl", detail })
 
@@ -158,6 +162,8 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
     })
     yield* Counts.checkCounts("redis", {
       port: [options.port, Counts.port],
+      // ioredis sent `SELECT NaN` after every connect, and its failure ended the process.
+      db: [options.db, Counts.dbIndex],
       breakerThreshold: [options.breakerThreshold, Counts.threshold]
     })
     // Redis' CLIENT SETNAME takes the characters from "!" to "~"; ioredis dropped any other name silently.
@@ -192,8 +198,11 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
         })
         return client
       }),
+      // A release is uninterruptible: the QUIT is made interruptible so that its bound holds
+      // against a server that never answers.
       (client) =>
         Effect.promise(() => client.quit().catch(() => "OK")).pipe(
+          Effect.interruptible,
           Effect.timeoutOption("2 seconds"),
           Effect.ensuring(Effect.sync(() => client.disconnect()))
         )
@@ -202,24 +211,32 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
     let lastError: unknown = undefined
     redis.on("error", (error: unknown) => {
       lastError = error
+      // ioredis selects the db on every connect, before the connection is ready, and goes on in
+      // db 0 when the server no longer has it (a restart with fewer databases): such a connection
+      // is dropped before it is ready and tried again later, so commands fail meanwhile.
+      if (parsed.db !== 0 && isSelectFailure(error)) redis.disconnect(true)
     })
     // ioredis selects the db itself, and when the server has no such db it goes on in db 0,
     // reading and writing another application's keys: the db is checked once connected, and a
     // client whose db does not exist is closed, so that every command fails instead.
+    const unknownDatabase = (error: unknown) =>
+      new ConnectionError({
+        backend: "redis",
+        operation: "connect",
+        target,
+        reason: "UnknownDatabase",
+        detail: scrub(error instanceof Error ? error.message : String(error))
+      })
     const selected = parsed.db === 0 ? Effect.void : Effect.tryPromise({
       try: () => redis.select(parsed.db),
-      catch: (error) =>
-        new ConnectionError({
-          backend: "redis",
-          operation: "connect",
-          target,
-          reason: "UnknownDatabase",
-          detail: scrub(error instanceof Error ? error.message : String(error))
-        })
+      catch: unknownDatabase
     }).pipe(Effect.tapError(() => Effect.sync(() => redis.disconnect())))
     const connect = Effect.tryPromise({
       try: () => redis.connect(),
-      catch: (error) => classify({ backend: "redis", operation: "connect", target })(lastError ?? error)
+      catch: (error) =>
+        isSelectFailure(lastError)
+          ? unknownDatabase(lastError)
+          : classify({ backend: "redis", operation: "connect", target })(lastError ?? error)
     }).pipe(
       Effect.timeoutFail({
         duration: connectTimeout,

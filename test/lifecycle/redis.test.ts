@@ -1,11 +1,15 @@
 import { assert, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Redis from "../../src/layers/Redis.js"
 import { RedisClient } from "../../src/services/RedisClient.js"
+import { redisServer } from "../support/redisServer.js"
 import { describeLive, redisOptions, uniqueName } from "../support/services.js"
 
 await describeLive("redis", "scoped Redis layer", () => {
@@ -81,4 +85,67 @@ await describeLive("redis", "scoped Redis layer", () => {
       }
       assert.strictEqual(after, 0)
     }).pipe(Effect.provide(Redis.layer({ ...redisOptions, connectionName: uniqueName("observer") }))))
+
+  it.live("a db index that is no whole number from 0 is InvalidOption, before any connection", () =>
+    Effect.gen(function*() {
+      for (const db of [Number.NaN, -1, 1.5, 2 ** 31]) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(Redis.layer({ ...redisOptions, db }))))
+        assert.deepStrictEqual([error.reason, error.detail], [
+          "InvalidOption",
+          "db must be a whole number from 0 to 2147483647"
+        ])
+      }
+    }))
+
+  it.live("a reconnect to a server that lost the db fails its commands instead of going on in db 0, and recovers", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* redisServer(["--databases", "16"])
+      const key = uniqueName("lost")
+      const context = yield* Layer.build(
+        Redis.layer({ host: "127.0.0.1", port: server.port, db: 5, breakerThreshold: 1_000 })
+      )
+      const client = Context.get(context, RedisClient)
+      const set = client.use("test.set", (r) => r.set(key, "x"))
+      const db0 = Effect.scoped(Effect.gen(function*() {
+        const other = Context.get(
+          yield* Layer.build(Redis.layer({ host: "127.0.0.1", port: server.port })),
+          RedisClient
+        )
+        return yield* other.use("test.dbsize", (r) => r.dbsize())
+      }))
+      assert.strictEqual(yield* set, "OK")
+      yield* server.restart(["--databases", "2"])
+      // However long it goes on reconnecting, no write lands in db 0.
+      const outcomes: Array<string> = []
+      for (let i = 0; i < 15; i++) {
+        const outcome = yield* Effect.either(set)
+        outcomes.push(outcome._tag === "Left" ? outcome.left._tag : "written")
+        yield* Effect.sleep("200 millis")
+      }
+      assert.deepStrictEqual([...new Set(outcomes)], ["ConnectionError"])
+      assert.strictEqual(yield* db0, 0)
+      // Once the server has the db again, the connection comes back to it.
+      yield* server.restart(["--databases", "16"])
+      const back = yield* set.pipe(Effect.retry({ times: 50, schedule: Schedule.spaced("100 millis") }))
+      assert.strictEqual(back, "OK")
+      const info = yield* client.use("test.info", (r) => r.client("INFO"))
+      assert.include(String(info), "db=5")
+      assert.strictEqual(yield* db0, 0)
+    })))
+
+  it.live("closing the scope is bounded even when the server answers nothing, whatever the command timeout", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* redisServer()
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(
+        Redis.layer({ host: "127.0.0.1", port: server.port, commandTimeout: "30 seconds" }),
+        scope
+      )
+      yield* server.pause
+      const [took] = yield* Effect.timed(Scope.close(scope, Exit.void))
+      yield* server.resume
+      // QUIT waits at most 2 seconds, then the connection is dropped.
+      assert.isBelow(Duration.toMillis(took), 4_000)
+      assert.isAtLeast(Duration.toMillis(took), 1_900)
+    })))
 })
