@@ -56,6 +56,8 @@ interface KeyStore {
   readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string | null>, BackendError>
   readonly set: (key: string, value: string, ttlMillis: number) => Effect.Effect<void, BackendError>
   readonly unlink: (keys: ReadonlyArray<string>) => Effect.Effect<number, BackendError>
+  /** Deletes a key only while it still holds `value`, in one step: a value written since stays. */
+  readonly unlinkIf: (key: string, value: string) => Effect.Effect<boolean, BackendError>
   /**
    * Whether keys may be deleted while a cursor walk is under way without it skipping others
    * (Redis guarantees it; ioredis-mock's cursor is an offset, so there the walk finishes first).
@@ -68,6 +70,10 @@ interface KeyStore {
     count: number
   ) => Effect.Effect<readonly [string, ReadonlyArray<string>], BackendError>
 }
+
+/** `unlinkIf` on the server: the comparison and the delete are one script, so nothing comes between. */
+const unlinkIfScript =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) else return 0 end"
 
 const redisStore = Effect.map(RedisClient, (client): KeyStore => {
   return {
@@ -86,6 +92,11 @@ const redisStore = Effect.map(RedisClient, (client): KeyStore => {
       Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
     unlink: (keys) =>
       keys.length === 0 ? Effect.succeed(0) : client.use("Redis.unlink", (redis) => redis.unlink(...keys)),
+    unlinkIf: (key, value) =>
+      Effect.map(
+        client.use("Redis.eval", (redis) => redis.eval(unlinkIfScript, 1, key, value)),
+        (deleted) => Number(deleted) > 0
+      ),
     // Keys are checked to hold no glob characters, so the prefix is matched literally. The
     // in-memory stand-in turns MATCH into a regular expression without escaping it (a `(` in a key
     // failed the call): there the step's keys are filtered here instead.
@@ -114,6 +125,7 @@ const memoryStore = Effect.sync((): KeyStore => {
     set: (key, value, ttlMillis) => withNow((now) => void entries.set(key, { value, expiresAt: now + ttlMillis })),
     unlink: (keys) =>
       withNow((now) => keys.filter((key) => alive(key, now) !== undefined && entries.delete(key)).length),
+    unlinkIf: (key, value) => withNow((now) => alive(key, now)?.value === value && entries.delete(key)),
     scan: (_cursor, prefix) =>
       withNow((now) => ["0", [...entries.keys()].filter((key) => key.startsWith(prefix) && alive(key, now))] as const)
   }
@@ -265,8 +277,9 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         if (raw === null) return Effect.succeedNone
         const decoded = jsonCodec(schema).decode(raw) as Option.Option<A>
         if (Option.isSome(decoded)) return Effect.succeed(decoded)
-        // A value written under an older shape: a miss, and it goes so that the next write replaces it.
-        return Effect.as(Effect.ignore(observed(store.unlink([full]), true)), Option.none<A>())
+        // A value written under an older shape: a miss, and it goes so that the next write replaces
+        // it; a value written since the read stays.
+        return Effect.as(Effect.ignore(observed(store.unlinkIf(full, raw), true)), Option.none<A>())
       })
 
     const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -17,6 +19,7 @@ import * as KeyPattern from "../../src/schemas/KeyPattern.js"
 import { Cache } from "../../src/services/Cache.js"
 import { RedisClient } from "../../src/services/RedisClient.js"
 import { suite } from "../contracts/Cache.js"
+import { redisServer } from "../support/redisServer.js"
 import { describeLive, redisOptions, redisUrl, uniqueName } from "../support/services.js"
 import { closedPort, startProxy } from "../support/tcpProxy.js"
 
@@ -156,6 +159,34 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
         expect(countLines(lines, "Redis unavailable")).toBe(1)
       }).pipe(Effect.provide(layer), Effect.provide(capturingLogs(lines)))
     }).pipe(fastRetries))
+
+  it.live("a value found undecodable is deleted only while it is still there: a value written since stays", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* redisServer(["--enable-debug-command", "yes"])
+      const context = yield* Layer.build(
+        CacheLayer.layer({ namespace: "race" }).pipe(
+          Layer.provideMerge(Redis.layer({ host: "127.0.0.1", port: server.port }))
+        )
+      )
+      const cache = Context.get(context, Cache)
+      const key = KeyPattern.user({ user_id: 1 })
+      yield* cache.set(key, Schema.String, "old shape")
+      const sleeper = yield* Effect.acquireRelease(
+        Effect.sync(() => new IORedis({ host: "127.0.0.1", port: server.port })),
+        (redis) => Effect.sync(() => redis.disconnect())
+      )
+      // While the server sleeps, the read's MGET and then the write's SET wait for it, in that order.
+      const sleeping = Effect.promise(() => sleeper.call("DEBUG", "SLEEP", "0.5"))
+      const slept = yield* Effect.fork(sleeping)
+      yield* Effect.sleep("50 millis")
+      const reader = yield* Effect.fork(cache.get(key, Schema.Number))
+      yield* Effect.sleep("50 millis")
+      const writer = yield* Effect.fork(cache.set(key, Schema.Number, 42))
+      expect(yield* Fiber.join(reader)).toEqual(Option.none())
+      yield* Fiber.join(writer)
+      yield* Fiber.join(slept)
+      expect(yield* cache.get(key, Schema.Number)).toEqual(Option.some(42))
+    })))
 
   it.live("a read is retried per the RetryPolicy before it fails", () =>
     Effect.gen(function*() {
