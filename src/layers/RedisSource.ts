@@ -249,13 +249,15 @@ const memoryStore = Effect.sync((): SourceStore => {
         if (Either.isLeft(members)) return members
         if (Either.isLeft(versions)) return versions
         const memberList = members.right?.members ?? []
+        // SADD and ZADD keep a key's TTL; the version's hash is deleted and written anew, without.
+        const ttlOf = (key: string) => entries.get(key)?.expiresAt
         put(link.assetKey, {
           _tag: "set",
           members: memberList.includes(link.regionId) ? memberList : [...memberList, link.regionId]
-        })
+        }, ttlOf(link.assetKey))
         const scores = new Map(versions.right?.scores ?? [])
         scores.set(String(link.version), link.version)
-        put(link.versionsKey, { _tag: "zset", scores })
+        put(link.versionsKey, { _tag: "zset", scores }, ttlOf(link.versionsKey))
         put(link.versionKey, { _tag: "hash", fields: { ...link.fields } })
         return Either.void
       })),
@@ -317,7 +319,12 @@ const makeWith = (store: SourceStore, options: RedisSourceOptions) =>
       Effect.gen(function*() {
         const rendered = yield* Effect.forEach(keys, (key) => render(key))
         const raw = yield* retrying("redis")(store.read(kind, rendered))
-        return yield* Effect.forEach(raw, decode(operation, schema))
+        // A set has no order of its own (Redis answers small integer sets sorted, others as they
+        // hash): its members come sorted, the same on every layer.
+        const ordered = kind === "set"
+          ? raw.map(Option.map((members) => Array.isArray(members) ? [...members].sort() : members))
+          : raw
+        return yield* Effect.forEach(ordered, decode(operation, schema))
       })
 
     const assetRegions = (assetId: string, all: boolean) =>

@@ -49,7 +49,8 @@ export interface RedisSourceService {
   readonly namespace: string
   /**
    * Reads one key as a string (`GET`), a set (`SMEMBERS`) or a hash (`HGETALL`) and decodes it.
-   * `None` when the key does not exist (Redis drops empty sets and hashes, so those too).
+   * `None` when the key does not exist (Redis drops empty sets and hashes, so those too). A set's
+   * members come sorted (by UTF-16 code units), on every layer.
    * A value that does not decode is a `DataAccessError` with reason `Decode`; a key holding another
    * kind of structure, one with reason `WrongType`. Retried per the `RetryPolicy`.
    */

@@ -136,6 +136,44 @@ export const suite = (
         expect(yield* source.getByPattern(key, "string", Schema.String)).toEqual(Option.none())
       }))
 
+    it.effect("a set's members come sorted, whatever order they were written in", () =>
+      Effect.gen(function*() {
+        const source = yield* RedisSource
+        const run = uniqueName("s")
+        const Members = Schema.Array(Schema.String)
+        // Redis answers a set of small integers sorted by number, and a larger one in hash order.
+        const numbers = value({ run, name: "numbers" })
+        yield* source.setByPattern(numbers, "set", Members, ["10", "2", "1"])
+        expect(yield* source.getByPattern(numbers, "set", Members)).toEqual(Option.some(["1", "10", "2"]))
+        const words = value({ run, name: "words" })
+        const many = Array.from({ length: 300 }, (_, i) => `w${(i * 7919) % 300}`)
+        yield* source.setByPattern(words, "set", Members, many)
+        expect(yield* source.getByPattern(words, "set", Members)).toEqual(Option.some([...many].sort()))
+        expect(yield* source.getMany([numbers, words], "set", Members)).toEqual([
+          Option.some(["1", "10", "2"]),
+          Option.some([...many].sort())
+        ])
+        yield* source.deleteByPattern(numbers)
+        yield* source.deleteByPattern(words)
+      }))
+
+    it.effect("putRegion keeps the TTL of an asset's set, as SADD does", () =>
+      Effect.gen(function*() {
+        const source = yield* RedisSource
+        const asset = uniqueName("ttl")
+        const regions = [version(`${asset}-r1`, 1)]
+        const key = KeyPattern.assetRegions({ asset_id: asset })
+        const Members = Schema.Array(Schema.String)
+        const ttl = options.clock === "test" ? "5 seconds" : "300 millis"
+        yield* source.setByPattern(key, "set", Members, [`${asset}-r0`], { ttl })
+        yield* source.putRegion(asset, regions[0]!)
+        expect(yield* source.getByPattern(key, "set", Members)).toEqual(Option.some([`${asset}-r0`, `${asset}-r1`]))
+        if (options.clock === "test") yield* TestClock.adjust("6 seconds")
+        else yield* realWait(700)
+        expect(yield* source.getByPattern(key, "set", Members)).toEqual(Option.none())
+        yield* removeRegions([asset], regions)
+      }))
+
     it.effect("a TTL beyond what Redis holds is a ValidationError and writes nothing", () =>
       Effect.gen(function*() {
         const source = yield* RedisSource
