@@ -91,6 +91,9 @@ const parse = (options: RedisOptions) =>
     }
   })
 
+/** The server's refusal of a connection's credentials. */
+const isAuthFailure = (error: unknown): boolean => error instanceof Error && /^(NOAUTH|WRONGPASS)\b/.test(error.message)
+
 /** The server's answer to a `SELECT` it refused. */
 const isSelectFailure = (error: unknown): boolean =>
   error instanceof Error && (error as { command?: { name?: unknown } }).command?.name === "select"
@@ -109,7 +112,8 @@ const makeService = (
   target: string,
   redis: Redis,
   commandTimeout: Duration.Duration | "driver",
-  breaker: CircuitBreaker
+  breaker: CircuitBreaker,
+  explain: (error: unknown) => unknown = (error) => error
 ): RedisClientService => {
   const bounded = <A>(operation: string, self: Effect.Effect<A, BackendError>): Effect.Effect<A, BackendError> =>
     commandTimeout === "driver" ? self : deadline(self, {
@@ -128,7 +132,7 @@ const makeService = (
       operation,
       Effect.tryPromise({
         try: () => f(redis),
-        catch: classify({ backend: backend as Backend, operation, target })
+        catch: (error) => classify({ backend: backend as Backend, operation, target })(explain(error))
       })
     ).pipe(
       breaker.protect,
@@ -209,12 +213,20 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
     )
     // Failures reach callers through their commands; the last one explains a failed connect.
     let lastError: unknown = undefined
+    // The server's refusal of the db or of the credentials, until a connection is ready: the
+    // failures that follow it (the ready check's, on a connection being dropped) say less.
+    let refusal: unknown = undefined
     redis.on("error", (error: unknown) => {
       lastError = error
+      if (isSelectFailure(error) || isAuthFailure(error)) refusal = error
       // ioredis selects the db on every connect, before the connection is ready, and goes on in
       // db 0 when the server no longer has it (a restart with fewer databases): such a connection
       // is dropped before it is ready and tried again later, so commands fail meanwhile.
       if (parsed.db !== 0 && isSelectFailure(error)) redis.disconnect(true)
+    })
+    redis.on("ready", () => {
+      lastError = undefined
+      refusal = undefined
     })
     // ioredis selects the db itself, and when the server has no such db it goes on in db 0,
     // reading and writing another application's keys: the db is checked once connected, and a
@@ -234,9 +246,9 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
     const connect = Effect.tryPromise({
       try: () => redis.connect(),
       catch: (error) =>
-        isSelectFailure(lastError)
-          ? unknownDatabase(lastError)
-          : classify({ backend: "redis", operation: "connect", target })(lastError ?? error)
+        isSelectFailure(refusal)
+          ? unknownDatabase(refusal)
+          : classify({ backend: "redis", operation: "connect", target })(refusal ?? lastError ?? error)
     }).pipe(
       Effect.timeoutFail({
         duration: connectTimeout,
@@ -271,7 +283,14 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
       failureThreshold: options.breakerThreshold,
       resetTimeout: options.breakerResetTimeout
     })
-    return makeService("redis", target, redis, "driver", breaker)
+    // A command refused while the connection is down says only that; when the last reconnect was
+    // refused its credentials (a changed password), that is the failure, and it is not retried.
+    const explain = (error: unknown) =>
+      error instanceof Error && /Stream isn't writeable/i.test(error.message) && isAuthFailure(refusal) &&
+        redis.status !== "ready"
+        ? refusal
+        : error
+    return makeService("redis", target, redis, "driver", breaker, explain)
   })
 
 /**

@@ -148,4 +148,38 @@ await describeLive("redis", "scoped Redis layer", () => {
       assert.isBelow(Duration.toMillis(took), 4_000)
       assert.isAtLeast(Duration.toMillis(took), 1_900)
     })))
+
+  it.live("a reconnect refused for its password fails commands as AuthFailed, not retried, until it is let in", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* redisServer(["--requirepass", "first-secret"])
+      const connect = (password: string) =>
+        Effect.map(
+          Layer.build(
+            Redis.layer({
+              host: "127.0.0.1",
+              port: server.port,
+              password: Redacted.make(password),
+              breakerThreshold: 1_000
+            })
+          ),
+          (context) => Context.get(context, RedisClient)
+        )
+      const client = yield* connect("first-secret")
+      const admin = yield* connect("first-secret")
+      const ping = client.use("test.ping", (r) => r.ping())
+      assert.strictEqual(yield* ping, "PONG")
+      yield* admin.use("test.config", (r) => r.config("SET", "requirepass", "second-secret"))
+      yield* admin.use("test.kill", (r) => r.client("KILL", "SKIPME", "yes"))
+      const reasons: Array<string> = []
+      for (let i = 0; i < 10; i++) {
+        const outcome = yield* Effect.either(ping)
+        reasons.push(outcome._tag === "Left" ? outcome.left.reason : "PONG")
+        yield* Effect.sleep("100 millis")
+      }
+      // The first may still meet the connection going down; then every refusal is the password's.
+      assert.deepStrictEqual([...new Set(reasons.slice(3))], ["AuthFailed"])
+      assert.notInclude(JSON.stringify(yield* Effect.flip(ping)), "secret")
+      yield* admin.use("test.config", (r) => r.config("SET", "requirepass", "first-secret"))
+      assert.strictEqual(yield* ping.pipe(Effect.retry({ times: 60, schedule: Schedule.spaced("100 millis") })), "PONG")
+    })))
 })

@@ -30,7 +30,7 @@ const freePort = (): Promise<number> =>
     })
   })
 
-/** Resolves once the port answers PING with PONG (at most 10 seconds). */
+/** Resolves once the port answers PING (at most 10 seconds). */
 const answering = (port: number): Promise<void> => {
   const started = Date.now()
   const attempt = (): Promise<void> =>
@@ -40,7 +40,8 @@ const answering = (port: number): Promise<void> => {
       socket.once("connect", () => socket.write("PING\r\n"))
       socket.once("data", (data) => {
         socket.destroy()
-        resolve(data.toString().startsWith("+PONG"))
+        // A server that asks for a password answers too.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()))
       })
       socket.once("close", () => resolve(false))
       socket.once("error", () => resolve(false))
