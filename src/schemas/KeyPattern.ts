@@ -143,7 +143,12 @@ export const checkSegment = (field: string, value: unknown): Either.Either<strin
   }
   if (typeof value !== "string") return invalid(field, "must be a string or a number")
   if (value.length === 0) return invalid(field, "must not be empty")
-  if (value.length > maxParameterLength) return invalid(field, `must be at most ${maxParameterLength} characters`)
+  // Characters are code points: an emoji is one, though two UTF-16 units (and text of more than
+  // twice the units has more than the limit's code points in any case).
+  if (
+    value.length > maxParameterLength &&
+    (value.length > 2 * maxParameterLength || [...value].length > maxParameterLength)
+  ) return invalid(field, `must be at most ${maxParameterLength} characters`)
   const bad = forbidden.exec(value)
   if (bad) return invalid(field, `must not contain ${describe(bad[0])}`)
   if (value.includes(separator)) return invalid(field, `must not contain the separator "${separator}"`)

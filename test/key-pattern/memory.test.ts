@@ -53,6 +53,10 @@ describe("KeyPattern", () => {
       expect(error.message.length).toBeLessThan(200)
     }
     expect(KeyPattern.render(status({ asset_id: "x".repeat(128) }))._tag).toBe("Right")
+    // Characters, not UTF-16 units: 128 emoji are 128 characters, 129 are too many.
+    expect(KeyPattern.render(status({ asset_id: "🚚".repeat(128) }))._tag).toBe("Right")
+    expect(KeyPattern.render(status({ asset_id: "🚚".repeat(129) }))._tag).toBe("Left")
+    expect(KeyPattern.render(status({ asset_id: "x".repeat(129) }))._tag).toBe("Left")
   })
 
   it("rejects numbers that are not finite, and values of other types from untyped callers", () => {
