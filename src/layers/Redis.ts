@@ -228,9 +228,6 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
       lastError = undefined
       refusal = undefined
     })
-    // ioredis selects the db itself, and when the server has no such db it goes on in db 0,
-    // reading and writing another application's keys: the db is checked once connected, and a
-    // client whose db does not exist is closed, so that every command fails instead.
     const unknownDatabase = (error: unknown) =>
       new ConnectionError({
         backend: "redis",
@@ -239,6 +236,9 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
         reason: "UnknownDatabase",
         detail: scrub(error instanceof Error ? error.message : String(error))
       })
+    // ioredis selects the db itself, and when the server has no such db it goes on in db 0,
+    // reading and writing another application's keys: the db is checked once connected, and a
+    // client whose db does not exist is closed, so that every command fails instead.
     const selected = parsed.db === 0 ? Effect.void : Effect.tryPromise({
       try: () => redis.select(parsed.db),
       catch: unknownDatabase
