@@ -226,6 +226,10 @@ const unstorable = (value: unknown): string | undefined => {
   return typeof value === "string" ? unstorableText(value) : undefined
 }
 
+/** What an untyped argument is, for a message: its type, never its value. */
+const describeType = (value: unknown): string =>
+  value === null || value === undefined ? String(value) : typeof value === "object" ? "an object" : `a ${typeof value}`
+
 /** What a filter value or an id is, as far as a column's type can tell it apart. */
 type Kind = "string" | "number" | "boolean" | "date"
 
@@ -382,6 +386,14 @@ export const makeRepository = <A, I>(
         new ValidationError({ field: what, detail: `${field}: a ${kind}, where the column holds ${holds}` })
       )
     }
+    /**
+     * A list argument from untyped code (JSON, `as any`) that is no array fails here, typed: read
+     * as one, `null` died and a string was taken for its characters.
+     */
+    const listOf = <V>(value: ReadonlyArray<V>, field: string): Either.Either<ReadonlyArray<V>, ValidationError> =>
+      Array.isArray(value)
+        ? Either.right(value)
+        : Either.left(new ValidationError({ field, detail: `${table}: expected an array, got ${describeType(value)}` }))
     /** An id, checked as a value of the key column; one of no id's type (`undefined` from untyped code) first. */
     const checkId = (id: Id): Either.Either<Id, ValidationError> =>
       typeof id === "string" || typeof id === "number"
@@ -822,10 +834,12 @@ export const makeRepository = <A, I>(
         }).pipe(span("create")),
 
       createMany: (records) =>
-        Effect.flatMap(creation, (context) => insertAll(records, context)).pipe(span("createMany")),
+        Effect.flatMap(listOf(records, "records"), (checked) =>
+          Effect.flatMap(creation, (context) => insertAll(checked, context))).pipe(span("createMany")),
 
-      loadMany: (records) =>
+      loadMany: (input) =>
         Effect.gen(function*() {
+          const records = yield* listOf(input, "records")
           const context = yield* creation
           const copy = store.copy
           // A transaction's connection belongs to @effect/sql: there the load joins it as INSERTs.
@@ -834,11 +848,14 @@ export const makeRepository = <A, I>(
             return yield* insertAll(records, context)
           }
           yield* Effect.annotateCurrentSpan("db.operation.name", "COPY")
-          if (records.length === 0) return 0
+          if (records.length === 0) {
+            return 0
+          }
           // Each chunk is encoded while the previous one is on its way: the first bad record
           // aborts the copy, and the one statement leaves nothing behind. Chunks are sliced as
           // they are needed (`Array.chunksOf` copies the rest of the array at every split).
-          const starts = Array.from({ length: Math.ceil(records.length / copyChunkRows) }, (_, i) => i * copyChunkRows)
+          const starts = Array.from({ length: Math.ceil(records.length / copyChunkRows) }, (_, i) =>
+            i * copyChunkRows)
           const rows = Stream.fromIterable(starts).pipe(
             Stream.mapEffect((start) => fillAll(records.slice(start, start + copyChunkRows), context, loadable))
           )
@@ -847,7 +864,7 @@ export const makeRepository = <A, I>(
 
       upsert: (record, options) =>
         Effect.gen(function*() {
-          const on = (options?.on ?? [idColumn]).map(String)
+          const on = (yield* listOf(options?.on ?? [idColumn], "on")).map(String)
           // Exactly the columns of one declared key: `[]`, or a column twice, matched any row.
           const declared = new Set(on).size === on.length &&
             unique.some((key) => key.length === on.length && on.every((c) => key.includes(c)))
@@ -942,7 +959,7 @@ export const makeRepository = <A, I>(
       deleteMany: (ids) =>
         Effect.gen(function*() {
           const tenant = yield* currentTenant
-          const wanted = Array.from(new Set(ids))
+          const wanted = Array.from(new Set(yield* listOf(ids, "ids")))
           for (const id of wanted) yield* checkId(id)
           if (wanted.length === 0) return []
           return yield* stores.transaction(Effect.gen(function*() {

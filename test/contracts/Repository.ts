@@ -800,6 +800,46 @@ export const suite = (
         })
       ))
 
+    it.effect("a list argument that is no array, from untyped code, is a ValidationError naming it, and writes nothing", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          // A string is no list of ids: read as one, "p1" would have been the ids "p" and "1".
+          const untyped = people as unknown as
+            & {
+              readonly [K in "createMany" | "loadMany" | "deleteMany"]: (
+                input: unknown
+              ) => Effect.Effect<unknown, unknown>
+            }
+            & { readonly upsert: (record: Person, options: unknown) => Effect.Effect<unknown, unknown> }
+          const failures = yield* Effect.all([
+            failureOf(untyped.createMany(null)),
+            failureOf(untyped.createMany({ 0: person(3), length: 1 })),
+            failureOf(untyped.loadMany(null)),
+            failureOf(untyped.loadMany("p00003")),
+            failureOf(untyped.deleteMany("p00001")),
+            failureOf(untyped.deleteMany(undefined)),
+            failureOf(untyped.upsert(person(1, { name: "x" }), { on: "id" }))
+          ])
+          expect(failures.map((e) => (e as { _tag?: string; field?: string } | undefined)?._tag)).toEqual(
+            Array(7).fill("ValidationError")
+          )
+          expect(failures.map((e) => (e as { field?: string }).field)).toEqual([
+            "records",
+            "records",
+            "records",
+            "records",
+            "ids",
+            "ids",
+            "on"
+          ])
+          expect((yield* people.list()).map((p) => [p.id, p.name])).toEqual([["p00001", "name 1"], [
+            "p00002",
+            "name 2"
+          ]])
+        })
+      ))
+
     it.effect("a date column is filtered by date strings as instants, their offsets kept; a string that is no date is refused", () =>
       withValues((repository) =>
         Effect.gen(function*() {
