@@ -1232,6 +1232,30 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
  * @since 0.1.0
  * @category constructors
  */
+/**
+ * A value as the memory store keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
+ * an array or an object), so that a caller changing what it gave or got changes nothing stored,
+ * as with a server.
+ */
+const copyValue = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  if (value instanceof Date) return new Date(value.getTime())
+  if (Buffer.isBuffer(value)) return Buffer.from(value)
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  try {
+    return structuredClone(value)
+  } catch {
+    // A value the structured clone cannot copy (one holding functions) is kept as it is.
+    return value
+  }
+}
+
+const copyRow = (row: Row): Row => {
+  const copied: Record<string, unknown> = {}
+  for (const column in row) copied[column] = copyValue(row[column])
+  return copied as Row
+}
+
 export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const tables = new Map<string, Array<Row>>()
   const running = Effect.unsafeMakeSemaphore(1)
@@ -1272,7 +1296,8 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       Effect.suspend(() => {
         const all = rowsOf(table)
         const predicate = wherePredicate(where)
-        const next = all.map((row) => predicate(row) ? { ...row, ...set } : row)
+        const copied = copyRow(set)
+        const next = all.map((row) => predicate(row) ? { ...row, ...copied } : row)
         const key = next.map((row) => conflict(row, next)).find((k) => k !== undefined)
         if (key) return Effect.fail(violation("update", key))
         all.splice(0, all.length, ...next)
@@ -1290,7 +1315,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           })
           if (clash >= 0) return Effect.fail(violation("insert", unique[clash] ?? []))
           unique.forEach((key, i) => taken[i]?.add(keyOf(key, row)))
-          added.push({ ...row })
+          added.push(copyRow(row))
         }
         all.push(...added)
         return Effect.void
@@ -1301,14 +1326,14 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       maxStatementBytes: 32 * 1024 * 1024,
       queuesStatements: true,
       insert,
-      insertReturning: (row) => Effect.as(insert([row]), Option.some({ ...row })),
+      insertReturning: (row) => Effect.as(insert([row]), Option.some(copyRow(row))),
       upsert: (row, on, updates) =>
         Effect.suspend(() => {
           const all = rowsOf(table)
           const index = all.findIndex((other) => same(on, row, other))
           if (index < 0) return insert([row])
           const current = all[index] as Row
-          const next = { ...current, ...Object.fromEntries(updates.map((c) => [c, row[c]])) }
+          const next = { ...current, ...Object.fromEntries(updates.map((c) => [c, copyValue(row[c])])) }
           const key = conflict(next, all.filter((_, i) => i !== index))
           if (key) return Effect.fail(violation("upsert", key))
           all[index] = next
@@ -1319,7 +1344,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           const offset = window.offset ?? 0
           const sorted = matching(where).sort(comparator(sort))
           return sorted.slice(offset, window.limit === undefined ? undefined : offset + window.limit)
-            .map((row) => ({ ...row }))
+            .map(copyRow)
         }),
       count: (where, exact) =>
         Effect.sync(() => {
@@ -1333,7 +1358,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       updateReturning: (set, where) =>
         Effect.map(
           update(set, where),
-          () => Option.map(Option.fromNullable(matching(where)[0]), (row) => ({ ...row }))
+          () => Option.map(Option.fromNullable(matching(where)[0]), copyRow)
         ),
       remove: (where) =>
         Effect.sync(() => {

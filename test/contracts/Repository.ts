@@ -840,6 +840,34 @@ export const suite = (
         })
       ))
 
+    it.effect("a Date given to a write or read back is the caller's own: changing it changes nothing stored", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const given = new Date("2024-05-05T00:00:00.000Z")
+          const base = { label: "x", flag: true, amount: 1, note: null }
+          yield* repository.create({ ...base, id: 1, at: given })
+          given.setUTCFullYear(2001)
+          yield* repository.createMany([{ ...base, id: 2, at: given }])
+          given.setUTCFullYear(2002)
+          yield* repository.upsert({ ...base, id: 3, at: given })
+          given.setUTCFullYear(2003)
+          const patch = new Date("2024-06-06T00:00:00.000Z")
+          yield* repository.update(2, { at: patch })
+          patch.setUTCFullYear(2004)
+          const read = Option.getOrThrow(yield* repository.findById(1))
+          read.at.setUTCFullYear(1999)
+          const listed = yield* repository.list({ sort: [{ field: "id" }] })
+          for (const row of listed) row.at.setUTCFullYear(1998)
+          const years = (rows: ReadonlyArray<Value>) => rows.map((row) => [row.id, row.at.toISOString()])
+          expect(years(yield* repository.list({ sort: [{ field: "id" }] }))).toEqual([
+            [1, "2024-05-05T00:00:00.000Z"],
+            [2, "2024-06-06T00:00:00.000Z"],
+            [3, "2002-05-05T00:00:00.000Z"]
+          ])
+          expect(yield* repository.count({ filters: [{ field: "at", op: "lt", value: "2002-01-01" }] })).toBe(0)
+        })
+      ))
+
     it.effect("a date column is filtered by date strings as instants, their offsets kept; a string that is no date is refused", () =>
       withValues((repository) =>
         Effect.gen(function*() {
