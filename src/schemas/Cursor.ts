@@ -54,17 +54,27 @@ export class CursorKey extends Context.Reference<CursorKey>()("effect-dao/Cursor
  */
 export type CursorValue = string | number | boolean | null | Date
 
-type Wire = string | number | boolean | null | { readonly d: number }
+/** The numbers JSON has no text for, which a double column on PostgreSQL and the memory store hold. */
+const nonFinite = ["NaN", "Infinity", "-Infinity"] as const
 
-const toWire = (value: CursorValue): Wire => value instanceof Date ? { d: value.getTime() } : value
+type Wire = string | number | boolean | null | { readonly d: number } | { readonly n: typeof nonFinite[number] }
+
+// JSON writes NaN and the infinities as null: a position after such a row read as a NULL one
+// skipped the rows after it, or began the walk again.
+const toWire = (value: CursorValue): Wire =>
+  value instanceof Date
+    ? { d: value.getTime() }
+    : typeof value === "number" && !Number.isFinite(value)
+    ? { n: String(value) as typeof nonFinite[number] }
+    : value
 
 const fromWire = (value: unknown): CursorValue | undefined => {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value
   if (typeof value === "number" && Number.isFinite(value)) return value
-  if (typeof value === "object" && typeof (value as { d?: unknown }).d === "number") {
-    return new Date((value as { d: number }).d)
-  }
-  return undefined
+  if (typeof value !== "object") return undefined
+  const { d, n } = value as { d?: unknown; n?: unknown }
+  if (typeof d === "number") return new Date(d)
+  return nonFinite.find((text) => text === n) === undefined ? undefined : Number(n)
 }
 
 /** What a cursor is bound to: the table and the exact sort (field, direction, nulls). */

@@ -529,6 +529,48 @@ export const suite = (
         })
       ))
 
+    it.effect("a keyset walk over NaN and the infinities reads every row once, where the backend stores them", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const { backend } = yield* Repository.Repositories
+          // MySQL/MariaDB and SQL Server store no NaN or infinity: such a write is refused (above).
+          if (backend === "mysql" || backend === "mariadb" || backend === "mssql") return
+          const amounts = [1, Infinity, Infinity, Infinity, 2, -Infinity, NaN, NaN, -Infinity, 0]
+          const base = { label: "x", flag: true, at: new Date("2024-01-01T00:00:00.000Z"), note: null }
+          yield* repository.createMany(amounts.map((amount, i) => ({ ...base, id: i + 1, amount })))
+          for (const direction of ["asc", "desc"] as const) {
+            const sort = [{ field: "amount", direction }]
+            const listed = (yield* repository.list({ sort })).map((row) => row.id)
+            const seen: Array<number> = []
+            let after: string | undefined
+            for (let page = 0; page < amounts.length; page++) {
+              const { items, nextCursor } = yield* repository.listCursor({
+                limit: 2,
+                sort,
+                ...(after === undefined ? {} : { after })
+              })
+              seen.push(...items.map((row) => row.id))
+              if (nextCursor === null) break
+              after = nextCursor
+            }
+            expect(seen, direction).toEqual(listed)
+          }
+          // NaN above the infinity, as PostgreSQL orders them.
+          expect((yield* repository.list({ sort: [{ field: "amount" }] })).map((row) => row.id)).toEqual([
+            6,
+            9,
+            10,
+            1,
+            5,
+            2,
+            3,
+            4,
+            7,
+            8
+          ])
+        })
+      ))
+
     it.effect("a stream reads every matching row once, in list order, and refuses what listCursor refuses", () =>
       withPeople((people) =>
         Effect.gen(function*() {
