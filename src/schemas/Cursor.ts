@@ -14,6 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
 import { ValidationError } from "../errors.js"
 import type { Sort } from "./Query.js"
+import { maxCursorLength } from "./Query.js"
 
 /**
  * The key cursors are signed with. By default a random key per process (cursors then do not
@@ -88,6 +89,8 @@ const invalid = (detail: string) => new ValidationError({ field: "after", detail
 
 /**
  * Makes the cursor that follows a row: its values for each sort key, the last being the primary key.
+ * A cursor longer than `maxCursorLength` would be refused when passed back, so it is not made: the
+ * call fails with `ValidationError` (field `sort`).
  *
  * @since 0.1.0
  * @category constructors
@@ -96,12 +99,22 @@ export const encode = (
   table: string,
   sort: ReadonlyArray<Sort>,
   values: ReadonlyArray<CursorValue>
-): Effect.Effect<string> =>
-  Effect.map(CursorKey, (key) => {
+): Effect.Effect<string, ValidationError> =>
+  Effect.flatMap(CursorKey, (key) => {
     const payload = Buffer.from(JSON.stringify({ b: binding(table, sort), v: values.map(toWire) })).toString(
       "base64url"
     )
-    return `${payload}.${sign(Redacted.value(key), payload)}`
+    const cursor = `${payload}.${sign(Redacted.value(key), payload)}`
+    return cursor.length <= maxCursorLength
+      ? Effect.succeed(cursor)
+      : Effect.fail(
+        new ValidationError({
+          field: "sort",
+          detail:
+            `the last row's sort values make a cursor of ${cursor.length} characters, over the ${maxCursorLength} ` +
+            "a cursor may have: sort by shorter values, or walk with stream or forEachPage, which carry no cursor"
+        })
+      )
   })
 
 /**

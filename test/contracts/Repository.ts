@@ -38,6 +38,8 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
   readonly createRounded: (table: string) => Effect.Effect<void, unknown>
   /** A table of a key and a tenant, nothing else. */
   readonly createKeys: (table: string) => Effect.Effect<void, unknown>
+  /** A table of an integer key and a text column of unbounded length (`body`). */
+  readonly createTexts: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -104,6 +106,15 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
         sql`CREATE TABLE ${sql(table)} (id ${text(64)} NOT NULL PRIMARY KEY, tenant_id ${text(64)} NOT NULL)`.pipe(
           Effect.asVoid
         ),
+      createTexts: (table) =>
+        sql`CREATE TABLE ${sql(table)} (id INTEGER NOT NULL PRIMARY KEY, body ${
+          sql.literal(sql.onDialectOrElse({
+            pg: () => `TEXT COLLATE "C"`,
+            mysql: () => "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+            mssql: () => "NVARCHAR(MAX) COLLATE Latin1_General_100_BIN2",
+            orElse: () => "TEXT"
+          }))
+        } NOT NULL)`.pipe(Effect.asVoid),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -119,6 +130,7 @@ export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractT
   createValues: () => Effect.void,
   createRounded: () => Effect.void,
   createKeys: () => Effect.void,
+  createTexts: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
 })
@@ -256,6 +268,44 @@ const withValues = <X, E, R>(body: (repository: RepositoryOf<Value>) => Effect.E
       Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Value.fields) } })),
       Effect.ensuring(Effect.ignore(tables.drop(table)))
     )
+  })
+
+const Text = Schema.Struct({ id: Schema.Number, body: Schema.String })
+type Text = typeof Text.Type
+
+/** Runs `body` against a fresh table of long texts (dropped afterwards). */
+const withTexts = <X, E, R>(body: (repository: RepositoryOf<Text>) => Effect.Effect<X, E, R>) =>
+  Effect.gen(function*() {
+    const tables = yield* ContractTables
+    const table = uniqueName("texts")
+    yield* tables.createTexts(table)
+    return yield* Repository.make({ table, schema: Text, id: "id" }).pipe(
+      Effect.flatMap(body),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "body"] } })),
+      Effect.ensuring(Effect.ignore(tables.drop(table)))
+    )
+  })
+
+/** Every id of a `listCursor` walk of `limit` rows a page (at most 50 pages: one that repeats rows ends there). */
+const cursorWalk = <A extends { readonly id: unknown }>(
+  repository: RepositoryOf<A>,
+  sort: ReadonlyArray<{ readonly field: string; readonly direction?: "asc" | "desc" }>,
+  limit: number
+) =>
+  Effect.gen(function*() {
+    const seen: Array<A["id"]> = []
+    let after: string | undefined
+    for (let page = 0; page < 50; page++) {
+      const { items, nextCursor } = yield* repository.listCursor({
+        limit,
+        sort: sort as Array<{ field: string }>,
+        ...(after === undefined ? {} : { after })
+      })
+      seen.push(...items.map((row) => row.id))
+      if (nextCursor === null) break
+      after = nextCursor
+    }
+    return seen
   })
 
 /** A decimal as the drivers answer one (text), and a date. */
@@ -568,6 +618,27 @@ export const suite = (
             7,
             8
           ])
+        })
+      ))
+
+    it.effect("every cursor listCursor hands out is taken back; one too long for that is refused as it would be made", () =>
+      withTexts((repository) =>
+        Effect.gen(function*() {
+          // Sort values of 3,100 characters made cursors of about 4,300 that `after` refused.
+          const long = (i: number) => "y".repeat(3_100) + i
+          yield* repository.createMany([1, 2, 3].map((id) => ({ id, body: long(id) })))
+          expect(yield* cursorWalk(repository, [{ field: "body" }], 1)).toEqual([1, 2, 3])
+          const first = yield* repository.listCursor({ limit: 1, sort: [{ field: "body" }] })
+          expect(first.nextCursor?.length).toBeGreaterThan(4_096)
+          // A value past what a cursor may hold fails the page that would end on it, typed.
+          yield* repository.create({ id: 4, body: "z".repeat(60_000) })
+          const last = yield* failureOf(
+            repository.listCursor({ limit: 1, sort: [{ field: "body", direction: "desc" }] })
+          )
+          expect(last?._tag === "ValidationError" && last.field).toBe("sort")
+          expect(yield* failureOf(repository.listCursor({ limit: 1, after: "x".repeat(70_000) }))).toMatchObject({
+            _tag: "ValidationError"
+          })
         })
       ))
 
