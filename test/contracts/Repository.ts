@@ -642,6 +642,30 @@ export const suite = (
         })
       ))
 
+    it.effect("text alike in its first 1,100 characters sorts by its whole value, and every walk reads each row once", () =>
+      withTexts((repository) =>
+        Effect.gen(function*() {
+          // MariaDB sorted by the first 1,024 bytes only: its order and its walks disagreed.
+          const prefix = "x".repeat(1_100)
+          yield* repository.createMany(["d", "c", "b", "a"].map((last, i) => ({ id: i + 1, body: prefix + last })))
+          for (const direction of ["asc", "desc"] as const) {
+            const sort = [{ field: "body", direction }]
+            const expected = direction === "asc" ? [4, 3, 2, 1] : [1, 2, 3, 4]
+            expect((yield* repository.list({ sort })).map((row) => row.id), direction).toEqual(expected)
+            expect(yield* cursorWalk(repository, sort, 1), direction).toEqual(expected)
+            const streamed = yield* Stream.runCollect(repository.stream({ sort }, 1).pipe(Stream.take(8)))
+            expect(Chunk.toReadonlyArray(streamed).map((row) => row.id), direction).toEqual(expected)
+            const paged: Array<number> = []
+            const rows = yield* repository.forEachPage(
+              (page) => Effect.sync(() => paged.push(...page.map((row) => row.id))),
+              { sort },
+              2
+            )
+            expect([rows, paged], direction).toEqual([4, expected])
+          }
+        })
+      ))
+
     it.effect("a stream reads every matching row once, in list order, and refuses what listCursor refuses", () =>
       withPeople((people) =>
         Effect.gen(function*() {
