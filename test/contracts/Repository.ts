@@ -1031,6 +1031,22 @@ export const suite = (
             expect(refused?._tag, value).toBe("ValidationError")
           }
           expect(yield* match({ field: "at", op: "eq", value: "2024-01-01 04:00:00" })).toEqual([2])
+          // Filters compare to the millisecond: a finer fraction (`.0045` read as `.004` matched the
+          // wrong rows of a microsecond column) is refused; zeros past the millisecond are none.
+          expect(yield* match({ field: "at", op: "eq", value: "2024-01-01T00:00:00.000000Z" })).toEqual([1])
+          expect(yield* match({ field: "at", op: "lte", value: "2024-01-01T00:00:00.000000000Z" })).toEqual([1])
+          for (
+            const value of ["2024-01-01T00:00:00.0045Z", "2024-01-01T00:00:00.000000001Z", "2024-01-01T00:00:00.0001"]
+          ) {
+            const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op: "gt", value }] }))
+            expect(refused?._tag === "ValidationError" && refused.detail, value).toContain("finer than a millisecond")
+          }
+          const between = yield* failureOf(
+            repository.count({
+              filters: [{ field: "at", op: "between", from: "2024-01-01", to: "2024-01-01T03:00:00.0049Z" }]
+            })
+          )
+          expect(between?._tag).toBe("ValidationError")
           // Each backend would match another text of the date: refused on every one.
           for (const op of ["like", "ilike"] as const) {
             const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op, value: "2024" }] }))
