@@ -780,11 +780,13 @@ export const makeRepository = <A, I>(
       Effect.gen(function*() {
         const request = yield* Query.decode(Query.CursorRequest, "cursor")(input)
         yield* policy.sort(table, request.sort)
-        const { tenant, where } = yield* listQuery(queryInput)
+        const { query, tenant, where } = yield* listQuery(queryInput)
         const sort = withTiebreak(request.sort)
         const exact = sort.flatMap((s, i) => dateFields.has(s.field) ? [i] : [])
-        const scan: KeysetScan = { tenant, where, sort, limit: request.limit, exact }
-        return { request, scan }
+        // A walk that stops at the query's limit reads no page larger than that.
+        const limit = Math.min(request.limit, query.limit ?? request.limit)
+        const scan: KeysetScan = { tenant, where, sort, limit, exact }
+        return { request, scan, total: query.limit }
       })
 
     /**
@@ -813,7 +815,14 @@ export const makeRepository = <A, I>(
 
     const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
       Effect.gen(function*() {
-        const { request, scan } = yield* keysetScan(input, queryInput)
+        const { request, scan, total } = yield* keysetScan(input, queryInput)
+        // A page's size is the request's `limit`; no cursor carries how many rows came before it.
+        if (total !== undefined) {
+          return yield* new ValidationError({
+            field: "query",
+            detail: "listCursor takes no query limit: a page holds the request's limit rows"
+          })
+        }
         const after = request.after === undefined ? undefined : yield* Cursor.decode(table, scan.sort, request.after)
         const { items, next } = yield* keysetPage(scan, after)
         const nextCursor = next === undefined ? null : yield* Cursor.encode(table, scan.sort, next)
@@ -1033,14 +1042,17 @@ export const makeRepository = <A, I>(
 
       forEachPage: (f, queryInput, chunkSize = 500) =>
         Effect.gen(function*() {
-          const { scan } = yield* keysetScan(pageScan(queryInput, chunkSize), queryInput)
+          const { scan, total } = yield* keysetScan(pageScan(queryInput, chunkSize), queryInput)
+          const most = total ?? Infinity
           let after: ReadonlyArray<Cursor.CursorValue> | undefined = undefined
           let rows = 0
           do {
             const page: KeysetPage<A> = yield* keysetPage(scan, after)
-            rows += page.items.length
-            yield* f(page.items)
-            after = page.next
+            // The query's limit ends the walk, within the page that reaches it.
+            const items = rows + page.items.length > most ? page.items.slice(0, most - rows) : page.items
+            rows += items.length
+            yield* f(items)
+            after = rows < most ? page.next : undefined
           } while (after !== undefined)
           return rows
         }).pipe(Effect.withSpan("Repository.forEachPage", { attributes: { table }, captureStackTrace: false })),
@@ -1051,8 +1063,8 @@ export const makeRepository = <A, I>(
         Stream.unwrap(
           Effect.map(
             keysetScan(pageScan(queryInput, chunkSize), queryInput),
-            ({ scan }) =>
-              Stream.paginateChunkEffect(
+            ({ scan, total }) => {
+              const rows = Stream.paginateChunkEffect(
                 undefined as ReadonlyArray<Cursor.CursorValue> | undefined,
                 (after) =>
                   Effect.map(
@@ -1060,6 +1072,9 @@ export const makeRepository = <A, I>(
                     ({ items, next }) => [Chunk.unsafeFromArray(items), Option.fromNullable(next)] as const
                   )
               )
+              // The query's limit ends the stream, as it ends a `list`: no page is read past it.
+              return total === undefined ? rows : Stream.take(rows, total)
+            }
           )
         ).pipe(Stream.withSpan("Repository.stream", { attributes: { table }, captureStackTrace: false }))
     }

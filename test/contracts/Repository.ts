@@ -727,6 +727,39 @@ export const suite = (
         })
       ))
 
+    it.effect("a query's limit ends stream and forEachPage where it ends list; listCursor refuses one", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const query = yield* walkFixture(people)
+          const listed = ids(yield* people.list(query))
+          const first = (limit: number) => listed.slice(0, limit)
+          expect(ids(yield* people.list({ ...query, limit: 5 }))).toEqual(first(5))
+          const streamed = (limit: number, chunkSize: number) =>
+            Effect.map(
+              Stream.runCollect(people.stream({ ...query, limit }, chunkSize)),
+              (all) => ids(Chunk.toReadonlyArray(all))
+            )
+          expect(yield* streamed(5, 2)).toEqual(first(5))
+          expect(yield* streamed(5, 1000)).toEqual(first(5))
+          expect(yield* streamed(1000, 4)).toEqual(listed)
+          const walk = (limit: number, chunkSize: number) =>
+            Effect.gen(function*() {
+              const pages: Array<ReadonlyArray<string>> = []
+              const rows = yield* people.forEachPage(
+                (page) => Effect.sync(() => pages.push(ids(page))),
+                { ...query, limit },
+                chunkSize
+              )
+              return { rows, pages }
+            })
+          expect(yield* walk(5, 2)).toEqual({ rows: 5, pages: [first(2), listed.slice(2, 4), listed.slice(4, 5)] })
+          expect(yield* walk(4, 2)).toEqual({ rows: 4, pages: [first(2), listed.slice(2, 4)] })
+          expect(yield* walk(1000, 1000)).toEqual({ rows: listed.length, pages: [listed] })
+          const refused = yield* failureOf(people.listCursor({ limit: 2, sort: query.sort }, { ...query, limit: 5 }))
+          expect(refused?._tag === "ValidationError" && refused.field).toBe("query")
+        })
+      ))
+
     it.effect("soft delete hides a row, includeDeleted shows it, restore brings it back", () =>
       withPeople((people) =>
         Effect.gen(function*() {
