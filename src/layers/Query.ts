@@ -258,16 +258,29 @@ export const parseInstant = (text: string): number => {
 
 /**
  * The date a filter's string value on a date column names (`parseInstant`), or a
- * `ValidationError` naming the field when it names none.
+ * `ValidationError` naming the field when it names none, or names it finer than a millisecond
+ * (trailing zeros past the millisecond are fine).
  *
  * @since 0.1.0
  * @category combinators
  */
 export const instantOf = (field: string, text: string): Either.Either<Date, ValidationError> => {
   const millis = parseInstant(text)
-  return Number.isNaN(millis)
-    ? Either.left(new ValidationError({ field: "filters", detail: `${field}: not an ISO 8601 date` }))
-    : Either.right(new Date(millis))
+  if (Number.isNaN(millis)) {
+    return Either.left(new ValidationError({ field: "filters", detail: `${field}: not an ISO 8601 date` }))
+  }
+  // A `Date` holds milliseconds: `.0045` read as `.004` matched the wrong rows of a column finer
+  // than that, on every server.
+  if (/[1-9]/.test(isoInstant.exec(text)?.[7]?.slice(3) ?? "")) {
+    return Either.left(
+      new ValidationError({
+        field: "filters",
+        detail:
+          `${field}: a date finer than a millisecond, which filters cannot compare; give at most 3 digits of fraction`
+      })
+    )
+  }
+  return Either.right(new Date(millis))
 }
 
 /**

@@ -226,6 +226,10 @@ const unstorable = (value: unknown): string | undefined => {
   return typeof value === "string" ? unstorableText(value) : undefined
 }
 
+/** What an untyped argument is, for a message: its type, never its value. */
+const describeType = (value: unknown): string =>
+  value === null || value === undefined ? String(value) : typeof value === "object" ? "an object" : `a ${typeof value}`
+
 /** What a filter value or an id is, as far as a column's type can tell it apart. */
 type Kind = "string" | "number" | "boolean" | "date"
 
@@ -382,6 +386,14 @@ export const makeRepository = <A, I>(
         new ValidationError({ field: what, detail: `${field}: a ${kind}, where the column holds ${holds}` })
       )
     }
+    /**
+     * A list argument from untyped code (JSON, `as any`) that is no array fails here, typed: read
+     * as one, `null` died and a string was taken for its characters.
+     */
+    const listOf = <V>(value: ReadonlyArray<V>, field: string): Either.Either<ReadonlyArray<V>, ValidationError> =>
+      Array.isArray(value)
+        ? Either.right(value)
+        : Either.left(new ValidationError({ field, detail: `${table}: expected an array, got ${describeType(value)}` }))
     /** An id, checked as a value of the key column; one of no id's type (`undefined` from untyped code) first. */
     const checkId = (id: Id): Either.Either<Id, ValidationError> =>
       typeof id === "string" || typeof id === "number"
@@ -768,11 +780,13 @@ export const makeRepository = <A, I>(
       Effect.gen(function*() {
         const request = yield* Query.decode(Query.CursorRequest, "cursor")(input)
         yield* policy.sort(table, request.sort)
-        const { tenant, where } = yield* listQuery(queryInput)
+        const { query, tenant, where } = yield* listQuery(queryInput)
         const sort = withTiebreak(request.sort)
         const exact = sort.flatMap((s, i) => dateFields.has(s.field) ? [i] : [])
-        const scan: KeysetScan = { tenant, where, sort, limit: request.limit, exact }
-        return { request, scan }
+        // A walk that stops at the query's limit reads no page larger than that.
+        const limit = Math.min(request.limit, query.limit ?? request.limit)
+        const scan: KeysetScan = { tenant, where, sort, limit, exact }
+        return { request, scan, total: query.limit }
       })
 
     /**
@@ -801,7 +815,14 @@ export const makeRepository = <A, I>(
 
     const listCursor: Repository<A>["listCursor"] = (input, queryInput) =>
       Effect.gen(function*() {
-        const { request, scan } = yield* keysetScan(input, queryInput)
+        const { request, scan, total } = yield* keysetScan(input, queryInput)
+        // A page's size is the request's `limit`; no cursor carries how many rows came before it.
+        if (total !== undefined) {
+          return yield* new ValidationError({
+            field: "query",
+            detail: "listCursor takes no query limit: a page holds the request's limit rows"
+          })
+        }
         const after = request.after === undefined ? undefined : yield* Cursor.decode(table, scan.sort, request.after)
         const { items, next } = yield* keysetPage(scan, after)
         const nextCursor = next === undefined ? null : yield* Cursor.encode(table, scan.sort, next)
@@ -822,10 +843,12 @@ export const makeRepository = <A, I>(
         }).pipe(span("create")),
 
       createMany: (records) =>
-        Effect.flatMap(creation, (context) => insertAll(records, context)).pipe(span("createMany")),
+        Effect.flatMap(listOf(records, "records"), (checked) =>
+          Effect.flatMap(creation, (context) => insertAll(checked, context))).pipe(span("createMany")),
 
-      loadMany: (records) =>
+      loadMany: (input) =>
         Effect.gen(function*() {
+          const records = yield* listOf(input, "records")
           const context = yield* creation
           const copy = store.copy
           // A transaction's connection belongs to @effect/sql: there the load joins it as INSERTs.
@@ -834,11 +857,14 @@ export const makeRepository = <A, I>(
             return yield* insertAll(records, context)
           }
           yield* Effect.annotateCurrentSpan("db.operation.name", "COPY")
-          if (records.length === 0) return 0
+          if (records.length === 0) {
+            return 0
+          }
           // Each chunk is encoded while the previous one is on its way: the first bad record
           // aborts the copy, and the one statement leaves nothing behind. Chunks are sliced as
           // they are needed (`Array.chunksOf` copies the rest of the array at every split).
-          const starts = Array.from({ length: Math.ceil(records.length / copyChunkRows) }, (_, i) => i * copyChunkRows)
+          const starts = Array.from({ length: Math.ceil(records.length / copyChunkRows) }, (_, i) =>
+            i * copyChunkRows)
           const rows = Stream.fromIterable(starts).pipe(
             Stream.mapEffect((start) => fillAll(records.slice(start, start + copyChunkRows), context, loadable))
           )
@@ -847,7 +873,7 @@ export const makeRepository = <A, I>(
 
       upsert: (record, options) =>
         Effect.gen(function*() {
-          const on = (options?.on ?? [idColumn]).map(String)
+          const on = (yield* listOf(options?.on ?? [idColumn], "on")).map(String)
           // Exactly the columns of one declared key: `[]`, or a column twice, matched any row.
           const declared = new Set(on).size === on.length &&
             unique.some((key) => key.length === on.length && on.every((c) => key.includes(c)))
@@ -942,7 +968,7 @@ export const makeRepository = <A, I>(
       deleteMany: (ids) =>
         Effect.gen(function*() {
           const tenant = yield* currentTenant
-          const wanted = Array.from(new Set(ids))
+          const wanted = Array.from(new Set(yield* listOf(ids, "ids")))
           for (const id of wanted) yield* checkId(id)
           if (wanted.length === 0) return []
           return yield* stores.transaction(Effect.gen(function*() {
@@ -1016,14 +1042,17 @@ export const makeRepository = <A, I>(
 
       forEachPage: (f, queryInput, chunkSize = 500) =>
         Effect.gen(function*() {
-          const { scan } = yield* keysetScan(pageScan(queryInput, chunkSize), queryInput)
+          const { scan, total } = yield* keysetScan(pageScan(queryInput, chunkSize), queryInput)
+          const most = total ?? Infinity
           let after: ReadonlyArray<Cursor.CursorValue> | undefined = undefined
           let rows = 0
           do {
             const page: KeysetPage<A> = yield* keysetPage(scan, after)
-            rows += page.items.length
-            yield* f(page.items)
-            after = page.next
+            // The query's limit ends the walk, within the page that reaches it.
+            const items = rows + page.items.length > most ? page.items.slice(0, most - rows) : page.items
+            rows += items.length
+            yield* f(items)
+            after = rows < most ? page.next : undefined
           } while (after !== undefined)
           return rows
         }).pipe(Effect.withSpan("Repository.forEachPage", { attributes: { table }, captureStackTrace: false })),
@@ -1034,8 +1063,8 @@ export const makeRepository = <A, I>(
         Stream.unwrap(
           Effect.map(
             keysetScan(pageScan(queryInput, chunkSize), queryInput),
-            ({ scan }) =>
-              Stream.paginateChunkEffect(
+            ({ scan, total }) => {
+              const rows = Stream.paginateChunkEffect(
                 undefined as ReadonlyArray<Cursor.CursorValue> | undefined,
                 (after) =>
                   Effect.map(
@@ -1043,6 +1072,9 @@ export const makeRepository = <A, I>(
                     ({ items, next }) => [Chunk.unsafeFromArray(items), Option.fromNullable(next)] as const
                   )
               )
+              // The query's limit ends the stream, as it ends a `list`: no page is read past it.
+              return total === undefined ? rows : Stream.take(rows, total)
+            }
           )
         ).pipe(Stream.withSpan("Repository.stream", { attributes: { table }, captureStackTrace: false }))
     }
@@ -1215,6 +1247,30 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
  * @since 0.1.0
  * @category constructors
  */
+/**
+ * A value as the memory store keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
+ * an array or an object), so that a caller changing what it gave or got changes nothing stored,
+ * as with a server.
+ */
+const copyValue = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  if (value instanceof Date) return new Date(value.getTime())
+  if (Buffer.isBuffer(value)) return Buffer.from(value)
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  try {
+    return structuredClone(value)
+  } catch {
+    // A value the structured clone cannot copy (one holding functions) is kept as it is.
+    return value
+  }
+}
+
+const copyRow = (row: Row): Row => {
+  const copied: Record<string, unknown> = {}
+  for (const column in row) copied[column] = copyValue(row[column])
+  return copied as Row
+}
+
 export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const tables = new Map<string, Array<Row>>()
   const running = Effect.unsafeMakeSemaphore(1)
@@ -1255,7 +1311,8 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       Effect.suspend(() => {
         const all = rowsOf(table)
         const predicate = wherePredicate(where)
-        const next = all.map((row) => predicate(row) ? { ...row, ...set } : row)
+        const copied = copyRow(set)
+        const next = all.map((row) => predicate(row) ? { ...row, ...copied } : row)
         const key = next.map((row) => conflict(row, next)).find((k) => k !== undefined)
         if (key) return Effect.fail(violation("update", key))
         all.splice(0, all.length, ...next)
@@ -1273,7 +1330,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           })
           if (clash >= 0) return Effect.fail(violation("insert", unique[clash] ?? []))
           unique.forEach((key, i) => taken[i]?.add(keyOf(key, row)))
-          added.push({ ...row })
+          added.push(copyRow(row))
         }
         all.push(...added)
         return Effect.void
@@ -1284,14 +1341,14 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       maxStatementBytes: 32 * 1024 * 1024,
       queuesStatements: true,
       insert,
-      insertReturning: (row) => Effect.as(insert([row]), Option.some({ ...row })),
+      insertReturning: (row) => Effect.as(insert([row]), Option.some(copyRow(row))),
       upsert: (row, on, updates) =>
         Effect.suspend(() => {
           const all = rowsOf(table)
           const index = all.findIndex((other) => same(on, row, other))
           if (index < 0) return insert([row])
           const current = all[index] as Row
-          const next = { ...current, ...Object.fromEntries(updates.map((c) => [c, row[c]])) }
+          const next = { ...current, ...Object.fromEntries(updates.map((c) => [c, copyValue(row[c])])) }
           const key = conflict(next, all.filter((_, i) => i !== index))
           if (key) return Effect.fail(violation("upsert", key))
           all[index] = next
@@ -1302,7 +1359,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           const offset = window.offset ?? 0
           const sorted = matching(where).sort(comparator(sort))
           return sorted.slice(offset, window.limit === undefined ? undefined : offset + window.limit)
-            .map((row) => ({ ...row }))
+            .map(copyRow)
         }),
       count: (where, exact) =>
         Effect.sync(() => {
@@ -1316,7 +1373,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       updateReturning: (set, where) =>
         Effect.map(
           update(set, where),
-          () => Option.map(Option.fromNullable(matching(where)[0]), (row) => ({ ...row }))
+          () => Option.map(Option.fromNullable(matching(where)[0]), copyRow)
         ),
       remove: (where) =>
         Effect.sync(() => {

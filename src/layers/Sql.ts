@@ -170,11 +170,19 @@ const isSqlOrParse = (u: unknown): u is SqlError | ParseResult.ParseError =>
   u instanceof SqlError || ParseResult.isParseError(u)
 
 /**
+ * The most bytes of a string MariaDB sorts by (its `max_sort_length` at the largest it takes):
+ * at the default 1,024, strings alike in their first 1,024 bytes came out of `ORDER BY` in any
+ * order, which the keyset comparisons (whole values) did not follow, and walks lost rows.
+ */
+const maxSortLength = 8_388_608
+
+/**
  * On MariaDB, which has no way to cancel a statement from the client that the driver uses, each
  * statement `run` runs also carries the query timeout to the server (`SET STATEMENT
  * max_statement_time = ... FOR ...`, through @effect/sql's statement transformer, so only what
  * `run` runs): the server stops it when the timer fails it, and its connection is free again.
- * Elsewhere (MySQL has no such prefix for writes) the statement is left as it is.
+ * The same prefix sorts strings by their whole value (`maxSortLength`). Elsewhere (MySQL has no
+ * such prefix for writes) the statement is left as it is.
  */
 const onServer = <A, E, R>(backend: SqlBackendService, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   if (backend.backend !== "mariadb") return effect
@@ -186,7 +194,10 @@ const onServer = <A, E, R>(backend: SqlBackendService, effect: Effect.Effect<A, 
       Statement.withTransformer(effect, (self, sql, refs, span) =>
         Effect.map(
           Option.isSome(outer) ? outer.value(self, sql, refs, span) : Effect.succeed(self),
-          (statement) => sql`SET STATEMENT max_statement_time = ${sql.literal(seconds)} FOR ${statement}`
+          (statement) =>
+            sql`SET STATEMENT max_statement_time = ${sql.literal(seconds)}, max_sort_length = ${
+              sql.literal(String(maxSortLength))
+            } FOR ${statement}`
         ))
   )
 }

@@ -110,10 +110,22 @@ export const select = (
   forUpdate: boolean = false
 ): Statement.Statement<Row> => {
   const { clause, source } = rowLock(sql, table, forUpdate)
-  return sql<Row>`SELECT ${pageColumns(sql, columns, sort, window)} FROM ${source} WHERE ${whereSql(sql, where)} ${
-    orderBy(sql, sort)
-  } ${windowSql(sql, window)}${clause}`
+  return sql<Row>`SELECT ${sortWhole(sql, sort)}${pageColumns(sql, columns, sort, window)} FROM ${source} WHERE ${
+    whereSql(sql, where)
+  } ${orderBy(sql, sort)} ${windowSql(sql, window)}${clause}`
 }
+
+/**
+ * MySQL sorts text of a PAD SPACE collation by its first `max_sort_length` bytes (1,024 by
+ * default), and rows alike that far came out in any order, which keyset walks (whole values) did
+ * not follow: a sorted read raises it for itself (`SET_VAR`, MySQL 8). MariaDB reads the hint as a
+ * comment; its statements raise it in their `SET STATEMENT` prefix (`layers/Sql.ts`).
+ */
+const sortWhole = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
+  sort.length === 0 ? sql`` : sql.onDialectOrElse({
+    mysql: () => sql.literal("/*+ SET_VAR(max_sort_length = 8388608) */ "),
+    orElse: () => sql``
+  })
 
 /** SQL Server pages only an ordered result; with no sort it gets the "any order" idiom. */
 const orderBy = (sql: Sql, sort: ReadonlyArray<Sort>) =>

@@ -14,6 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
 import { ValidationError } from "../errors.js"
 import type { Sort } from "./Query.js"
+import { maxCursorLength } from "./Query.js"
 
 /**
  * The key cursors are signed with. By default a random key per process (cursors then do not
@@ -54,17 +55,27 @@ export class CursorKey extends Context.Reference<CursorKey>()("effect-dao/Cursor
  */
 export type CursorValue = string | number | boolean | null | Date
 
-type Wire = string | number | boolean | null | { readonly d: number }
+/** The numbers JSON has no text for, which a double column on PostgreSQL and the memory store hold. */
+const nonFinite = ["NaN", "Infinity", "-Infinity"] as const
 
-const toWire = (value: CursorValue): Wire => value instanceof Date ? { d: value.getTime() } : value
+type Wire = string | number | boolean | null | { readonly d: number } | { readonly n: typeof nonFinite[number] }
+
+// JSON writes NaN and the infinities as null: a position after such a row read as a NULL one
+// skipped the rows after it, or began the walk again.
+const toWire = (value: CursorValue): Wire =>
+  value instanceof Date
+    ? { d: value.getTime() }
+    : typeof value === "number" && !Number.isFinite(value)
+    ? { n: String(value) as typeof nonFinite[number] }
+    : value
 
 const fromWire = (value: unknown): CursorValue | undefined => {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value
   if (typeof value === "number" && Number.isFinite(value)) return value
-  if (typeof value === "object" && typeof (value as { d?: unknown }).d === "number") {
-    return new Date((value as { d: number }).d)
-  }
-  return undefined
+  if (typeof value !== "object") return undefined
+  const { d, n } = value as { d?: unknown; n?: unknown }
+  if (typeof d === "number") return new Date(d)
+  return nonFinite.find((text) => text === n) === undefined ? undefined : Number(n)
 }
 
 /** What a cursor is bound to: the table and the exact sort (field, direction, nulls). */
@@ -78,6 +89,8 @@ const invalid = (detail: string) => new ValidationError({ field: "after", detail
 
 /**
  * Makes the cursor that follows a row: its values for each sort key, the last being the primary key.
+ * A cursor longer than `maxCursorLength` would be refused when passed back, so it is not made: the
+ * call fails with `ValidationError` (field `sort`).
  *
  * @since 0.1.0
  * @category constructors
@@ -86,12 +99,22 @@ export const encode = (
   table: string,
   sort: ReadonlyArray<Sort>,
   values: ReadonlyArray<CursorValue>
-): Effect.Effect<string> =>
-  Effect.map(CursorKey, (key) => {
+): Effect.Effect<string, ValidationError> =>
+  Effect.flatMap(CursorKey, (key) => {
     const payload = Buffer.from(JSON.stringify({ b: binding(table, sort), v: values.map(toWire) })).toString(
       "base64url"
     )
-    return `${payload}.${sign(Redacted.value(key), payload)}`
+    const cursor = `${payload}.${sign(Redacted.value(key), payload)}`
+    return cursor.length <= maxCursorLength
+      ? Effect.succeed(cursor)
+      : Effect.fail(
+        new ValidationError({
+          field: "sort",
+          detail:
+            `the last row's sort values make a cursor of ${cursor.length} characters, over the ${maxCursorLength} ` +
+            "a cursor may have: sort by shorter values, or walk with stream or forEachPage, which carry no cursor"
+        })
+      )
   })
 
 /**

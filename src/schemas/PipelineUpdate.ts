@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { Count, maxPerPage } from "./Query.js"
+import { Count, maxCursorLength, maxPerPage } from "./Query.js"
 import { Flag } from "./User.js"
 
 /**
@@ -41,7 +41,8 @@ export type PipelineUpdate = typeof PipelineUpdate.Type
  */
 export const UpdatesRequest = Schema.Struct({
   limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxPerPage)), { default: () => 100 }),
-  after: Schema.optional(Schema.String.pipe(Schema.maxLength(4_096)))
+  // As long as the repository's cursors may be: every cursor a page hands out is taken back.
+  after: Schema.optional(Schema.String.pipe(Schema.maxLength(maxCursorLength)))
 })
 
 /**

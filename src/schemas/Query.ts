@@ -146,6 +146,16 @@ export type Sort = typeof Sort.Type
 export const maxPerPage = 1_000
 
 /**
+ * The longest cursor, in characters: every cursor `listCursor` hands out is at most this long,
+ * so each is accepted back as `after`. It holds the last row's sort values in full, about 48 KB
+ * of them as JSON; a page whose last row's values would need more fails with `ValidationError`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const maxCursorLength = 65_536
+
+/**
  * An integer from a number or a numeric string (query strings); bounds are the caller's.
  *
  * @since 0.1.0
@@ -211,7 +221,7 @@ export const page = <A>(
  */
 export const CursorRequest = Schema.Struct({
   limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxPerPage)), { default: () => 20 }),
-  after: Schema.optional(Schema.String.pipe(Schema.maxLength(4_096))),
+  after: Schema.optional(Schema.String.pipe(Schema.maxLength(maxCursorLength))),
   sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] })
 })
 

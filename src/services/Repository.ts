@@ -184,7 +184,8 @@ export interface Repository<A> {
   ) => Effect.Effect<Page<A>, RepositoryError>
   /**
    * A keyset page in `request.sort` order (the primary key breaks ties); `query` adds filters (its
-   * own `sort` is not used). Pass `nextCursor` back as `after` with the same sort.
+   * own `sort` is not used, and a `limit` in it is a `ValidationError`: a page holds
+   * `request.limit` rows). Pass `nextCursor` back as `after` with the same sort.
    */
   readonly listCursor: (
     request: typeof CursorRequest.Encoded,
@@ -193,12 +194,12 @@ export interface Repository<A> {
   readonly count: (query?: ListQueryInput) => Effect.Effect<number, RepositoryError>
   /** The planner's estimate on PostgreSQL for big tables without tenant; an exact count elsewhere. */
   readonly countEstimate: () => Effect.Effect<number, RepositoryError>
-  /** Every matching row, read in keyset pages of `chunkSize` (default 500). */
+  /** Every matching row (the first `query.limit` of them), read in keyset pages of `chunkSize` (default 500). */
   readonly stream: (query?: ListQueryInput, chunkSize?: number) => Stream.Stream<A, RepositoryError>
   /**
-   * Every matching row, in the order `stream` gives, handed to `f` a keyset page (`chunkSize`
-   * rows, default 500) at a time; the next page is read once `f` is done with this one. Answers
-   * the number of rows. For exports whose consumer runs effects (writes a file, sends a batch):
+   * Every matching row (the first `query.limit` of them), in the order `stream` gives, handed to
+   * `f` a keyset page (`chunkSize` rows, default 500) at a time; the next page is read once `f`
+   * is done with this one. Answers the number of rows. For exports whose consumer runs effects (writes a file, sends a batch):
    * each page is garbage once `f` returns, whereas a `Stream` drained into an effectful `Sink`
    * keeps the chunks it was given alive until the next full collection (an export of 1,000,000
    * rows peaks at about 182 MB through one, 118 MB through this).

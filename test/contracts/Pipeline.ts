@@ -297,6 +297,24 @@ export const suite = (name: string, dao: () => Layer.Layer<Pipeline, unknown>) =
         }))
     })
 
+    layer(dao(), { timeout: 120_000 })("long paths", (it) => {
+      it.effect("a cursor after the longest path, however it escapes, is taken back", () =>
+        Effect.gen(function*() {
+          const pipeline = yield* Pipeline
+          const top = root()
+          // Control characters are six characters each in the cursor's JSON: about 4,300 in all.
+          const long = (last: string) => `${top}/${"\u0001".repeat(maxPathLength - top.length - 2)}${last}`
+          yield* TestClock.setTime(start)
+          yield* pipeline.requestUpdate(long("a"))
+          yield* pipeline.requestUpdate(long("b"))
+          const first = yield* pipeline.pendingUpdates({ limit: 1 })
+          assert.deepStrictEqual(first.items.map((u) => u.update_path), [long("a")])
+          assert.isAbove(first.nextCursor?.length ?? 0, 4_096)
+          const second = yield* pipeline.pendingUpdates({ limit: 1, after: first.nextCursor ?? "" })
+          assert.deepStrictEqual(second.items.map((u) => u.update_path), [long("b")])
+        }))
+    })
+
     layer(dao(), { timeout: 120_000 })("whole tables", (it) => {
       it.effect("pendingUpdates pages oldest request first, then by path; answered updates drop out without a shift", () =>
         Effect.gen(function*() {

@@ -38,6 +38,8 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
   readonly createRounded: (table: string) => Effect.Effect<void, unknown>
   /** A table of a key and a tenant, nothing else. */
   readonly createKeys: (table: string) => Effect.Effect<void, unknown>
+  /** A table of an integer key and a text column of unbounded length (`body`). */
+  readonly createTexts: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -104,6 +106,15 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
         sql`CREATE TABLE ${sql(table)} (id ${text(64)} NOT NULL PRIMARY KEY, tenant_id ${text(64)} NOT NULL)`.pipe(
           Effect.asVoid
         ),
+      createTexts: (table) =>
+        sql`CREATE TABLE ${sql(table)} (id INTEGER NOT NULL PRIMARY KEY, body ${
+          sql.literal(sql.onDialectOrElse({
+            pg: () => `TEXT COLLATE "C"`,
+            mysql: () => "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+            mssql: () => "NVARCHAR(MAX) COLLATE Latin1_General_100_BIN2",
+            orElse: () => "TEXT"
+          }))
+        } NOT NULL)`.pipe(Effect.asVoid),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -119,6 +130,7 @@ export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractT
   createValues: () => Effect.void,
   createRounded: () => Effect.void,
   createKeys: () => Effect.void,
+  createTexts: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
 })
@@ -256,6 +268,44 @@ const withValues = <X, E, R>(body: (repository: RepositoryOf<Value>) => Effect.E
       Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Value.fields) } })),
       Effect.ensuring(Effect.ignore(tables.drop(table)))
     )
+  })
+
+const Text = Schema.Struct({ id: Schema.Number, body: Schema.String })
+type Text = typeof Text.Type
+
+/** Runs `body` against a fresh table of long texts (dropped afterwards). */
+const withTexts = <X, E, R>(body: (repository: RepositoryOf<Text>) => Effect.Effect<X, E, R>) =>
+  Effect.gen(function*() {
+    const tables = yield* ContractTables
+    const table = uniqueName("texts")
+    yield* tables.createTexts(table)
+    return yield* Repository.make({ table, schema: Text, id: "id" }).pipe(
+      Effect.flatMap(body),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "body"] } })),
+      Effect.ensuring(Effect.ignore(tables.drop(table)))
+    )
+  })
+
+/** Every id of a `listCursor` walk of `limit` rows a page (at most 50 pages: one that repeats rows ends there). */
+const cursorWalk = <A extends { readonly id: unknown }>(
+  repository: RepositoryOf<A>,
+  sort: ReadonlyArray<{ readonly field: string; readonly direction?: "asc" | "desc" }>,
+  limit: number
+) =>
+  Effect.gen(function*() {
+    const seen: Array<A["id"]> = []
+    let after: string | undefined
+    for (let page = 0; page < 50; page++) {
+      const { items, nextCursor } = yield* repository.listCursor({
+        limit,
+        sort: sort as Array<{ field: string }>,
+        ...(after === undefined ? {} : { after })
+      })
+      seen.push(...items.map((row) => row.id))
+      if (nextCursor === null) break
+      after = nextCursor
+    }
+    return seen
   })
 
 /** A decimal as the drivers answer one (text), and a date. */
@@ -529,6 +579,93 @@ export const suite = (
         })
       ))
 
+    it.effect("a keyset walk over NaN and the infinities reads every row once, where the backend stores them", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const { backend } = yield* Repository.Repositories
+          // MySQL/MariaDB and SQL Server store no NaN or infinity: such a write is refused (above).
+          if (backend === "mysql" || backend === "mariadb" || backend === "mssql") return
+          const amounts = [1, Infinity, Infinity, Infinity, 2, -Infinity, NaN, NaN, -Infinity, 0]
+          const base = { label: "x", flag: true, at: new Date("2024-01-01T00:00:00.000Z"), note: null }
+          yield* repository.createMany(amounts.map((amount, i) => ({ ...base, id: i + 1, amount })))
+          for (const direction of ["asc", "desc"] as const) {
+            const sort = [{ field: "amount", direction }]
+            const listed = (yield* repository.list({ sort })).map((row) => row.id)
+            const seen: Array<number> = []
+            let after: string | undefined
+            for (let page = 0; page < amounts.length; page++) {
+              const { items, nextCursor } = yield* repository.listCursor({
+                limit: 2,
+                sort,
+                ...(after === undefined ? {} : { after })
+              })
+              seen.push(...items.map((row) => row.id))
+              if (nextCursor === null) break
+              after = nextCursor
+            }
+            expect(seen, direction).toEqual(listed)
+          }
+          // NaN above the infinity, as PostgreSQL orders them.
+          expect((yield* repository.list({ sort: [{ field: "amount" }] })).map((row) => row.id)).toEqual([
+            6,
+            9,
+            10,
+            1,
+            5,
+            2,
+            3,
+            4,
+            7,
+            8
+          ])
+        })
+      ))
+
+    it.effect("every cursor listCursor hands out is taken back; one too long for that is refused as it would be made", () =>
+      withTexts((repository) =>
+        Effect.gen(function*() {
+          // Sort values of 3,100 characters made cursors of about 4,300 that `after` refused.
+          const long = (i: number) => "y".repeat(3_100) + i
+          yield* repository.createMany([1, 2, 3].map((id) => ({ id, body: long(id) })))
+          expect(yield* cursorWalk(repository, [{ field: "body" }], 1)).toEqual([1, 2, 3])
+          const first = yield* repository.listCursor({ limit: 1, sort: [{ field: "body" }] })
+          expect(first.nextCursor?.length).toBeGreaterThan(4_096)
+          // A value past what a cursor may hold fails the page that would end on it, typed.
+          yield* repository.create({ id: 4, body: "z".repeat(60_000) })
+          const last = yield* failureOf(
+            repository.listCursor({ limit: 1, sort: [{ field: "body", direction: "desc" }] })
+          )
+          expect(last?._tag === "ValidationError" && last.field).toBe("sort")
+          expect(yield* failureOf(repository.listCursor({ limit: 1, after: "x".repeat(70_000) }))).toMatchObject({
+            _tag: "ValidationError"
+          })
+        })
+      ))
+
+    it.effect("text alike in its first 1,100 characters sorts by its whole value, and every walk reads each row once", () =>
+      withTexts((repository) =>
+        Effect.gen(function*() {
+          // MariaDB sorted by the first 1,024 bytes only: its order and its walks disagreed.
+          const prefix = "x".repeat(1_100)
+          yield* repository.createMany(["d", "c", "b", "a"].map((last, i) => ({ id: i + 1, body: prefix + last })))
+          for (const direction of ["asc", "desc"] as const) {
+            const sort = [{ field: "body", direction }]
+            const expected = direction === "asc" ? [4, 3, 2, 1] : [1, 2, 3, 4]
+            expect((yield* repository.list({ sort })).map((row) => row.id), direction).toEqual(expected)
+            expect(yield* cursorWalk(repository, sort, 1), direction).toEqual(expected)
+            const streamed = yield* Stream.runCollect(repository.stream({ sort }, 1).pipe(Stream.take(8)))
+            expect(Chunk.toReadonlyArray(streamed).map((row) => row.id), direction).toEqual(expected)
+            const paged: Array<number> = []
+            const rows = yield* repository.forEachPage(
+              (page) => Effect.sync(() => paged.push(...page.map((row) => row.id))),
+              { sort },
+              2
+            )
+            expect([rows, paged], direction).toEqual([4, expected])
+          }
+        })
+      ))
+
     it.effect("a stream reads every matching row once, in list order, and refuses what listCursor refuses", () =>
       withPeople((people) =>
         Effect.gen(function*() {
@@ -587,6 +724,39 @@ export const suite = (
           expect(unsortable?._tag).toBe("AccessDenied")
           const noTenant = yield* failureOf(withoutTenant(walk(query, 4)))
           expect(noTenant?._tag === "AccessDenied" && noTenant.reason).toBe("MissingTenant")
+        })
+      ))
+
+    it.effect("a query's limit ends stream and forEachPage where it ends list; listCursor refuses one", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const query = yield* walkFixture(people)
+          const listed = ids(yield* people.list(query))
+          const first = (limit: number) => listed.slice(0, limit)
+          expect(ids(yield* people.list({ ...query, limit: 5 }))).toEqual(first(5))
+          const streamed = (limit: number, chunkSize: number) =>
+            Effect.map(
+              Stream.runCollect(people.stream({ ...query, limit }, chunkSize)),
+              (all) => ids(Chunk.toReadonlyArray(all))
+            )
+          expect(yield* streamed(5, 2)).toEqual(first(5))
+          expect(yield* streamed(5, 1000)).toEqual(first(5))
+          expect(yield* streamed(1000, 4)).toEqual(listed)
+          const walk = (limit: number, chunkSize: number) =>
+            Effect.gen(function*() {
+              const pages: Array<ReadonlyArray<string>> = []
+              const rows = yield* people.forEachPage(
+                (page) => Effect.sync(() => pages.push(ids(page))),
+                { ...query, limit },
+                chunkSize
+              )
+              return { rows, pages }
+            })
+          expect(yield* walk(5, 2)).toEqual({ rows: 5, pages: [first(2), listed.slice(2, 4), listed.slice(4, 5)] })
+          expect(yield* walk(4, 2)).toEqual({ rows: 4, pages: [first(2), listed.slice(2, 4)] })
+          expect(yield* walk(1000, 1000)).toEqual({ rows: listed.length, pages: [listed] })
+          const refused = yield* failureOf(people.listCursor({ limit: 2, sort: query.sort }, { ...query, limit: 5 }))
+          expect(refused?._tag === "ValidationError" && refused.field).toBe("query")
         })
       ))
 
@@ -800,6 +970,74 @@ export const suite = (
         })
       ))
 
+    it.effect("a list argument that is no array, from untyped code, is a ValidationError naming it, and writes nothing", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.createMany([person(1), person(2)])
+          // A string is no list of ids: read as one, "p1" would have been the ids "p" and "1".
+          const untyped = people as unknown as
+            & {
+              readonly [K in "createMany" | "loadMany" | "deleteMany"]: (
+                input: unknown
+              ) => Effect.Effect<unknown, unknown>
+            }
+            & { readonly upsert: (record: Person, options: unknown) => Effect.Effect<unknown, unknown> }
+          const failures = yield* Effect.all([
+            failureOf(untyped.createMany(null)),
+            failureOf(untyped.createMany({ 0: person(3), length: 1 })),
+            failureOf(untyped.loadMany(null)),
+            failureOf(untyped.loadMany("p00003")),
+            failureOf(untyped.deleteMany("p00001")),
+            failureOf(untyped.deleteMany(undefined)),
+            failureOf(untyped.upsert(person(1, { name: "x" }), { on: "id" }))
+          ])
+          expect(failures.map((e) => (e as { _tag?: string; field?: string } | undefined)?._tag)).toEqual(
+            Array(7).fill("ValidationError")
+          )
+          expect(failures.map((e) => (e as { field?: string }).field)).toEqual([
+            "records",
+            "records",
+            "records",
+            "records",
+            "ids",
+            "ids",
+            "on"
+          ])
+          expect((yield* people.list()).map((p) => [p.id, p.name])).toEqual([["p00001", "name 1"], [
+            "p00002",
+            "name 2"
+          ]])
+        })
+      ))
+
+    it.effect("a Date given to a write or read back is the caller's own: changing it changes nothing stored", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const given = new Date("2024-05-05T00:00:00.000Z")
+          const base = { label: "x", flag: true, amount: 1, note: null }
+          yield* repository.create({ ...base, id: 1, at: given })
+          given.setUTCFullYear(2001)
+          yield* repository.createMany([{ ...base, id: 2, at: given }])
+          given.setUTCFullYear(2002)
+          yield* repository.upsert({ ...base, id: 3, at: given })
+          given.setUTCFullYear(2003)
+          const patch = new Date("2024-06-06T00:00:00.000Z")
+          yield* repository.update(2, { at: patch })
+          patch.setUTCFullYear(2004)
+          const read = Option.getOrThrow(yield* repository.findById(1))
+          read.at.setUTCFullYear(1999)
+          const listed = yield* repository.list({ sort: [{ field: "id" }] })
+          for (const row of listed) row.at.setUTCFullYear(1998)
+          const years = (rows: ReadonlyArray<Value>) => rows.map((row) => [row.id, row.at.toISOString()])
+          expect(years(yield* repository.list({ sort: [{ field: "id" }] }))).toEqual([
+            [1, "2024-05-05T00:00:00.000Z"],
+            [2, "2024-06-06T00:00:00.000Z"],
+            [3, "2002-05-05T00:00:00.000Z"]
+          ])
+          expect(yield* repository.count({ filters: [{ field: "at", op: "lt", value: "2002-01-01" }] })).toBe(0)
+        })
+      ))
+
     it.effect("a date column is filtered by date strings as instants, their offsets kept; a string that is no date is refused", () =>
       withValues((repository) =>
         Effect.gen(function*() {
@@ -826,6 +1064,22 @@ export const suite = (
             expect(refused?._tag, value).toBe("ValidationError")
           }
           expect(yield* match({ field: "at", op: "eq", value: "2024-01-01 04:00:00" })).toEqual([2])
+          // Filters compare to the millisecond: a finer fraction (`.0045` read as `.004` matched the
+          // wrong rows of a microsecond column) is refused; zeros past the millisecond are none.
+          expect(yield* match({ field: "at", op: "eq", value: "2024-01-01T00:00:00.000000Z" })).toEqual([1])
+          expect(yield* match({ field: "at", op: "lte", value: "2024-01-01T00:00:00.000000000Z" })).toEqual([1])
+          for (
+            const value of ["2024-01-01T00:00:00.0045Z", "2024-01-01T00:00:00.000000001Z", "2024-01-01T00:00:00.0001"]
+          ) {
+            const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op: "gt", value }] }))
+            expect(refused?._tag === "ValidationError" && refused.detail, value).toContain("finer than a millisecond")
+          }
+          const between = yield* failureOf(
+            repository.count({
+              filters: [{ field: "at", op: "between", from: "2024-01-01", to: "2024-01-01T03:00:00.0049Z" }]
+            })
+          )
+          expect(between?._tag).toBe("ValidationError")
           // Each backend would match another text of the date: refused on every one.
           for (const op of ["like", "ilike"] as const) {
             const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op, value: "2024" }] }))

@@ -90,6 +90,13 @@ describe("Query specs", () => {
       const cursor = yield* Cursor.encode("people", sort, values)
       expect(yield* Cursor.decode("people", sort, cursor)).toEqual(values)
       expect(yield* Cursor.decode("people", sort, yield* Cursor.encode("people", sort, [null, 7]))).toEqual([null, 7])
+      // JSON has no NaN or infinity: they are carried as themselves, not as null.
+      for (const value of [NaN, Infinity, -Infinity]) {
+        expect(yield* Cursor.decode("people", sort, yield* Cursor.encode("people", sort, [value, 7]))).toEqual([
+          value,
+          7
+        ])
+      }
       const wrong = yield* Effect.all([
         Effect.either(Cursor.decode("other", sort, cursor)),
         Effect.either(Cursor.decode("people", [{ ...sort[0]!, direction: "asc" }, sort[1]!], cursor)),

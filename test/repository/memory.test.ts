@@ -54,3 +54,37 @@ describe("Repository (memory) errors", () => {
       expect(undecodable.message).not.toContain("SECRET")
     }).pipe(Effect.provide(Layer.merge(RepositoryTest, policy))))
 })
+
+describe("Repository (memory) values", () => {
+  const Blob = Schema.Struct({
+    id: Schema.Number,
+    bytes: Schema.Uint8ArrayFromSelf,
+    tags: Schema.Array(Schema.String),
+    meta: Schema.Struct({ n: Schema.Number })
+  })
+  const policy = AccessPolicyLayer.layer({ blobs: { readable: ["id", "bytes", "tags", "meta"], sortable: ["id"] } })
+
+  it.effect("bytes, arrays and objects given or read back are copies, as a server's are", () =>
+    Effect.gen(function*() {
+      const blobs = yield* Repository.make({ table: "blobs", schema: Blob, id: "id" })
+      const bytes = new Uint8Array([1, 2, 3])
+      const tags = ["a"]
+      const meta = { n: 1 }
+      yield* blobs.create({ id: 1, bytes, tags, meta })
+      bytes[0] = 9
+      tags.push("b")
+      meta.n = 2
+      const read = yield* blobs.findById(1)
+      if (read._tag === "Some") {
+        ;(read.value.bytes as Uint8Array)[1] = 9
+        ;(read.value.tags as Array<string>).push("c")
+        ;(read.value.meta as { n: number }).n = 3
+      }
+      const again = yield* blobs.findById(1)
+      expect(again._tag === "Some" && [Array.from(again.value.bytes), again.value.tags, again.value.meta]).toEqual([
+        [1, 2, 3],
+        ["a"],
+        { n: 1 }
+      ])
+    }).pipe(Effect.provide(Layer.merge(RepositoryTest, policy))))
+})
