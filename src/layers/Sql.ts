@@ -309,14 +309,15 @@ interface Resolved {
 
 /**
  * Merges a URL and discrete options; either password is registered as a secret. A URL that
- * cannot be read is a `ConnectionError` (`InvalidUrl`) rather than a connection to the defaults.
+ * cannot be read, or an empty host or database name, is a `ConnectionError` (`InvalidUrl`)
+ * rather than a connection to the defaults.
  */
 const resolve = (
   backend: Backend,
   options: SqlOptions,
   defaults: { readonly port: number; readonly database: string }
 ): Effect.Effect<Resolved, ConnectionError> =>
-  Either.match(ConnectionUrl.parse(options.url), {
+  Either.match(Either.flatMap(ConnectionUrl.parse(options.url), (url) => notBlank(options, url)), {
     onLeft: (detail) =>
       Effect.fail(new ConnectionError({ backend, operation: "connect", reason: "InvalidUrl", detail })),
     onRight: (url) =>
@@ -337,6 +338,20 @@ const resolve = (
         merge(options, defaults, url)
       )
   })
+
+/**
+ * An empty host or database (`PGSQL_HOST=`, `database: ""`) would win over the URL's and reach the
+ * drivers as "", which they take for their defaults: localhost, a database named after the user.
+ */
+const notBlank = (
+  options: SqlOptions,
+  url: ConnectionUrl.ConnectionUrl
+): Either.Either<ConnectionUrl.ConnectionUrl, string> =>
+  options.host !== undefined && options.host.trim() === ""
+    ? Either.left("the host is empty")
+    : options.database !== undefined && options.database.trim() === ""
+    ? Either.left("the database name is empty")
+    : Either.right(url)
 
 const merge = (
   options: SqlOptions,

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConnectionError } from "../../src/errors.js"
 import * as Redis from "../../src/layers/Redis.js"
@@ -49,6 +51,49 @@ describe("whole-number options given in code", () => {
         const named = yield* refused(Layer.build(Redis.layer({ host: "127.0.0.1", connectionName })))
         assert.strictEqual(named.reason, "InvalidOption", connectionName)
         assert.include(named.detail, "connectionName")
+      }
+    }))
+})
+
+describe("connection settings", () => {
+  const fromEnv = <ROut, E>(layer: Layer.Layer<ROut, E>, env: ReadonlyArray<readonly [string, string]>) =>
+    Effect.flip(Effect.scoped(Layer.build(layer))).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env)))
+    )
+
+  it.live("an empty host or database name is InvalidUrl on every SQL backend, not the driver's default", () =>
+    Effect.gen(function*() {
+      // The URL names a host that does not resolve: "" in its place connected to localhost.
+      const pgUrl = Redacted.make("postgres://postgres@db.invalid:5432/test")
+      const mysqlUrl = Redacted.make("mysql://root@db.invalid:3306/test")
+      const mssqlUrl = Redacted.make("mssql://sa@db.invalid:1433/master")
+      const cases = [
+        [Layer.build(Sql.layerPg({ url: pgUrl, host: "" })), "the host is empty"],
+        [Layer.build(Sql.layerPg({ host: "127.0.0.1", database: " " })), "the database name is empty"],
+        [Layer.build(Sql.layerMysql({ url: mysqlUrl, host: " " })), "the host is empty"],
+        [Layer.build(Sql.layerMysql({ host: "127.0.0.1", database: "" })), "the database name is empty"],
+        [Layer.build(Sql.layerMssql({ url: mssqlUrl, host: "" })), "the host is empty"],
+        [Layer.build(Sql.layerMssql({ host: "127.0.0.1", database: "" })), "the database name is empty"]
+      ] as const
+      for (const [layer, detail] of cases) {
+        const error = yield* refused(layer)
+        assert.strictEqual(error.reason, "InvalidUrl")
+        assert.strictEqual(error.detail, detail)
+      }
+    }))
+
+  it.live("an empty PGSQL_HOST, PGSQL_DATABASE, MYSQL_HOST or MYSQL_DATABASE is refused the same way", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [Sql.layerPgConfig, [["DATABASE_URL", "postgres://postgres@db.invalid:5432/test"], ["PGSQL_HOST", ""]]],
+        [Sql.layerPgConfig, [["DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"], ["PGSQL_DATABASE", ""]]],
+        [Sql.layerMysqlConfig, [["MYSQL_URL", "mysql://root@db.invalid:3306/test"], ["MYSQL_HOST", ""]]],
+        [Sql.layerMysqlConfig, [["MYSQL_URL", "mysql://root@127.0.0.1:3306/test"], ["MYSQL_DATABASE", ""]]]
+      ] as const
+      for (const [layer, env] of cases) {
+        const error = yield* fromEnv(layer, env)
+        assert.instanceOf(error, ConnectionError)
+        assert.strictEqual((error as ConnectionError).reason, "InvalidUrl", JSON.stringify(env))
       }
     }))
 })
