@@ -41,7 +41,7 @@ import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
 import * as Counts from "./Counts.js"
-import { deadline } from "./Deadline.js"
+import { atMost, deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
@@ -497,7 +497,7 @@ export const makePg = (
           })
         )
       ),
-      (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
+      (pool) => Effect.promise(() => pool.end()).pipe(atMost("5 seconds"))
     )
     // An idle client that dies (a server restart) is replaced by the pool on next use.
     pool.on("error", () => {})
