@@ -43,6 +43,8 @@ const decoded = (part: string): string | undefined => (part.length > 0 ? decodeU
  */
 export const parse = (url: Redacted.Redacted | undefined): Either.Either<ConnectionUrl, string> => {
   if (url === undefined) return Either.right({ params: new URLSearchParams() })
+  // A variable set but left empty (`DATABASE_URL=`) is no URL with a bad password in it.
+  if (Redacted.value(url).trim() === "") return Either.left("the connection URL is empty")
   try {
     const parsed = new URL(Redacted.value(url))
     // An "@" after the host belonged to a password cut short by an unencoded "/", "?" or "#";

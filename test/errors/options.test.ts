@@ -96,4 +96,21 @@ describe("connection settings", () => {
         assert.strictEqual((error as ConnectionError).reason, "InvalidUrl", JSON.stringify(env))
       }
     }))
+
+  it.live("an empty DATABASE_URL, MYSQL_URL or REDIS_URL is refused as empty, not as a URL with a bad password", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [Sql.layerPgConfig, "DATABASE_URL"],
+        [Sql.layerMysqlConfig, "MYSQL_URL"],
+        [Sql.layerMssqlConfig, "MSSQL_URL"]
+      ] as const
+      for (const [layer, variable] of cases) {
+        const error = yield* fromEnv(layer, [[variable, ""]])
+        assert.instanceOf(error, ConnectionError)
+        assert.strictEqual((error as ConnectionError).reason, "InvalidUrl")
+        assert.strictEqual((error as ConnectionError).detail, "the connection URL is empty", variable)
+      }
+      const redis = yield* refused(Layer.build(Redis.layer({ url: Redacted.make(" ") })))
+      assert.strictEqual(redis.detail, "the connection URL is empty")
+    }))
 })
