@@ -39,6 +39,7 @@ export type ConnectionFailure =
   | "CommitOutcomeUnknown"
   | "InvalidUrl"
   | "InvalidOption"
+  | "TlsUnsupported"
   | "Unknown"
 
 /**
@@ -352,6 +353,8 @@ const socketCodes: Record<string, ConnectionFailure> = {
   // mysql2 client-side codes
   PROTOCOL_CONNECTION_LOST: "Terminated",
   PROTOCOL_SEQUENCE_TIMEOUT: "Timeout",
+  // TLS was asked for and the server has none: it will not have it on the next attempt either.
+  HANDSHAKE_NO_SSL_SUPPORT: "TlsUnsupported",
   POOL_CLOSED: "Terminated",
   // tedious client-side codes
   ESOCKET: "Reset",
@@ -529,6 +532,7 @@ const redisReplies: ReadonlyArray<readonly [RegExp, Verdict]> = [
 ]
 
 const messagePatterns: ReadonlyArray<readonly [RegExp, Verdict]> = [
+  [/does not support SSL connections/i, connection("TlsUnsupported")],
   [/timeout exceeded when trying to connect|acquire.*timed? ?out|pool.*exhausted/i, connection("PoolExhausted")],
   [/Connection terminated due to connection timeout|connect(ion)? timed? ?out/i, connection("Timeout")],
   [

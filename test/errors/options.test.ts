@@ -113,4 +113,70 @@ describe("connection settings", () => {
       const redis = yield* refused(Layer.build(Redis.layer({ url: Redacted.make(" ") })))
       assert.strictEqual(redis.detail, "the connection URL is empty")
     }))
+
+  it.live("a URL of another scheme is InvalidUrl, not a connection to the layer's default port", () =>
+    Effect.gen(function*() {
+      const cases = [
+        // The port, http's default, was dropped by the URL parser: this reached 5432.
+        Sql.layerPg({ url: Redacted.make("http://postgres@127.0.0.1:80/test") }),
+        Sql.layerPg({ url: Redacted.make("mysql://root@127.0.0.1:3306/test") }),
+        Sql.layerMysql({ url: Redacted.make("postgres://postgres@127.0.0.1:5432/test") }),
+        Sql.layerMssql({ url: Redacted.make("postgresql://sa@127.0.0.1:1433/master") })
+      ]
+      for (const layer of cases) {
+        const error = yield* refused(Layer.build(layer))
+        assert.strictEqual(error.reason, "InvalidUrl")
+        assert.include(error.detail, "a URL for this layer starts with")
+      }
+      // Each layer's own schemes get as far as connecting (nothing listens on port 1).
+      for (
+        const layer of [
+          Sql.layerPg({ url: Redacted.make("postgresql://postgres@127.0.0.1:1/test") }),
+          Sql.layerMysql({ url: Redacted.make("mariadb://root@127.0.0.1:1/test") }),
+          Sql.layerMssql({ url: Redacted.make("MSSQL://sa@127.0.0.1:1/master?encrypt=false") })
+        ]
+      ) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+        assert.strictEqual(error.reason, "Refused")
+      }
+    }))
+
+  it.live("TLS options in a URL: unknown values, repeated or unknown options are InvalidUrl, never plaintext", () =>
+    Effect.gen(function*() {
+      const pg = (query: string) => Sql.layerPg({ url: Redacted.make(`postgres://postgres@127.0.0.1:1/test?${query}`) })
+      const mysql = (query: string) => Sql.layerMysql({ url: Redacted.make(`mysql://root@127.0.0.1:1/test?${query}`) })
+      const mssql = (query: string) => Sql.layerMssql({ url: Redacted.make(`mssql://sa@127.0.0.1:1/master?${query}`) })
+      const cases = [
+        [pg("sslmode=DISABLE"), "sslmode is one of"],
+        [pg("sslmode=no-such-mode"), "sslmode is one of"],
+        [pg("sslmode=disable&sslmode=require"), "sslmode more than once"],
+        [pg("sslmode=disable&ssl=true"), "both sslmode and ssl"],
+        [pg("ssl=yes"), "ssl is true or false"],
+        [pg("sslrootcert=/etc/ca.pem"), "sslrootcert is not one this layer reads"],
+        [mysql("ssl-mode=SOMETIMES"), "ssl-mode is one of"],
+        [mysql("sslmode=require"), "sslmode is not one this layer reads"],
+        [mysql("ssl-mode=REQUIRED&ssl-mode=DISABLED"), "more than once"],
+        [mssql("encrypt=no"), "encrypt is true or false"],
+        [mssql("Encrypt=true&encrypt=false"), "more than once"],
+        [mssql("TrustServerCertificate=maybe"), "trustServerCertificate is true or false"],
+        [mssql("applicationIntent=ReadOnly"), "applicationIntent is not one this layer reads"]
+      ] as const
+      for (const [layer, detail] of cases) {
+        const error = yield* refused(Layer.build(layer))
+        assert.strictEqual(error.reason, "InvalidUrl", detail)
+        assert.include(error.detail, detail)
+      }
+      // What the layers read gets as far as connecting.
+      for (
+        const layer of [
+          pg("sslmode=disable&application_name=svc"),
+          pg("ssl=false"),
+          mysql("ssl-mode=disabled"),
+          mssql("encrypt=false&trustServerCertificate=true")
+        ]
+      ) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+        assert.strictEqual(error.reason, "Refused")
+      }
+    }))
 })

@@ -305,3 +305,34 @@ await describeLive("postgres", "pool exhaustion on PostgreSQL", () => {
     }
   )
 })
+
+await describeLive("postgres", "TLS asked for in a PostgreSQL URL", () => {
+  /** Connects with the URL's query, and tells whether the session is encrypted. */
+  const encrypted = (query: string) =>
+    Effect.flatMap(
+      SqlClient.SqlClient,
+      (sql) => sql<{ readonly ssl: boolean }>`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`
+    ).pipe(
+      Effect.map((rows) => rows[0]?.ssl === true),
+      Effect.provide(Sql.layerPg({ url: Redacted.make(`${pgUrl.split("?")[0]}?${query}`) })),
+      Effect.either
+    )
+
+  it.live("is TLS or a failure that says the server has none, never plaintext; disable is plaintext", () =>
+    Effect.gen(function*() {
+      for (const query of ["sslmode=prefer", "sslmode=require", "sslmode=verify-full", "ssl=true"]) {
+        const outcome = yield* encrypted(query)
+        if (outcome._tag === "Right") assert.isTrue(outcome.right, query)
+        else {
+          assert.instanceOf(outcome.left, ConnectionError, query)
+          // The test server has no TLS: a request for it cannot succeed on another attempt.
+          if (outcome.left instanceof ConnectionError && outcome.left.reason === "TlsUnsupported") {
+            assert.isFalse(outcome.left.retryable)
+          }
+          assert.notStrictEqual((outcome.left as ConnectionError).reason, "Unknown", query)
+        }
+      }
+      const plain = yield* encrypted("sslmode=disable")
+      assert.deepStrictEqual(plain._tag === "Right" && plain.right, false)
+    }))
+})
