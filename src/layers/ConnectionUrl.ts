@@ -92,3 +92,13 @@ export const secret = (password: Redacted.Redacted | undefined): Redacted.Redact
   if (password !== undefined) registerSecret(Redacted.value(password))
   return password
 }
+
+/**
+ * Where a backend is looked for, as errors and health reports print it: `host:port/path`, an IPv6
+ * address in brackets (`[::1]:5432/test`), as a URL writes it, so that the port stands apart.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const target = (host: string, port: number, path: string | number): string =>
+  `${host.includes(":") ? `[${host}]` : host}:${port}/${path}`

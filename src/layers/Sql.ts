@@ -22,7 +22,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -529,7 +529,7 @@ const merge = (
   applicationName: query.applicationName
 })
 
-const targetOf = (resolved: Resolved): string => `${resolved.host}:${resolved.port}/${resolved.database}`
+const targetOf = (resolved: Resolved): string => ConnectionUrl.target(resolved.host, resolved.port, resolved.database)
 
 /** Loads a driver's modules when its layer is built; a module that cannot be loaded is a defect. */
 const loadDriver = <M>(load: () => Promise<M>): Effect.Effect<M> => Effect.promise(load)
@@ -745,11 +745,13 @@ const prefixed = (prefix: string, limit: QueryTimeoutLimit | undefined) => ({
   ),
   connectTimeout: Durations.timeoutConfig(`${prefix}_CONNECT_TIMEOUT`).pipe(Config.option),
   idleTimeout: Durations.timeoutConfig(`${prefix}_IDLE_TIMEOUT`).pipe(Config.option),
+  // The failure names its variable as its path: `Config.validate` over a validated config gave none.
   queryTimeout: Durations.timeoutConfig(`${prefix}_QUERY_TIMEOUT`).pipe(
-    Config.validate({
-      message: `${prefix}_QUERY_TIMEOUT ${limit?.detail ?? ""}`,
-      validation: (timeout) => withinLimit(limit, timeout)
-    }),
+    Config.mapOrFail((timeout) =>
+      withinLimit(limit, timeout) ? Either.right(timeout) : Either.left(
+        ConfigError.InvalidData([`${prefix}_QUERY_TIMEOUT`], `${prefix}_QUERY_TIMEOUT ${limit?.detail ?? ""}`)
+      )
+    ),
     Config.option
   )
 })

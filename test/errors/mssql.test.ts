@@ -225,6 +225,8 @@ describe("the SQL Server layer without a server", () => {
         assert.isTrue(Either.isLeft(tooLong))
         assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "MSSQL_QUERY_TIMEOUT")
         assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "tedious")
+        // The variable is the failure's path too, as for a timeout no timer can wait.
+        assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "Invalid data at MSSQL_QUERY_TIMEOUT:")
         assert.isTrue(Either.isRight(yield* read("MSSQL", "15 seconds")))
         // Other backends have no such limit.
         const mysql = yield* read("MYSQL", "30 seconds")

@@ -179,4 +179,14 @@ describe("connection settings", () => {
         assert.strictEqual(error.reason, "Refused")
       }
     }))
+
+  it.live("an IPv6 host is printed in brackets in the target, so that its port stands apart", () =>
+    Effect.gen(function*() {
+      const url = Redacted.make("postgres://postgres@[::1]:1/test")
+      const pg = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPg({ url }))))
+      assert.strictEqual(pg.target, "[::1]:1/test")
+      const mysql = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerMysql({ host: "::1", port: 1 }))))
+      assert.strictEqual(mysql.target, "[::1]:1/test")
+      assert.include(mysql.message, "([::1]:1/test)")
+    }))
 })
