@@ -239,10 +239,15 @@ export const isUniqueViolation = (error: unknown): boolean =>
 // Secret scrubbing
 // ---------------------------------------------------------------------------------------------
 
-const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi
-// Not MySQL's "(using password: YES)", which says whether one was given, not what it was.
+// The password runs to the last "@" before the path: an unencoded "@" in it is no end.
+const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s/]*)@/gi
+// A key ends with the word (`PGPASSWORD`, `DB_PASSWORD`, `MYSQL_PWD`, `client_secret`) and may be
+// quoted (`"password": "..."`, JSON). Not MySQL's "(using password: YES)", which says whether one
+// was given, not what it was.
 const keyValueSecret =
-  /\b(password|passwd|pwd|secret|token|auth)(\s*[=:]\s*)(?!(?:YES|NO)\))("[^"]*"|'[^']*'|[^\s,;&]+)/gi
+  /\b([a-z0-9_]*?(?:password|passwd|pwd|secret|token|auth))(["']?\s*[=:]\s*)(?!(?:YES|NO)\))("[^"]*"|'[^']*'|[^\s,;&"'}]+)/gi
+// Redis' AUTH [username] password, as a command echoed in a message.
+const authCommand = /\bAUTH((?:\s+(?!\*\*\*)[^\s,;"'}]+){1,2})/g
 
 /**
  * Removes credentials from text: `scheme://user:pass@host` keeps the user and hides the
@@ -261,7 +266,7 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = knownSecret
     // A short one is cut out where it stands alone: everywhere, "pw" would mangle every message.
     else out = out.replace(standingAlone(secret), "***")
   }
-  return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***")
+  return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***").replace(authCommand, "AUTH ***")
 }
 
 /**
