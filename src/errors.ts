@@ -39,6 +39,7 @@ export type ConnectionFailure =
   | "CommitOutcomeUnknown"
   | "InvalidUrl"
   | "InvalidOption"
+  | "TlsUnsupported"
   | "Unknown"
 
 /**
@@ -238,10 +239,15 @@ export const isUniqueViolation = (error: unknown): boolean =>
 // Secret scrubbing
 // ---------------------------------------------------------------------------------------------
 
-const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi
-// Not MySQL's "(using password: YES)", which says whether one was given, not what it was.
+// The password runs to the last "@" before the path: an unencoded "@" in it is no end.
+const urlCredentials = /([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s/]*)@/gi
+// A key ends with the word (`PGPASSWORD`, `DB_PASSWORD`, `MYSQL_PWD`, `client_secret`) and may be
+// quoted (`"password": "..."`, JSON). Not MySQL's "(using password: YES)", which says whether one
+// was given, not what it was.
 const keyValueSecret =
-  /\b(password|passwd|pwd|secret|token|auth)(\s*[=:]\s*)(?!(?:YES|NO)\))("[^"]*"|'[^']*'|[^\s,;&]+)/gi
+  /\b([a-z0-9_]*?(?:password|passwd|pwd|secret|token|auth))(["']?\s*[=:]\s*)(?!(?:YES|NO)\))("[^"]*"|'[^']*'|[^\s,;&"'}]+)/gi
+// Redis' AUTH [username] password, as a command echoed in a message.
+const authCommand = /\bAUTH((?:\s+(?!\*\*\*)[^\s,;"'}]+){1,2})/g
 
 /**
  * Removes credentials from text: `scheme://user:pass@host` keeps the user and hides the
@@ -260,7 +266,7 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = knownSecret
     // A short one is cut out where it stands alone: everywhere, "pw" would mangle every message.
     else out = out.replace(standingAlone(secret), "***")
   }
-  return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***")
+  return out.replace(urlCredentials, "$1$2:***@").replace(keyValueSecret, "$1$2***").replace(authCommand, "AUTH ***")
 }
 
 /**
@@ -352,6 +358,8 @@ const socketCodes: Record<string, ConnectionFailure> = {
   // mysql2 client-side codes
   PROTOCOL_CONNECTION_LOST: "Terminated",
   PROTOCOL_SEQUENCE_TIMEOUT: "Timeout",
+  // TLS was asked for and the server has none: it will not have it on the next attempt either.
+  HANDSHAKE_NO_SSL_SUPPORT: "TlsUnsupported",
   POOL_CLOSED: "Terminated",
   // tedious client-side codes
   ESOCKET: "Reset",
@@ -529,6 +537,7 @@ const redisReplies: ReadonlyArray<readonly [RegExp, Verdict]> = [
 ]
 
 const messagePatterns: ReadonlyArray<readonly [RegExp, Verdict]> = [
+  [/does not support SSL connections/i, connection("TlsUnsupported")],
   [/timeout exceeded when trying to connect|acquire.*timed? ?out|pool.*exhausted/i, connection("PoolExhausted")],
   [/Connection terminated due to connection timeout|connect(ion)? timed? ?out/i, connection("Timeout")],
   [
@@ -545,11 +554,22 @@ const messagePatterns: ReadonlyArray<readonly [RegExp, Verdict]> = [
   [/ETIMEDOUT/, connection("Timeout")]
 ]
 
+const messageVerdict = (messages: ReadonlyArray<string>): readonly [string, Verdict] | undefined => {
+  for (const message of messages) {
+    const verdict = messagePatterns.find(([pattern]) => pattern.test(message))?.[1]
+    if (verdict !== undefined) return [message, verdict]
+  }
+  return undefined
+}
+
 interface DriverFacts {
   readonly code: string | undefined
   readonly errno: number | undefined
   readonly number: number | undefined
+  /** The innermost message up to the object with the code. */
   readonly message: string
+  /** Every message met on the way there, outermost first. */
+  readonly messages: ReadonlyArray<string>
   readonly constraint: string | undefined
   readonly table: string | undefined
 }
@@ -560,36 +580,60 @@ const asString = (u: unknown): string | undefined => (typeof u === "string" && u
 const asNumber = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
 
 /**
+ * Codes that say only that a driver wrapped another error: tedious' `ESOCKET` holds the socket's
+ * own error (`ECONNREFUSED` in an `AggregateError`, `ENOTFOUND`) as its cause, which says more.
+ */
+const wrapperCodes: ReadonlySet<string> = new Set(["ESOCKET"])
+
+/**
  * Walks the cause chain (`SqlError.cause`, `AggregateError.errors`, tedious' `originalError`)
- * to the first object that carries a driver code, or to the innermost error.
+ * to the first object that carries a driver code, or to the innermost error. A wrapper's code
+ * (`wrapperCodes`) is kept only when nothing under it has one.
  */
 const driverFacts = (cause: unknown): DriverFacts => {
   let current: unknown = cause
   let message = ""
+  const messages: Array<string> = []
+  let wrapper: DriverFacts | undefined
   for (let depth = 0; depth < 6 && Predicate.isObject(current); depth++) {
     const msg = asString(field(current, "message"))
-    if (msg !== undefined) message = msg
+    if (msg !== undefined) {
+      message = msg
+      messages.push(msg)
+    }
     const code = asString(field(current, "code"))
     const errno = asNumber(field(current, "errno"))
     const number = asNumber(field(current, "number"))
     const meaningfulCode = code !== undefined && code !== "EREQUEST" && code !== "ERR_UNHANDLED_ERROR"
-    if (meaningfulCode || errno !== undefined || number !== undefined) {
-      return {
-        code,
-        errno,
-        number,
-        message,
-        constraint: asString(field(current, "constraint")),
-        table: asString(field(current, "table"))
-      }
-    }
     const errors = field(current, "errors")
     const next = Array.isArray(errors) && errors.length > 0
       ? errors[0]
       : field(current, "originalError") ?? field(current, "cause")
+    if (meaningfulCode || errno !== undefined || number !== undefined) {
+      const facts: DriverFacts = {
+        code,
+        errno,
+        number,
+        message,
+        messages: [...messages],
+        constraint: asString(field(current, "constraint")),
+        table: asString(field(current, "table"))
+      }
+      if (!(code !== undefined && wrapperCodes.has(code) && Predicate.isObject(next))) return facts
+      wrapper ??= facts
+    }
     current = next
   }
-  return { code: undefined, errno: undefined, number: undefined, message, constraint: undefined, table: undefined }
+  const innermost = {
+    code: undefined,
+    errno: undefined,
+    number: undefined,
+    message,
+    messages,
+    constraint: undefined,
+    table: undefined
+  }
+  return wrapper === undefined ? innermost : { ...wrapper, messages }
 }
 
 const verdictFor = (backend: Backend, facts: DriverFacts): Verdict | undefined => {
@@ -637,10 +681,12 @@ const errorCode = (facts: DriverFacts): string | undefined =>
 export const classify = (context: ErrorContext) => (cause: unknown): ConnectionError | DataAccessError => {
   if (cause instanceof ConnectionError || cause instanceof DataAccessError) return cause
   const facts = driverFacts(cause)
-  const verdict = verdictFor(context.backend, facts) ??
-    messagePatterns.find(([pattern]) => pattern.test(facts.message))?.[1] ??
-    data("Unknown")
-  const detail = scrub(withoutValues(facts.message || String(cause)))
+  const byCode = verdictFor(context.backend, facts)
+  // The outermost message that says what happened: pg-pool wraps a connect timeout as
+  // "Connection terminated due to connection timeout" around "Connection terminated unexpectedly".
+  const byMessage = byCode === undefined ? messageVerdict(facts.messages) : undefined
+  const verdict = byCode ?? byMessage?.[1] ?? data("Unknown")
+  const detail = scrub(withoutValues(byMessage?.[0] ?? (facts.message || String(cause))))
   // mysql2 names error numbers as MySQL does: MariaDB's 4025 is a failed CHECK, not MySQL's 4025.
   const code = context.backend === "mariadb" && facts.errno === 4025 ? "ER_CONSTRAINT_FAILED" : errorCode(facts)
   const table = context.table ?? facts.table

@@ -43,6 +43,8 @@ const decoded = (part: string): string | undefined => (part.length > 0 ? decodeU
  */
 export const parse = (url: Redacted.Redacted | undefined): Either.Either<ConnectionUrl, string> => {
   if (url === undefined) return Either.right({ params: new URLSearchParams() })
+  // A variable set but left empty (`DATABASE_URL=`) is no URL with a bad password in it.
+  if (Redacted.value(url).trim() === "") return Either.left("the connection URL is empty")
   try {
     const parsed = new URL(Redacted.value(url))
     // An "@" after the host belonged to a password cut short by an unencoded "/", "?" or "#";
@@ -90,3 +92,13 @@ export const secret = (password: Redacted.Redacted | undefined): Redacted.Redact
   if (password !== undefined) registerSecret(Redacted.value(password))
   return password
 }
+
+/**
+ * Where a backend is looked for, as errors and health reports print it: `host:port/path`, an IPv6
+ * address in brackets (`[::1]:5432/test`), as a URL writes it, so that the port stands apart.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const target = (host: string, port: number, path: string | number): string =>
+  `${host.includes(":") ? `[${host}]` : host}:${port}/${path}`

@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 
 const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
@@ -64,3 +65,18 @@ export const deadline = <A, E, R, E1>(
       })
     })
   })
+
+/**
+ * Waits at most `duration` for `self`, then gives up on it with `None`; for finalizers above all.
+ * A release runs uninterruptibly, and an `Effect.timeoutOption` inside it could end its effect
+ * only by interrupting it, which then waited for the effect to end: a pool whose end never came
+ * held the scope's close forever. Here `self` runs interruptibly, so past `duration` it is left
+ * (a promise under it runs on, unwatched) and the release goes on.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const atMost =
+  (duration: Duration.DurationInput) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Option.Option<A>, E, R> =>
+    Effect.timeoutOption(Effect.interruptible(self), duration)

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { ConnectionError } from "../errors.js"
+import { atMost } from "./Deadline.js"
 import type { SqlBackend } from "./Sql.js"
 import { layerPg } from "./Sql.js"
 
@@ -58,8 +59,7 @@ export const makeServer = (
           detail: cause instanceof Error ? cause.message : String(cause)
         })
     }),
-    ({ db, server }) =>
-      Effect.promise(() => server.stop().then(() => db.close())).pipe(Effect.timeoutOption("5 seconds"))
+    ({ db, server }) => Effect.promise(() => server.stop().then(() => db.close())).pipe(atMost("5 seconds"))
   ).pipe(
     Effect.map(({ server }) => {
       const [host = "127.0.0.1", port = "0"] = server.getServerConn().split(":")

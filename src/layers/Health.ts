@@ -11,7 +11,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ValidationError } from "../errors.js"
-import { classify } from "../errors.js"
+import { classify, ConnectionError } from "../errors.js"
 import type { BackendHealth, HealthService, HealthStatus } from "../services/Health.js"
 import { Health } from "../services/Health.js"
 import { RedisClient } from "../services/RedisClient.js"
@@ -58,7 +58,13 @@ const probe = (
   Effect.timed(ping).pipe(
     Effect.timeoutFail({
       duration: timeout,
-      onTimeout: () => new Error(`no answer within ${Duration.format(timeout)}`)
+      onTimeout: () =>
+        new ConnectionError({
+          backend: base.backend,
+          operation: "health",
+          reason: "Timeout",
+          detail: `no answer within ${Duration.format(timeout)}`
+        })
     }),
     Effect.map(([elapsed]) => ({
       ...base,

@@ -7,10 +7,11 @@
  */
 import * as Effect from "effect/Effect"
 import Pg from "pg"
+import { atMost } from "./Deadline.js"
 
 /**
  * Asks the server to cancel what the backend `processId` is running: best effort and bounded
- * (2 seconds), on a new connection with the pool's settings, closed afterwards. A process id that
+ * (2 seconds, and 1 more to close), on a new connection with the pool's settings, closed afterwards. A process id that
  * is not a number (a connection not yet started) or a pool that is ending cancels nothing.
  *
  * @since 0.1.0
@@ -18,16 +19,23 @@ import Pg from "pg"
  */
 export const cancelBackend = (pool: Pg.Pool, processId: unknown): Effect.Effect<void> => {
   if (typeof processId !== "number" || pool.ending) return Effect.void
+  // The connecting is part of the use, not of the acquisition, which could not be cut short: a
+  // cancel runs in finalizers too (an interrupted copy's), and a server that stopped answering
+  // would hold them past the 2 seconds.
   return Effect.acquireUseRelease(
-    Effect.tryPromise(async () => {
+    Effect.sync(() => {
       const canceller = new Pg.Client(pool.options)
       canceller.on("error", () => {})
-      await canceller.connect()
       return canceller
     }),
-    (canceller) => Effect.tryPromise(() => canceller.query("SELECT pg_cancel_backend($1)", [processId])),
-    (canceller) => Effect.promise(() => canceller.end().catch(() => {}))
-  ).pipe(Effect.timeoutOption("2 seconds"), Effect.ignore)
+    (canceller) =>
+      Effect.tryPromise(async () => {
+        await canceller.connect()
+        await canceller.query("SELECT pg_cancel_backend($1)", [processId])
+      }),
+    // Awaited, so that the canceller is gone when the caller goes on, but bounded too.
+    (canceller) => Effect.promise(() => canceller.end().catch(() => {})).pipe(atMost("1 second"))
+  ).pipe(atMost("2 seconds"), Effect.ignore)
 }
 
 /** The statement @effect/sql-pg sends through the pool to cancel an interrupted statement. */

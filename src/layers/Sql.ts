@@ -22,7 +22,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -41,7 +41,7 @@ import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
 import * as Counts from "./Counts.js"
-import { deadline } from "./Deadline.js"
+import { atMost, deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
@@ -293,7 +293,10 @@ export interface SqlOptions {
   readonly queryTimeout?: Duration.DurationInput | undefined
   readonly breakerThreshold?: number | undefined
   readonly breakerResetTimeout?: Duration.DurationInput | undefined
-  /** PostgreSQL only: the `application_name` the sessions show in `pg_stat_activity`. Default `effect-dao`. */
+  /**
+   * PostgreSQL only: the `application_name` the sessions show in `pg_stat_activity`. Default the
+   * URL's `application_name`, else `effect-dao`.
+   */
   readonly applicationName?: string | undefined
   /**
    * PostgreSQL only: when false the layer is built without a first connection, so a program (and
@@ -308,65 +311,236 @@ export interface SqlOptions {
   readonly copy?: boolean | undefined
 }
 
+/**
+ * What a connection asks of transport security: none, TLS with the server's certificate checked
+ * against the trusted CAs (on PostgreSQL its host name too: node-postgres' `ssl: true`), or, on
+ * MySQL/MariaDB, TLS with the host name checked as well (mysql2's `verifyIdentity`).
+ */
+type Tls = "off" | "on" | "verify-identity"
+
 interface Resolved {
   readonly host: string
   readonly port: number
   readonly database: string
   readonly username: string | undefined
   readonly password: Redacted.Redacted | undefined
-  readonly ssl: boolean
-  readonly params: URLSearchParams
+  readonly tls: Tls
+  /** SQL Server only: `trustServerCertificate`, the certificate taken unchecked. */
+  readonly trustServerCertificate: boolean
+  /** PostgreSQL only: the URL's `application_name`. */
+  readonly applicationName: string | undefined
+}
+
+type SqlKind = "postgres" | "mysql" | "mssql"
+
+/** What the URL's query said, once read: what is absent was not said. */
+interface UrlQuery {
+  readonly tls?: Tls | undefined
+  readonly trustServerCertificate?: boolean | undefined
+  readonly applicationName?: string | undefined
+}
+
+/**
+ * What a backend's URL may say: its schemes and the query options the layer reads (any other is
+ * refused, not ignored: an ignored `ssl-mode=REQUIRED` went plaintext).
+ */
+interface UrlRules {
+  readonly schemes: ReadonlyArray<string>
+  readonly options: ReadonlyArray<string>
+  /** Option names and values compared without case (SQL Server's connection strings). */
+  readonly caseless: boolean
+  readonly read: (query: ReadonlyMap<string, string>) => Either.Either<UrlQuery, string>
+}
+
+const flag = (name: string, value: string | undefined): Either.Either<boolean | undefined, string> => {
+  switch (value?.toLowerCase()) {
+    case undefined:
+      return Either.right(undefined)
+    case "true":
+    case "1":
+      return Either.right(true)
+    case "false":
+    case "0":
+      return Either.right(false)
+    default:
+      return Either.left(`the URL option ${name} is true or false`)
+  }
+}
+
+/**
+ * libpq's `sslmode` as node-postgres reads it: `disable` is plaintext; every other mode is TLS
+ * with the certificate and host name checked. That is stricter than libpq, which falls back to
+ * plaintext under `allow` and `prefer` and checks nothing under `require`: node-postgres can
+ * neither fall back nor be told to check less from a URL here.
+ */
+const sslModes: Readonly<Record<string, Tls>> = {
+  disable: "off",
+  allow: "on",
+  prefer: "on",
+  require: "on",
+  "verify-ca": "on",
+  "verify-full": "on"
+}
+
+/**
+ * MySQL's `ssl-mode` (any case) as mysql2 can do it: `DISABLED` is plaintext, `PREFERRED`,
+ * `REQUIRED` and `VERIFY_CA` TLS with the certificate checked (stricter than MySQL's first two),
+ * `VERIFY_IDENTITY` its host name too.
+ */
+const mysqlSslModes: Readonly<Record<string, Tls>> = {
+  disabled: "off",
+  preferred: "on",
+  required: "on",
+  verify_ca: "on",
+  verify_identity: "verify-identity"
+}
+
+/** `ssl=true|false` (node-postgres' and mysql2's spelling) or a mode, not both. */
+const readTls = (
+  modeName: string,
+  mode: string | undefined,
+  ssl: string | undefined,
+  modes: Readonly<Record<string, Tls>>
+): Either.Either<Tls | undefined, string> => {
+  if (mode !== undefined && ssl !== undefined) return Either.left(`the URL gives both ${modeName} and ssl`)
+  if (mode === undefined) return Either.map(flag("ssl", ssl), (on) => on === undefined ? undefined : on ? "on" : "off")
+  const tls = Object.hasOwn(modes, mode) ? modes[mode] : undefined
+  return tls !== undefined
+    ? Either.right(tls)
+    : Either.left(`the URL option ${modeName} is one of ${Object.keys(modes).join(", ")}`)
+}
+
+const urlRules: Record<SqlKind, UrlRules> = {
+  postgres: {
+    schemes: ["postgres", "postgresql"],
+    options: ["sslmode", "ssl", "application_name"],
+    caseless: false,
+    read: (query) =>
+      Either.map(readTls("sslmode", query.get("sslmode"), query.get("ssl"), sslModes), (tls) => ({
+        tls,
+        applicationName: query.get("application_name")
+      }))
+  },
+  mysql: {
+    schemes: ["mysql", "mariadb"],
+    options: ["ssl-mode", "ssl"],
+    caseless: false,
+    read: (query) =>
+      Either.map(
+        readTls("ssl-mode", query.get("ssl-mode")?.toLowerCase(), query.get("ssl"), mysqlSslModes),
+        (tls) => ({ tls })
+      )
+  },
+  mssql: {
+    schemes: ["mssql"],
+    options: ["encrypt", "trustservercertificate"],
+    caseless: true,
+    read: (query) =>
+      Either.all({
+        encrypt: flag("encrypt", query.get("encrypt")),
+        trust: flag("trustServerCertificate", query.get("trustservercertificate"))
+      }).pipe(Either.map(({ encrypt, trust }) => ({
+        tls: encrypt === undefined ? undefined : encrypt ? "on" : "off",
+        trustServerCertificate: trust
+      })))
+  }
+}
+
+/** An option's name, as an error may show it: a name, never what a mangled URL put there. */
+const shown = (name: string): string => (/^[A-Za-z0-9_.-]{1,40}$/.test(name) ? name : "(a name that is none)")
+
+/** The URL's scheme and query against the backend's rules; every option at most once. */
+const readUrl = (kind: SqlKind, url: ConnectionUrl.ConnectionUrl): Either.Either<UrlQuery, string> => {
+  const rules = urlRules[kind]
+  if (url.protocol !== undefined && !rules.schemes.includes(url.protocol.toLowerCase())) {
+    return Either.left(`a URL for this layer starts with ${rules.schemes.map((scheme) => `${scheme}://`).join(" or ")}`)
+  }
+  const query = new Map<string, string>()
+  for (const [given, value] of url.params) {
+    const name = rules.caseless ? given.toLowerCase() : given
+    if (!rules.options.includes(name)) {
+      return Either.left(
+        `the URL option ${shown(given)} is not one this layer reads (${rules.options.join(", ")})`
+      )
+    }
+    if (query.has(name)) return Either.left(`the URL gives ${shown(given)} more than once`)
+    query.set(name, value)
+  }
+  return rules.read(query)
 }
 
 /**
  * Merges a URL and discrete options; either password is registered as a secret. A URL that
- * cannot be read is a `ConnectionError` (`InvalidUrl`) rather than a connection to the defaults.
+ * cannot be read, is not the backend's, or holds a query option the layer does not read or a
+ * value it does not know, or an empty host or database name, is a `ConnectionError`
+ * (`InvalidUrl`) rather than a connection to the defaults, or a plaintext one.
  */
 const resolve = (
-  backend: Backend,
+  kind: SqlKind,
   options: SqlOptions,
-  defaults: { readonly port: number; readonly database: string }
+  defaults: { readonly port: number; readonly database: string; readonly tls: Tls }
 ): Effect.Effect<Resolved, ConnectionError> =>
-  Either.match(ConnectionUrl.parse(options.url), {
-    onLeft: (detail) =>
-      Effect.fail(new ConnectionError({ backend, operation: "connect", reason: "InvalidUrl", detail })),
-    onRight: (url) =>
-      Effect.as(
-        Effect.zipRight(
-          Durations.checkTimeouts(backend, {
-            connectTimeout: options.connectTimeout,
-            idleTimeout: options.idleTimeout,
-            queryTimeout: options.queryTimeout,
-            breakerResetTimeout: options.breakerResetTimeout
-          }),
-          Counts.checkCounts(backend, {
-            port: [options.port, Counts.port],
-            maxConnections: [options.maxConnections, Counts.poolSize],
-            breakerThreshold: [options.breakerThreshold, Counts.threshold]
-          })
-        ),
-        merge(options, defaults, url)
-      )
-  })
+  Either.match(
+    Either.flatMap(ConnectionUrl.parse(options.url), (url) =>
+      Either.flatMap(notBlank(options, url), () => Either.map(readUrl(kind, url), (query) => ({ url, query })))),
+    {
+      onLeft: (detail) =>
+        Effect.fail(new ConnectionError({ backend: kind, operation: "connect", reason: "InvalidUrl", detail })),
+      onRight: ({ query, url }) =>
+        Effect.as(
+          Effect.zipRight(
+            Durations.checkTimeouts(kind, {
+              connectTimeout: options.connectTimeout,
+              idleTimeout: options.idleTimeout,
+              queryTimeout: options.queryTimeout,
+              breakerResetTimeout: options.breakerResetTimeout
+            }),
+            Counts.checkCounts(kind, {
+              port: [options.port, Counts.port],
+              maxConnections: [options.maxConnections, Counts.poolSize],
+              breakerThreshold: [options.breakerThreshold, Counts.threshold]
+            })
+          ),
+          merge(options, defaults, url, query)
+        )
+    }
+  )
+
+/**
+ * An empty host or database (`PGSQL_HOST=`, `database: ""`) would win over the URL's and reach the
+ * drivers as "", which they take for their defaults: localhost, a database named after the user.
+ */
+const notBlank = (
+  options: SqlOptions,
+  url: ConnectionUrl.ConnectionUrl
+): Either.Either<ConnectionUrl.ConnectionUrl, string> =>
+  options.host !== undefined && options.host.trim() === ""
+    ? Either.left("the host is empty")
+    : options.database !== undefined && options.database.trim() === ""
+    ? Either.left("the database name is empty")
+    : Either.right(url)
+
+/** `ssl` set in code or as `<PREFIX>_SSL` wins over the URL; true keeps a stricter mode it gave. */
+const tlsOf = (ssl: boolean | undefined, fromUrl: Tls | undefined, fallback: Tls): Tls =>
+  ssl === false ? "off" : ssl === true ? (fromUrl === "verify-identity" ? fromUrl : "on") : fromUrl ?? fallback
 
 const merge = (
   options: SqlOptions,
-  defaults: { readonly port: number; readonly database: string },
-  url: ConnectionUrl.ConnectionUrl
-): Resolved => {
-  const params = url.params
-  return {
-    host: options.host ?? url.host ?? "127.0.0.1",
-    port: options.port ?? url.port ?? defaults.port,
-    database: options.database ?? url.path ?? defaults.database,
-    username: options.username ?? url.username,
-    password: ConnectionUrl.secret(options.password) ?? url.password,
-    ssl: options.ssl ?? (params.get("sslmode") !== null && params.get("sslmode") !== "disable"),
-    params
-  }
-}
+  defaults: { readonly port: number; readonly database: string; readonly tls: Tls },
+  url: ConnectionUrl.ConnectionUrl,
+  query: UrlQuery
+): Resolved => ({
+  host: options.host ?? url.host ?? "127.0.0.1",
+  port: options.port ?? url.port ?? defaults.port,
+  database: options.database ?? url.path ?? defaults.database,
+  username: options.username ?? url.username,
+  password: ConnectionUrl.secret(options.password) ?? url.password,
+  tls: tlsOf(options.ssl, query.tls, defaults.tls),
+  trustServerCertificate: query.trustServerCertificate ?? false,
+  applicationName: query.applicationName
+})
 
-const targetOf = (resolved: Resolved): string => `${resolved.host}:${resolved.port}/${resolved.database}`
+const targetOf = (resolved: Resolved): string => ConnectionUrl.target(resolved.host, resolved.port, resolved.database)
 
 /** Loads a driver's modules when its layer is built; a module that cannot be loaded is a defect. */
 const loadDriver = <M>(load: () => Promise<M>): Effect.Effect<M> => Effect.promise(load)
@@ -471,9 +645,10 @@ export const makePg = (
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const resolved = yield* resolve("postgres", options, { port: 5432, database: "postgres" })
+    const resolved = yield* resolve("postgres", options, { port: 5432, database: "postgres", tls: "off" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
+    const applicationName = options.applicationName ?? resolved.applicationName ?? "effect-dao"
     const PgClient = yield* loadDriver(() => import("@effect/sql-pg/PgClient"))
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() =>
@@ -484,16 +659,16 @@ export const makePg = (
             database: resolved.database,
             user: resolved.username ?? "postgres",
             ...(resolved.password ? { password: Redacted.value(resolved.password) } : {}),
-            ...(resolved.ssl ? { ssl: true } : {}),
+            ...(resolved.tls !== "off" ? { ssl: true } : {}),
             max: options.maxConnections ?? 10,
             connectionTimeoutMillis: connectTimeout,
             idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),
-            application_name: options.applicationName ?? "effect-dao",
+            application_name: applicationName,
             types: pgTypes(Pg.types)
           })
         )
       ),
-      (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("5 seconds"))
+      (pool) => Effect.promise(() => pool.end()).pipe(atMost("5 seconds"))
     )
     // An idle client that dies (a server restart) is replaced by the pool on next use.
     pool.on("error", () => {})
@@ -502,7 +677,7 @@ export const makePg = (
     }
     const client = yield* PgClient.fromPool({
       acquire: Effect.succeed(pool),
-      applicationName: options.applicationName ?? "effect-dao"
+      applicationName
     }).pipe(
       Effect.mapError((error) => classify({ backend: "postgres", operation: "connect", target })(error)),
       Effect.catchTag("DataAccessError", (error) =>
@@ -581,11 +756,13 @@ const prefixed = (prefix: string, limit: QueryTimeoutLimit | undefined) => ({
   ),
   connectTimeout: Durations.timeoutConfig(`${prefix}_CONNECT_TIMEOUT`).pipe(Config.option),
   idleTimeout: Durations.timeoutConfig(`${prefix}_IDLE_TIMEOUT`).pipe(Config.option),
+  // The failure names its variable as its path: `Config.validate` over a validated config gave none.
   queryTimeout: Durations.timeoutConfig(`${prefix}_QUERY_TIMEOUT`).pipe(
-    Config.validate({
-      message: `${prefix}_QUERY_TIMEOUT ${limit?.detail ?? ""}`,
-      validation: (timeout) => withinLimit(limit, timeout)
-    }),
+    Config.mapOrFail((timeout) =>
+      withinLimit(limit, timeout) ? Either.right(timeout) : Either.left(
+        ConfigError.InvalidData([`${prefix}_QUERY_TIMEOUT`], `${prefix}_QUERY_TIMEOUT ${limit?.detail ?? ""}`)
+      )
+    ),
     Config.option
   )
 })
@@ -690,7 +867,7 @@ export const makeMysql = (
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const resolved = yield* resolve("mysql", options, { port: 3306, database: "test" })
+    const resolved = yield* resolve("mysql", options, { port: 3306, database: "test", tls: "off" })
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
     const MysqlClient = yield* loadDriver(() => import("@effect/sql-mysql2/MysqlClient"))
@@ -708,7 +885,9 @@ export const makeMysql = (
         connectionTTL: options.idleTimeout ?? "30 seconds",
         poolConfig: {
           connectTimeout,
-          ...(resolved.ssl ? { ssl: {} } : {}),
+          ...(resolved.tls === "off"
+            ? {}
+            : { ssl: resolved.tls === "verify-identity" ? { verifyIdentity: true } : {} }),
           // Dates stay in UTC whatever the server's time zone.
           timezone: "Z",
           dateStrings: false
@@ -752,8 +931,8 @@ export const layerMysqlConfig = fromConfig(mysqlConfig, "MySQL (MYSQL_URL or MYS
 
 /**
  * A pooled SQL Server client: `MssqlClient`, `SqlClient` and `SqlBackend`. Transport encryption
- * follows `encrypt` / `trustServerCertificate` in the URL (default: encrypted, certificate
- * checked).
+ * follows `ssl` (`MSSQL_SSL`), else `encrypt` / `trustServerCertificate` in the URL (names and
+ * values in any case; default: encrypted, certificate checked).
  *
  * @since 0.1.0
  * @category constructors
@@ -766,7 +945,7 @@ export const makeMssql = (
   Scope.Scope | Reactivity.Reactivity
 > =>
   Effect.gen(function*() {
-    const resolved = yield* resolve("mssql", options, { port: 1433, database: "master" })
+    const resolved = yield* resolve("mssql", options, { port: 1433, database: "master", tls: "on" })
     if (options.queryTimeout !== undefined && !withinLimit(mssqlLimit, Duration.decode(options.queryTimeout))) {
       return yield* new ConnectionError({
         backend: "mssql",
@@ -777,7 +956,6 @@ export const makeMssql = (
     }
     const target = targetOf(resolved)
     const connectTimeout = millis(options.connectTimeout, "15 seconds")
-    const flag = (name: string) => resolved.params.get(name)?.toLowerCase()
     const [MssqlClient, { mssqlParameterTypes }] = yield* loadDriver(() =>
       Promise.all([import("@effect/sql-mssql/MssqlClient"), import("./MssqlParameters.js")])
     )
@@ -791,8 +969,8 @@ export const makeMssql = (
         database: resolved.database,
         username: resolved.username ?? "sa",
         password: resolved.password,
-        encrypt: flag("encrypt") !== "false",
-        trustServer: flag("trustservercertificate") === "true",
+        encrypt: resolved.tls !== "off",
+        trustServer: resolved.trustServerCertificate,
         connectTimeout: Duration.millis(connectTimeout),
         maxConnections: options.maxConnections ?? 10,
         parameterTypes: mssqlParameterTypes

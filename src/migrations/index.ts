@@ -8,8 +8,11 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { classify } from "../errors.js"
+import { SqlBackend } from "../layers/Sql.js"
 import { columnTypes } from "./ColumnTypes.js"
 import * as HashStoreMigrations from "./HashStore.js"
 import * as PipelineMigrations from "./Pipeline.js"
@@ -164,8 +167,36 @@ const onMysql = (sql: SqlClient.SqlClient) =>
   }))
 
 /**
+ * A statement of the run outside any migration (making the migrations table, reading it, taking
+ * the lock) fails with the driver's `SqlError`, which reached a program unclassified: a user who
+ * may not create tables ended `npm start` with a raw "CREATE command denied". It is classified as
+ * any statement is (`PermissionDenied`, a lost connection), its detail scrubbed.
+ */
+const classified = <A, E, R>(sql: SqlClient.SqlClient, self: Effect.Effect<A, E | SqlError, R>) =>
+  Effect.flatMap(Effect.serviceOption(SqlBackend), (backend) => {
+    const context = Option.match(backend, {
+      onNone: () => ({
+        backend: sql.onDialectOrElse({
+          mysql: () => "mysql" as const,
+          mssql: () => "mssql" as const,
+          orElse: () => "postgres" as const
+        }),
+        operation: "migrate"
+      }),
+      onSome: ({ backend, target }) => ({ backend, operation: "migrate", target })
+    })
+    return Effect.catchIf(
+      self,
+      (error): error is SqlError => error instanceof SqlError,
+      (error) => Effect.fail(classify(context)(error))
+    )
+  })
+
+/**
  * Applies what has not been applied yet; returns the migrations it ran. A migration that fails
- * is a `MigrationError` (reason `failed`, its cause the statement's error), and is not recorded.
+ * is a `MigrationError` (reason `failed`, its cause the statement's error), and is not recorded; a
+ * statement of the run's own (the migrations table, the lock) a `ConnectionError` or
+ * `DataAccessError`.
  * Concurrent starts wait for each other (`inLockedTransaction`, `onMysql`); a pool of one
  * connection is enough.
  *
@@ -174,5 +205,9 @@ const onMysql = (sql: SqlClient.SqlClient) =>
  */
 export const migrate = Effect.flatMap(
   SqlClient.SqlClient,
-  (sql) => typedFailure(sql.onDialectOrElse({ mysql: () => onMysql(sql), orElse: () => inLockedTransaction(sql) }))
+  (sql) =>
+    classified(
+      sql,
+      typedFailure(sql.onDialectOrElse({ mysql: () => onMysql(sql), orElse: () => inLockedTransaction(sql) }))
+    )
 )

@@ -7,7 +7,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
 import * as Sql from "../../src/layers/Sql.js"
-import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
+import { describeLive, mysqlOptions, mysqlUrl, uniqueName } from "../support/services.js"
 
 const run = Sql.run({ operation: "test.statement" })
 
@@ -236,4 +236,30 @@ describe("MySQL and MariaDB numbers that differ by engine", () => {
     assert.instanceOf(lost, ConnectionError)
     assert.strictEqual(lost.reason, "Terminated")
   })
+})
+
+await describeLive("mariadb", "TLS asked for in a MySQL URL", () => {
+  /** Connects with the URL's query, and tells whether the session is encrypted. */
+  const encrypted = (query: string) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ readonly Value: string }>`SHOW STATUS LIKE 'Ssl_cipher'`).pipe(
+      Effect.map((rows) => (rows[0]?.Value ?? "") !== ""),
+      Effect.provide(Sql.layerMysql({ url: Redacted.make(`${mysqlUrl.split("?")[0]}?${query}`) })),
+      Effect.either
+    )
+
+  it.live("is TLS or a failure that says the server has none, never plaintext; DISABLED is plaintext", () =>
+    Effect.gen(function*() {
+      for (const query of ["ssl-mode=REQUIRED", "ssl-mode=verify_identity", "ssl=true"]) {
+        const outcome = yield* encrypted(query)
+        if (outcome._tag === "Right") assert.isTrue(outcome.right, query)
+        else {
+          assert.instanceOf(outcome.left, ConnectionError, query)
+          if (outcome.left instanceof ConnectionError && outcome.left.reason === "TlsUnsupported") {
+            assert.isFalse(outcome.left.retryable)
+          }
+        }
+      }
+      const plain = yield* encrypted("ssl-mode=DISABLED")
+      assert.deepStrictEqual(plain._tag === "Right" && plain.right, false)
+    }))
 })

@@ -94,6 +94,33 @@ describe("SQL Server error numbers", () => {
     assert.isTrue(socket.retryable)
   })
 
+  it("a socket error tedious wraps in its ESOCKET is classified by the socket's own error", () => {
+    // As tedious' socketError builds them: a refused port tried address by address, an unknown host.
+    const refusedAt = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1499"), { code: "ECONNREFUSED" })
+    const sequence = new AggregateError([refusedAt], "Could not connect (sequence)")
+    const refused = typedFrom(
+      new TediousConnectionError("Failed to connect to 127.0.0.1:1499 - Could not connect (sequence)", "ESOCKET", {
+        cause: sequence
+      }),
+      "Failed to connect"
+    )
+    assert.instanceOf(refused, ConnectionError)
+    assert.strictEqual(refused.reason, "Refused")
+    const lookup = Object.assign(new Error("getaddrinfo ENOTFOUND db.invalid"), { code: "ENOTFOUND" })
+    const unknownHost = typedFrom(
+      new TediousConnectionError("Failed to connect to db.invalid:1433 - getaddrinfo ENOTFOUND db.invalid", "ESOCKET", {
+        cause: lookup
+      }),
+      "Failed to connect"
+    )
+    assert.instanceOf(unknownHost, ConnectionError)
+    assert.strictEqual(unknownHost.reason, "Unavailable")
+    assert.strictEqual(unknownHost.code, "ENOTFOUND")
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })
+    const lost = toTyped(new TediousConnectionError("Connection lost - read ECONNRESET", "ESOCKET", { cause: reset }))
+    assert.strictEqual(lost.reason, "Reset")
+  })
+
   it("tedious' request timeout is QueryTimeout; its connect and cancel timeouts are ConnectionErrors", () => {
     // tedious ends a request past its requestTimeout with this error, after cancelling it on the server.
     const request = typedFrom(new RequestError("Timeout: Request failed to complete in 15000ms", "ETIMEOUT"))
@@ -137,6 +164,7 @@ describe("the SQL Server layer without a server", () => {
       assert.instanceOf(error, ConnectionError)
       assert.strictEqual(error.backend, "mssql")
       assert.strictEqual(error.target, "127.0.0.1:1/orders")
+      assert.strictEqual(error.reason, "Refused")
       assert.isTrue(error.retryable)
       assert.notInclude(`${error.message} ${JSON.stringify(error)}`, "Mssql-Known-Secret-3321")
     }))
@@ -197,6 +225,8 @@ describe("the SQL Server layer without a server", () => {
         assert.isTrue(Either.isLeft(tooLong))
         assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "MSSQL_QUERY_TIMEOUT")
         assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "tedious")
+        // The variable is the failure's path too, as for a timeout no timer can wait.
+        assert.include(String(Either.isLeft(tooLong) ? tooLong.left : ""), "Invalid data at MSSQL_QUERY_TIMEOUT:")
         assert.isTrue(Either.isRight(yield* read("MSSQL", "15 seconds")))
         // Other backends have no such limit.
         const mysql = yield* read("MYSQL", "30 seconds")

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConnectionError } from "../../src/errors.js"
 import * as Redis from "../../src/layers/Redis.js"
@@ -50,5 +52,141 @@ describe("whole-number options given in code", () => {
         assert.strictEqual(named.reason, "InvalidOption", connectionName)
         assert.include(named.detail, "connectionName")
       }
+    }))
+})
+
+describe("connection settings", () => {
+  const fromEnv = <ROut, E>(layer: Layer.Layer<ROut, E>, env: ReadonlyArray<readonly [string, string]>) =>
+    Effect.flip(Effect.scoped(Layer.build(layer))).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env)))
+    )
+
+  it.live("an empty host or database name is InvalidUrl on every SQL backend, not the driver's default", () =>
+    Effect.gen(function*() {
+      // The URL names a host that does not resolve: "" in its place connected to localhost.
+      const pgUrl = Redacted.make("postgres://postgres@db.invalid:5432/test")
+      const mysqlUrl = Redacted.make("mysql://root@db.invalid:3306/test")
+      const mssqlUrl = Redacted.make("mssql://sa@db.invalid:1433/master")
+      const cases = [
+        [Layer.build(Sql.layerPg({ url: pgUrl, host: "" })), "the host is empty"],
+        [Layer.build(Sql.layerPg({ host: "127.0.0.1", database: " " })), "the database name is empty"],
+        [Layer.build(Sql.layerMysql({ url: mysqlUrl, host: " " })), "the host is empty"],
+        [Layer.build(Sql.layerMysql({ host: "127.0.0.1", database: "" })), "the database name is empty"],
+        [Layer.build(Sql.layerMssql({ url: mssqlUrl, host: "" })), "the host is empty"],
+        [Layer.build(Sql.layerMssql({ host: "127.0.0.1", database: "" })), "the database name is empty"]
+      ] as const
+      for (const [layer, detail] of cases) {
+        const error = yield* refused(layer)
+        assert.strictEqual(error.reason, "InvalidUrl")
+        assert.strictEqual(error.detail, detail)
+      }
+    }))
+
+  it.live("an empty PGSQL_HOST, PGSQL_DATABASE, MYSQL_HOST or MYSQL_DATABASE is refused the same way", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [Sql.layerPgConfig, [["DATABASE_URL", "postgres://postgres@db.invalid:5432/test"], ["PGSQL_HOST", ""]]],
+        [Sql.layerPgConfig, [["DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"], ["PGSQL_DATABASE", ""]]],
+        [Sql.layerMysqlConfig, [["MYSQL_URL", "mysql://root@db.invalid:3306/test"], ["MYSQL_HOST", ""]]],
+        [Sql.layerMysqlConfig, [["MYSQL_URL", "mysql://root@127.0.0.1:3306/test"], ["MYSQL_DATABASE", ""]]]
+      ] as const
+      for (const [layer, env] of cases) {
+        const error = yield* fromEnv(layer, env)
+        assert.instanceOf(error, ConnectionError)
+        assert.strictEqual((error as ConnectionError).reason, "InvalidUrl", JSON.stringify(env))
+      }
+    }))
+
+  it.live("an empty DATABASE_URL, MYSQL_URL or REDIS_URL is refused as empty, not as a URL with a bad password", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [Sql.layerPgConfig, "DATABASE_URL"],
+        [Sql.layerMysqlConfig, "MYSQL_URL"],
+        [Sql.layerMssqlConfig, "MSSQL_URL"]
+      ] as const
+      for (const [layer, variable] of cases) {
+        const error = yield* fromEnv(layer, [[variable, ""]])
+        assert.instanceOf(error, ConnectionError)
+        assert.strictEqual((error as ConnectionError).reason, "InvalidUrl")
+        assert.strictEqual((error as ConnectionError).detail, "the connection URL is empty", variable)
+      }
+      const redis = yield* refused(Layer.build(Redis.layer({ url: Redacted.make(" ") })))
+      assert.strictEqual(redis.detail, "the connection URL is empty")
+    }))
+
+  it.live("a URL of another scheme is InvalidUrl, not a connection to the layer's default port", () =>
+    Effect.gen(function*() {
+      const cases = [
+        // The port, http's default, was dropped by the URL parser: this reached 5432.
+        Sql.layerPg({ url: Redacted.make("http://postgres@127.0.0.1:80/test") }),
+        Sql.layerPg({ url: Redacted.make("mysql://root@127.0.0.1:3306/test") }),
+        Sql.layerMysql({ url: Redacted.make("postgres://postgres@127.0.0.1:5432/test") }),
+        Sql.layerMssql({ url: Redacted.make("postgresql://sa@127.0.0.1:1433/master") })
+      ]
+      for (const layer of cases) {
+        const error = yield* refused(Layer.build(layer))
+        assert.strictEqual(error.reason, "InvalidUrl")
+        assert.include(error.detail, "a URL for this layer starts with")
+      }
+      // Each layer's own schemes get as far as connecting (nothing listens on port 1).
+      for (
+        const layer of [
+          Sql.layerPg({ url: Redacted.make("postgresql://postgres@127.0.0.1:1/test") }),
+          Sql.layerMysql({ url: Redacted.make("mariadb://root@127.0.0.1:1/test") }),
+          Sql.layerMssql({ url: Redacted.make("MSSQL://sa@127.0.0.1:1/master?encrypt=false") })
+        ]
+      ) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+        assert.strictEqual(error.reason, "Refused")
+      }
+    }))
+
+  it.live("TLS options in a URL: unknown values, repeated or unknown options are InvalidUrl, never plaintext", () =>
+    Effect.gen(function*() {
+      const pg = (query: string) => Sql.layerPg({ url: Redacted.make(`postgres://postgres@127.0.0.1:1/test?${query}`) })
+      const mysql = (query: string) => Sql.layerMysql({ url: Redacted.make(`mysql://root@127.0.0.1:1/test?${query}`) })
+      const mssql = (query: string) => Sql.layerMssql({ url: Redacted.make(`mssql://sa@127.0.0.1:1/master?${query}`) })
+      const cases = [
+        [pg("sslmode=DISABLE"), "sslmode is one of"],
+        [pg("sslmode=no-such-mode"), "sslmode is one of"],
+        [pg("sslmode=disable&sslmode=require"), "sslmode more than once"],
+        [pg("sslmode=disable&ssl=true"), "both sslmode and ssl"],
+        [pg("ssl=yes"), "ssl is true or false"],
+        [pg("sslrootcert=/etc/ca.pem"), "sslrootcert is not one this layer reads"],
+        [mysql("ssl-mode=SOMETIMES"), "ssl-mode is one of"],
+        [mysql("sslmode=require"), "sslmode is not one this layer reads"],
+        [mysql("ssl-mode=REQUIRED&ssl-mode=DISABLED"), "more than once"],
+        [mssql("encrypt=no"), "encrypt is true or false"],
+        [mssql("Encrypt=true&encrypt=false"), "more than once"],
+        [mssql("TrustServerCertificate=maybe"), "trustServerCertificate is true or false"],
+        [mssql("applicationIntent=ReadOnly"), "applicationIntent is not one this layer reads"]
+      ] as const
+      for (const [layer, detail] of cases) {
+        const error = yield* refused(Layer.build(layer))
+        assert.strictEqual(error.reason, "InvalidUrl", detail)
+        assert.include(error.detail, detail)
+      }
+      // What the layers read gets as far as connecting.
+      for (
+        const layer of [
+          pg("sslmode=disable&application_name=svc"),
+          pg("ssl=false"),
+          mysql("ssl-mode=disabled"),
+          mssql("encrypt=false&trustServerCertificate=true")
+        ]
+      ) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+        assert.strictEqual(error.reason, "Refused")
+      }
+    }))
+
+  it.live("an IPv6 host is printed in brackets in the target, so that its port stands apart", () =>
+    Effect.gen(function*() {
+      const url = Redacted.make("postgres://postgres@[::1]:1/test")
+      const pg = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPg({ url }))))
+      assert.strictEqual(pg.target, "[::1]:1/test")
+      const mysql = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerMysql({ host: "::1", port: 1 }))))
+      assert.strictEqual(mysql.target, "[::1]:1/test")
+      assert.include(mysql.message, "([::1]:1/test)")
     }))
 })

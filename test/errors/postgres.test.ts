@@ -1,4 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -8,6 +9,7 @@ import { classify, ConnectionError, DataAccessError } from "../../src/errors.js"
 import { RetryPolicy, transaction } from "../../src/layers/Resilience.js"
 import * as Sql from "../../src/layers/Sql.js"
 import { describeLive, pgOptions, pgUrl, uniqueName } from "../support/services.js"
+import { startSilentServer } from "../support/silentServer.js"
 import { startProxy } from "../support/tcpProxy.js"
 
 const run = Sql.run({ operation: "test.statement" })
@@ -213,6 +215,15 @@ await describeLive("postgres", "error classification on PostgreSQL", () => {
     }))
 })
 
+/**
+ * A statement on a pool built without a first connection, so that only the pool's connect timeout
+ * bounds its connecting (the layer's own check races it with a timer of its own).
+ */
+const firstStatement = (options: Sql.SqlOptions) =>
+  Effect.flip(run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`))).pipe(
+    Effect.provide(Sql.layerPg({ ...options, requireConnection: false }))
+  )
+
 describe("PostgreSQL codes without a server", () => {
   const classifyPg = classify({ backend: "postgres", operation: "test" })
 
@@ -238,6 +249,40 @@ describe("PostgreSQL codes without a server", () => {
     assert.strictEqual(classifyPg(new Error("timeout exceeded when trying to connect")).reason, "PoolExhausted")
     assert.strictEqual(classifyPg(new Error("Connection terminated unexpectedly")).reason, "Terminated")
   })
+
+  it("a connect timeout is Timeout, though pg-pool gives it a lost connection as its cause", () => {
+    const timedOut = new Error("Connection terminated due to connection timeout", {
+      cause: new Error("Connection terminated unexpectedly")
+    })
+    for (const error of [timedOut, new SqlError({ cause: timedOut, message: "Failed to acquire connection" })]) {
+      const typed = classifyPg(error)
+      assert.instanceOf(typed, ConnectionError)
+      assert.strictEqual(typed.reason, "Timeout")
+      assert.strictEqual(typed.detail, "Connection terminated due to connection timeout")
+    }
+  })
+
+  it.live(
+    "a connection that does not open within the connect timeout is Timeout (a silent port)",
+    () =>
+      Effect.gen(function*() {
+        const silent = yield* Effect.promise(() => startSilentServer())
+        yield* Effect.addFinalizer(() => Effect.promise(() => silent.close()))
+        const error = yield* firstStatement({ host: "127.0.0.1", port: silent.port, connectTimeout: "200 millis" })
+        assert.instanceOf(error, ConnectionError)
+        assert.strictEqual(error.reason, "Timeout")
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+})
+
+await describeLive("postgres", "connect timeouts on PostgreSQL", () => {
+  it.live("a connect timeout shorter than the server takes to answer is Timeout", () =>
+    Effect.gen(function*() {
+      const error = yield* firstStatement({ ...pgOptions, connectTimeout: "1 millis" })
+      assert.instanceOf(error, ConnectionError)
+      assert.strictEqual(error.reason, "Timeout")
+    }))
 })
 
 await describeLive("postgres", "pool exhaustion on PostgreSQL", () => {
@@ -259,4 +304,35 @@ await describeLive("postgres", "pool exhaustion on PostgreSQL", () => {
       timeout: 20_000
     }
   )
+})
+
+await describeLive("postgres", "TLS asked for in a PostgreSQL URL", () => {
+  /** Connects with the URL's query, and tells whether the session is encrypted. */
+  const encrypted = (query: string) =>
+    Effect.flatMap(
+      SqlClient.SqlClient,
+      (sql) => sql<{ readonly ssl: boolean }>`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`
+    ).pipe(
+      Effect.map((rows) => rows[0]?.ssl === true),
+      Effect.provide(Sql.layerPg({ url: Redacted.make(`${pgUrl.split("?")[0]}?${query}`) })),
+      Effect.either
+    )
+
+  it.live("is TLS or a failure that says the server has none, never plaintext; disable is plaintext", () =>
+    Effect.gen(function*() {
+      for (const query of ["sslmode=prefer", "sslmode=require", "sslmode=verify-full", "ssl=true"]) {
+        const outcome = yield* encrypted(query)
+        if (outcome._tag === "Right") assert.isTrue(outcome.right, query)
+        else {
+          assert.instanceOf(outcome.left, ConnectionError, query)
+          // The test server has no TLS: a request for it cannot succeed on another attempt.
+          if (outcome.left instanceof ConnectionError && outcome.left.reason === "TlsUnsupported") {
+            assert.isFalse(outcome.left.retryable)
+          }
+          assert.notStrictEqual((outcome.left as ConnectionError).reason, "Unknown", query)
+        }
+      }
+      const plain = yield* encrypted("sslmode=disable")
+      assert.deepStrictEqual(plain._tag === "Right" && plain.right, false)
+    }))
 })

@@ -29,3 +29,28 @@ describe("scrub", () => {
     expect(scrub("secret a+ given, a+b kept", ["a+"])).toBe("secret *** given, a+b kept")
   })
 })
+
+describe("scrub, with no secret registered", () => {
+  it("hides the values of prefixed keys: PGPASSWORD, DB_PASSWORD, MYSQL_PWD, client_secret", () => {
+    expect(scrub("env PGPASSWORD=hunter2xyz psql", [])).toBe("env PGPASSWORD=*** psql")
+    expect(scrub("DB_PASSWORD=hunter2xyz, MYSQL_PWD=hunter2xyz", [])).toBe("DB_PASSWORD=***, MYSQL_PWD=***")
+    expect(scrub("client_secret: hunter2xyz", [])).toBe("client_secret: ***")
+    // Words that only hold a key's letters are left.
+    const message = "postgres connect: AuthFailed: password authentication failed for user \"app\" (author: ops)"
+    expect(scrub(message, [])).toBe(message)
+  })
+
+  it("hides a quoted key's value, as JSON writes it", () => {
+    expect(scrub(`{"user":"app","password":"hunter2xyz"}`, [])).toBe(`{"user":"app","password":***}`)
+    expect(scrub(`{ "password" : "hunter2xyz" }`, [])).toBe(`{ "password" : *** }`)
+  })
+
+  it("hides the arguments of a Redis AUTH", () => {
+    expect(scrub("command AUTH hunter2xyz failed", [])).not.toContain("hunter2xyz")
+    expect(scrub("AUTH default hunter2xyz", [])).toBe("AUTH ***")
+  })
+
+  it("hides a URL password holding an unencoded '@' whole", () => {
+    expect(scrub("postgres://u:hun@ter2xyz@host/db", [])).toBe("postgres://u:***@host/db")
+  })
+})

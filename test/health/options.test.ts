@@ -5,7 +5,9 @@ import * as Layer from "effect/Layer"
 import { ValidationError } from "../../src/errors.js"
 import * as Health from "../../src/layers/Health.js"
 import * as Redis from "../../src/layers/Redis.js"
+import * as Sql from "../../src/layers/Sql.js"
 import { Health as HealthTag } from "../../src/services/Health.js"
+import { startSilentServer } from "../support/silentServer.js"
 
 describe("Health options", () => {
   it.effect("a threshold or timeout that is no duration, none, or over 24 days is a ValidationError naming it", () =>
@@ -33,4 +35,30 @@ describe("Health options", () => {
       )
       expect(report.status).toBe("up")
     }))
+
+  it.live(
+    "a backend that gives no answer within the timeout is down with reason Timeout",
+    () =>
+      Effect.gen(function*() {
+        const silent = yield* Effect.promise(() => startSilentServer())
+        yield* Effect.addFinalizer(() => Effect.promise(() => silent.close()))
+        const report = yield* Effect.flatMap(HealthTag, (health) => health.check).pipe(
+          Effect.provide(
+            Health.layer({ timeout: "300 millis" }).pipe(
+              Layer.provide(
+                Sql.layerPg({
+                  host: "127.0.0.1",
+                  port: silent.port,
+                  requireConnection: false,
+                  connectTimeout: "20 seconds"
+                })
+              )
+            )
+          )
+        )
+        expect(report.status).toBe("down")
+        expect(report.backends[0]?.detail).toBe("postgres health: Timeout: no answer within 300ms")
+      }).pipe(Effect.scoped),
+    30_000
+  )
 })

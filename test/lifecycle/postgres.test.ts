@@ -1,11 +1,12 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { assert, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Sql from "../../src/layers/Sql.js"
 import { describeLive, pgOptions, uniqueName } from "../support/services.js"
+import { startSilentServer } from "../support/silentServer.js"
 
 await describeLive("postgres", "scoped PostgreSQL layer", () => {
   it.live("opens its pooled connections and closes every one when the scope closes", () =>
@@ -38,4 +39,27 @@ await describeLive("postgres", "scoped PostgreSQL layer", () => {
       yield* Scope.close(scope, Exit.void)
       assert.strictEqual(yield* count, 0)
     }))
+})
+
+describe("a PostgreSQL pool whose end does not come", () => {
+  it.live("is given up on after 5 seconds when the scope closes", () =>
+    Effect.gen(function*() {
+      const silent = yield* Effect.promise(() => startSilentServer())
+      yield* Effect.addFinalizer(() => Effect.promise(() => silent.close()))
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        Sql.layerPg({ host: "127.0.0.1", port: silent.port, requireConnection: false, connectTimeout: "40 seconds" }),
+        scope
+      )
+      // A connection being opened to a server that never answers: the pool's end waits for it.
+      yield* Effect.forkDaemon(
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(Effect.provide(context))
+      )
+      yield* Effect.sleep("200 millis")
+      const started = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      const elapsed = Date.now() - started
+      assert.isAtLeast(elapsed, 4_500)
+      assert.isBelow(elapsed, 7_000)
+    }).pipe(Effect.scoped), 30_000)
 })

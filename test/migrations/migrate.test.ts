@@ -8,6 +8,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import { DataAccessError } from "../../src/errors.js"
 import * as Sql from "../../src/layers/Sql.js"
 import { migrate, migrations } from "../../src/migrations/index.js"
 import { describeLive, mssqlOptions, mysqlOptions, pgOptions, uniqueName } from "../support/services.js"
@@ -108,4 +109,60 @@ describe("migrations", () => {
   it("ids are unique and ascending", () => {
     assert.deepStrictEqual(ids, [...new Set(ids)].sort((a, b) => a - b))
   })
+})
+
+const failure = (layer: Layer.Layer<SqlClient.SqlClient | Sql.SqlBackend, unknown>) =>
+  Effect.flip(Effect.provide(migrate, layer))
+
+const assertDenied = (error: unknown) => {
+  // Making the migrations table failed outside any migration: a raw SqlError reached the program.
+  assert.instanceOf(error, DataAccessError)
+  assert.strictEqual((error as DataAccessError).reason, "PermissionDenied")
+  assert.strictEqual((error as DataAccessError).operation, "migrate")
+}
+
+await describeLive("postgres", "migrations by a role that may not create tables", () => {
+  it.live("on PostgreSQL is a DataAccessError PermissionDenied", () =>
+    Effect.gen(function*() {
+      const database = uniqueName("mig_ro")
+      const role = uniqueName("mig_ro_role")
+      const admin = yield* SqlClient.SqlClient
+      yield* admin.unsafe(`CREATE DATABASE ${database}`)
+      yield* admin.unsafe(`CREATE ROLE ${role} LOGIN`)
+      const cleanup = Effect.ignore(
+        Effect.zipRight(
+          admin.unsafe(`DROP DATABASE IF EXISTS ${database}`),
+          admin.unsafe(`DROP ROLE IF EXISTS ${role}`)
+        )
+      )
+      yield* Effect.gen(function*() {
+        // The fresh database's owner takes CREATE on its public schema from everyone else.
+        yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+          .pipe(Effect.provide(Sql.layerPg({ ...pgOptions, database, maxConnections: 1 })))
+        assertDenied(yield* failure(Sql.layerPg({ ...pgOptions, database, username: role, maxConnections: 1 })))
+      }).pipe(Effect.ensuring(cleanup))
+    }).pipe(Effect.provide(Sql.layerPg(pgOptions))), { timeout: 30_000 })
+})
+
+await describeLive("mariadb", "migrations by a user that may not create tables", () => {
+  it.live("on MariaDB is a DataAccessError PermissionDenied", () =>
+    Effect.gen(function*() {
+      const database = uniqueName("mig_ro")
+      const user = uniqueName("mig_ro_user")
+      const admin = yield* SqlClient.SqlClient
+      yield* admin.unsafe(`CREATE DATABASE ${database}`)
+      const hosts = ["%", "localhost", "127.0.0.1"]
+      for (const host of hosts) {
+        yield* admin.unsafe(`CREATE USER '${user}'@'${host}'`)
+        yield* admin.unsafe(`GRANT SELECT ON ${database}.* TO '${user}'@'${host}'`)
+      }
+      const cleanup = Effect.ignore(Effect.all([
+        admin.unsafe(`DROP DATABASE IF EXISTS ${database}`),
+        ...hosts.map((host) => admin.unsafe(`DROP USER IF EXISTS '${user}'@'${host}'`))
+      ]))
+      yield* failure(Sql.layerMysql({ ...mysqlOptions, database, username: user, maxConnections: 1 })).pipe(
+        Effect.map(assertDenied),
+        Effect.ensuring(cleanup)
+      )
+    }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))), { timeout: 30_000 })
 })
