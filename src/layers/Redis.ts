@@ -22,7 +22,7 @@ import type { RedisClientService } from "../services/RedisClient.js"
 import { RedisClient } from "../services/RedisClient.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Counts from "./Counts.js"
-import { deadline } from "./Deadline.js"
+import { atMost, deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker } from "./Resilience.js"
@@ -179,7 +179,7 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
         detail: "connectionName must be printable ASCII without spaces (Redis CLIENT SETNAME)"
       })
     }
-    const target = `${parsed.host}:${parsed.port}/${parsed.db}`
+    const target = ConnectionUrl.target(parsed.host, parsed.port, parsed.db)
     const connectTimeout = Duration.decode(options.connectTimeout ?? "10 seconds")
     const redis = yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -202,12 +202,9 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
         })
         return client
       }),
-      // A release is uninterruptible: the QUIT is made interruptible so that its bound holds
-      // against a server that never answers.
       (client) =>
         Effect.promise(() => client.quit().catch(() => "OK")).pipe(
-          Effect.interruptible,
-          Effect.timeoutOption("2 seconds"),
+          atMost("2 seconds"),
           Effect.ensuring(Effect.sync(() => client.disconnect()))
         )
     )

@@ -56,10 +56,15 @@ await describeLive("redis", "scoped Redis layer", () => {
         assert.include(option.detail, "commandTimeout")
       }
       // `new URL` keeps the brackets in the host name, which no resolver takes.
-      const pong = yield* Effect.flatMap(RedisClient, (redis) => redis.use("test.ping", (r) => r.ping())).pipe(
+      const [pong, target] = yield* Effect.flatMap(
+        RedisClient,
+        (redis) => Effect.map(redis.use("test.ping", (r) => r.ping()), (pong) => [pong, redis.target] as const)
+      ).pipe(
         Effect.provide(Redis.layer({ url: Redacted.make(`redis://[::1]:${redisOptions.port ?? 6379}/0`) }))
       )
       assert.strictEqual(pong, "PONG")
+      // Its target is written as a URL writes it, so that the port stands apart.
+      assert.strictEqual(target, `[::1]:${redisOptions.port ?? 6379}/0`)
     }))
 
   it.live("quits its connection when the scope closes", () =>
