@@ -518,6 +518,8 @@ const notBlank = (
     ? Either.left("the host is empty")
     : options.database !== undefined && options.database.trim() === ""
     ? Either.left("the database name is empty")
+    : options.username !== undefined && options.username.trim() === ""
+    ? Either.left("the user name is empty")
     : Either.right(url)
 
 /** `ssl` set in code or as `<PREFIX>_SSL` wins over the URL; true keeps a stricter mode it gave. */

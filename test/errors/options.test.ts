@@ -61,7 +61,7 @@ describe("connection settings", () => {
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env)))
     )
 
-  it.live("an empty host or database name is InvalidUrl on every SQL backend, not the driver's default", () =>
+  it.live("an empty host, database or user name is InvalidUrl on every SQL backend, not the driver's default", () =>
     Effect.gen(function*() {
       // The URL names a host that does not resolve: "" in its place connected to localhost.
       const pgUrl = Redacted.make("postgres://postgres@db.invalid:5432/test")
@@ -73,7 +73,11 @@ describe("connection settings", () => {
         [Layer.build(Sql.layerMysql({ url: mysqlUrl, host: " " })), "the host is empty"],
         [Layer.build(Sql.layerMysql({ host: "127.0.0.1", database: "" })), "the database name is empty"],
         [Layer.build(Sql.layerMssql({ url: mssqlUrl, host: "" })), "the host is empty"],
-        [Layer.build(Sql.layerMssql({ host: "127.0.0.1", database: "" })), "the database name is empty"]
+        [Layer.build(Sql.layerMssql({ host: "127.0.0.1", database: "" })), "the database name is empty"],
+        // An empty user name was the driver's default user (the OS user, or an anonymous one).
+        [Layer.build(Sql.layerPg({ url: pgUrl, username: "" })), "the user name is empty"],
+        [Layer.build(Sql.layerMysql({ url: mysqlUrl, username: " " })), "the user name is empty"],
+        [Layer.build(Sql.layerMssql({ url: mssqlUrl, username: "" })), "the user name is empty"]
       ] as const
       for (const [layer, detail] of cases) {
         const error = yield* refused(layer)
