@@ -228,7 +228,13 @@ const unstorable = (value: unknown): string | undefined => {
 
 /** What an untyped argument is, for a message: its type, never its value. */
 const describeType = (value: unknown): string =>
-  value === null || value === undefined ? String(value) : typeof value === "object" ? "an object" : `a ${typeof value}`
+  value === null || value === undefined
+    ? String(value)
+    : Array.isArray(value)
+    ? "an array"
+    : typeof value === "object"
+    ? "an object"
+    : `a ${typeof value}`
 
 /** What a filter value or an id is, as far as a column's type can tell it apart. */
 type Kind = "string" | "number" | "boolean" | "date"
@@ -935,6 +941,12 @@ export const makeRepository = <A, I>(
 
       update: (id, patch) =>
         stores.transaction(Effect.gen(function*() {
+          if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+            return yield* new ValidationError({
+              field: "patch",
+              detail: `${table}: expected an object, got ${describeType(patch)}`
+            })
+          }
           const { row, tenant } = yield* locate(id, false)
           const current = yield* decode(row)
           const before = yield* encode(current)

@@ -982,6 +982,7 @@ export const suite = (
               ) => Effect.Effect<unknown, unknown>
             }
             & { readonly upsert: (record: Person, options: unknown) => Effect.Effect<unknown, unknown> }
+            & { readonly update: (id: string, patch: unknown) => Effect.Effect<unknown, unknown> }
           const failures = yield* Effect.all([
             failureOf(untyped.createMany(null)),
             failureOf(untyped.createMany({ 0: person(3), length: 1 })),
@@ -989,10 +990,14 @@ export const suite = (
             failureOf(untyped.loadMany("p00003")),
             failureOf(untyped.deleteMany("p00001")),
             failureOf(untyped.deleteMany(undefined)),
-            failureOf(untyped.upsert(person(1, { name: "x" }), { on: "id" }))
+            failureOf(untyped.upsert(person(1, { name: "x" }), { on: "id" })),
+            // Nor is anything but an object a patch (a string's characters were no columns).
+            failureOf(untyped.update("p00001", null)),
+            failureOf(untyped.update("p00001", "renamed")),
+            failureOf(untyped.update("p00001", ["renamed"]))
           ])
           expect(failures.map((e) => (e as { _tag?: string; field?: string } | undefined)?._tag)).toEqual(
-            Array(7).fill("ValidationError")
+            Array(10).fill("ValidationError")
           )
           expect(failures.map((e) => (e as { field?: string }).field)).toEqual([
             "records",
@@ -1001,7 +1006,10 @@ export const suite = (
             "records",
             "ids",
             "ids",
-            "on"
+            "on",
+            "patch",
+            "patch",
+            "patch"
           ])
           expect((yield* people.list()).map((p) => [p.id, p.name])).toEqual([["p00001", "name 1"], [
             "p00002",
