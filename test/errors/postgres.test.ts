@@ -276,15 +276,6 @@ describe("PostgreSQL codes without a server", () => {
   )
 })
 
-await describeLive("postgres", "connect timeouts on PostgreSQL", () => {
-  it.live("a connect timeout shorter than the server takes to answer is Timeout", () =>
-    Effect.gen(function*() {
-      const error = yield* firstStatement({ ...pgOptions, connectTimeout: "1 millis" })
-      assert.instanceOf(error, ConnectionError)
-      assert.strictEqual(error.reason, "Timeout")
-    }))
-})
-
 await describeLive("postgres", "pool exhaustion on PostgreSQL", () => {
   it.live(
     "waiting longer than the connect timeout for a pooled connection is ConnectionError PoolExhausted",
