@@ -314,9 +314,11 @@ export interface SqlOptions {
 /**
  * What a connection asks of transport security: none, TLS with the server's certificate checked
  * against the trusted CAs (on PostgreSQL its host name too: node-postgres' `ssl: true`), or, on
- * MySQL/MariaDB, TLS with the host name checked as well (mysql2's `verifyIdentity`).
+ * MySQL/MariaDB, TLS with the host name checked as well (mysql2's `verifyIdentity`), or, on
+ * PostgreSQL, TLS whose certificate is taken unchecked (`sslmode=no-verify`, node-postgres' own
+ * mode, for a server with a self-signed certificate: encrypted, but open to whoever sits between).
  */
-type Tls = "off" | "on" | "verify-identity"
+type Tls = "off" | "on" | "verify-identity" | "unchecked"
 
 interface Resolved {
   readonly host: string
@@ -370,8 +372,8 @@ const flag = (name: string, value: string | undefined): Either.Either<boolean | 
 /**
  * libpq's `sslmode` as node-postgres reads it: `disable` is plaintext; every other mode is TLS
  * with the certificate and host name checked. That is stricter than libpq, which falls back to
- * plaintext under `allow` and `prefer` and checks nothing under `require`: node-postgres can
- * neither fall back nor be told to check less from a URL here.
+ * plaintext under `allow` and `prefer` and checks nothing under `require`: node-postgres cannot
+ * fall back, and checks less only when told so by its own `no-verify`.
  */
 const sslModes: Readonly<Record<string, Tls>> = {
   disable: "off",
@@ -379,7 +381,8 @@ const sslModes: Readonly<Record<string, Tls>> = {
   prefer: "on",
   require: "on",
   "verify-ca": "on",
-  "verify-full": "on"
+  "verify-full": "on",
+  "no-verify": "unchecked"
 }
 
 /**
@@ -661,7 +664,9 @@ export const makePg = (
             database: resolved.database,
             user: resolved.username ?? "postgres",
             ...(resolved.password ? { password: Redacted.value(resolved.password) } : {}),
-            ...(resolved.tls !== "off" ? { ssl: true } : {}),
+            ...(resolved.tls === "off"
+              ? {}
+              : { ssl: resolved.tls === "unchecked" ? { rejectUnauthorized: false } : true }),
             max: options.maxConnections ?? 10,
             connectionTimeoutMillis: connectTimeout,
             idleTimeoutMillis: millis(options.idleTimeout, "30 seconds"),

@@ -311,11 +311,15 @@ await describeLive("postgres", "TLS asked for in a PostgreSQL URL", () => {
 
   it.live("is TLS or a failure that says the server has none, never plaintext; disable is plaintext", () =>
     Effect.gen(function*() {
-      for (const query of ["sslmode=prefer", "sslmode=require", "sslmode=verify-full", "ssl=true"]) {
+      for (
+        const query of ["sslmode=prefer", "sslmode=require", "sslmode=verify-full", "sslmode=no-verify", "ssl=true"]
+      ) {
         const outcome = yield* encrypted(query)
         if (outcome._tag === "Right") assert.isTrue(outcome.right, query)
         else {
           assert.instanceOf(outcome.left, ConnectionError, query)
+          // Each is a mode the layer reads (no-verify: TLS whose certificate is taken unchecked).
+          assert.notStrictEqual((outcome.left as ConnectionError).reason, "InvalidUrl", query)
           // The test server has no TLS: a request for it cannot succeed on another attempt.
           if (outcome.left instanceof ConnectionError && outcome.left.reason === "TlsUnsupported") {
             assert.isFalse(outcome.left.retryable)
