@@ -91,8 +91,9 @@ const parse = (options: RedisOptions) =>
     }
   })
 
-/** The server's refusal of a connection's credentials. */
-const isAuthFailure = (error: unknown): boolean => error instanceof Error && /^(NOAUTH|WRONGPASS)\b/.test(error.message)
+/** The server's refusal of a connection's credentials, as the error classification reads it. */
+const isAuthFailure = (error: unknown): boolean =>
+  error instanceof Error && classify({ backend: "redis", operation: "connect" })(error).reason === "AuthFailed"
 
 /** The server's answer to a `SELECT` it refused. */
 const isSelectFailure = (error: unknown): boolean =>
@@ -283,8 +284,8 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
     // A command refused while the connection is down says only that; when the last reconnect was
     // refused its credentials (a changed password), that is the failure, and it is not retried.
     const explain = (error: unknown) =>
-      error instanceof Error && /Stream isn't writeable/i.test(error.message) && isAuthFailure(refusal) &&
-        redis.status !== "ready"
+      redis.status !== "ready" && isAuthFailure(refusal) &&
+        classify({ backend: "redis", operation: "command", target })(error).reason === "Unavailable"
         ? refusal
         : error
     return makeService("redis", target, redis, "driver", breaker, explain)

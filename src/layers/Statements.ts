@@ -288,8 +288,9 @@ export const columnKinds = (
  * A multi-row `INSERT` on PostgreSQL whose rows travel as one JSON parameter: an array of
  * objects holding each value as the text its parameter would be sent as (or null), turned back
  * into rows by `json_to_recordset` and cast to the column types (`TypedColumn`), so every value
- * goes through its type's input function and its column's checks as a bound parameter would. One parameter instead of one per value
- * is parsed, bound and planned much faster, and has no parameter limit.
+ * goes through its type's input function and its column's checks as a bound parameter would. One
+ * parameter instead of one per value is parsed, bound and planned much faster, and has no
+ * parameter limit.
  *
  * @since 0.1.0
  * @category combinators
