@@ -10,8 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { ValidationError } from "../errors.js"
-import { classify, ConnectionError } from "../errors.js"
+import { classify, ConnectionError, ValidationError } from "../errors.js"
 import type { BackendHealth, HealthService, HealthStatus } from "../services/Health.js"
 import { Health } from "../services/Health.js"
 import { RedisClient } from "../services/RedisClient.js"
@@ -41,13 +40,21 @@ interface Limits {
 
 /**
  * The options checked: a slow threshold that is no finite duration, or a timeout that is no
- * duration, none, or over 24 days, is a `ValidationError`.
+ * duration, none, or over 24 days, is a `ValidationError`; so is a slow threshold given that is
+ * not shorter than the timeout, under which no probe could be reported `degraded`.
  */
 const settings = (options: HealthOptions): Either.Either<Limits, ValidationError> =>
   Either.all({
     slow: Durations.threshold(options.slowThreshold ?? "500 millis", "slowThreshold"),
     timeout: Durations.timeout(options.timeout ?? "3 seconds", "timeout")
-  })
+  }).pipe(Either.filterOrLeft(
+    ({ slow, timeout }) => options.slowThreshold === undefined || Duration.lessThan(slow, timeout),
+    ({ timeout }) =>
+      new ValidationError({
+        field: "slowThreshold",
+        detail: `must be shorter than the timeout (${Duration.format(timeout)})`
+      })
+  ))
 
 /** Times `ping`, bounded by the timeout: `up`, `degraded` when slow, `down` with the scrubbed reason. */
 const probe = (

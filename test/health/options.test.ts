@@ -19,7 +19,10 @@ describe("Health options", () => {
         ["timeout", { timeout: 0 }],
         ["timeout", { timeout: -5 }],
         ["slowThreshold", { slowThreshold: Number.NaN }],
-        ["slowThreshold", { slowThreshold: -1 }]
+        ["slowThreshold", { slowThreshold: -1 }],
+        // No probe could be degraded: it is down once the timeout passes.
+        ["slowThreshold", { slowThreshold: "3 seconds" }],
+        ["slowThreshold", { slowThreshold: "2 seconds", timeout: "1 second" }]
       ]
       for (const [field, options] of cases) {
         for (const layer of [Health.layer(options), Health.layerTiers({}, options)]) {
@@ -30,10 +33,15 @@ describe("Health options", () => {
       }
       const report = yield* Effect.flatMap(HealthTag, (health) => health.check).pipe(
         Effect.provide(
-          Health.layer({ slowThreshold: "1 minute", timeout: "2 seconds" }).pipe(Layer.provide(Redis.layerMemory))
+          Health.layer({ slowThreshold: "1 minute", timeout: "2 minutes" }).pipe(Layer.provide(Redis.layerMemory))
         )
       )
       expect(report.status).toBe("up")
+      // The default threshold (500 ms) over a shorter timeout given is no error: nothing is degraded.
+      const short = yield* Effect.flatMap(HealthTag, (health) => health.check).pipe(
+        Effect.provide(Health.layer({ timeout: "300 millis" }).pipe(Layer.provide(Redis.layerMemory)))
+      )
+      expect(short.status).toBe("up")
     }))
 
   it.live(
