@@ -19,6 +19,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
 
 const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
 
@@ -80,3 +81,25 @@ export const atMost =
   (duration: Duration.DurationInput) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Option.Option<A>, E, R> =>
     Effect.timeoutOption(Effect.interruptible(self), duration)
+
+/**
+ * Runs `self` in a scope of its own, whose close, when the caller's scope closes, is waited for at
+ * most `duration`: for a driver's client made by a library with finalizers of its own (the mysql2
+ * pool's end queues its `QUIT` behind a statement in flight, so a server that stopped answering
+ * held the layer's release forever). A finalizer runs uninterruptibly, so `atMost` around the
+ * close could not end it: the close runs in a fiber of its own, left to run on past `duration`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const releasedWithin =
+  (duration: Duration.DurationInput) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+    Effect.flatMap(
+      Effect.acquireRelease(
+        Scope.make(),
+        (scope, exit) =>
+          Effect.flatMap(Effect.forkDaemon(Scope.close(scope, exit)), (close) => atMost(duration)(Fiber.await(close)))
+      ),
+      (scope) => Scope.extend(self, scope)
+    )

@@ -41,7 +41,7 @@ import type { PoolFigures } from "../services/Health.js"
 import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Copy from "./Copy.js"
 import * as Counts from "./Counts.js"
-import { atMost, deadline } from "./Deadline.js"
+import { atMost, deadline, releasedWithin } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
@@ -882,7 +882,7 @@ export const makeMysql = (
       "mysql",
       target,
       connectTimeout,
-      MysqlClient.make({
+      releasedWithin("5 seconds")(MysqlClient.make({
         host: resolved.host,
         port: resolved.port,
         database: resolved.database,
@@ -899,7 +899,7 @@ export const makeMysql = (
           timezone: "Z",
           dateStrings: false
         }
-      })
+      }))
     )
     const version = yield* checkConnection(
       "mysql",
@@ -970,7 +970,7 @@ export const makeMssql = (
       "mssql",
       target,
       connectTimeout,
-      MssqlClient.make({
+      releasedWithin("5 seconds")(MssqlClient.make({
         server: resolved.host,
         port: resolved.port,
         database: resolved.database,
@@ -981,7 +981,7 @@ export const makeMssql = (
         connectTimeout: Duration.millis(connectTimeout),
         maxConnections: options.maxConnections ?? 10,
         parameterTypes: mssqlParameterTypes
-      })
+      }))
     )
     const backend = yield* backendService({ ...options, queryTimeout: options.queryTimeout ?? mssqlStatementLimit }, {
       backend: "mssql",

@@ -12,6 +12,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { classify } from "../errors.js"
+import { atMost } from "../layers/Deadline.js"
 import { SqlBackend } from "../layers/Sql.js"
 import { columnTypes } from "./ColumnTypes.js"
 import * as HashStoreMigrations from "./HashStore.js"
@@ -145,7 +146,8 @@ const onMysql = (sql: SqlClient.SqlClient) =>
     const connection = yield* sql.reserve
     yield* held(connection.execute(`SELECT GET_LOCK('${table}', ${lockSeconds}) AS got`, [], undefined))
     yield* Effect.addFinalizer(() =>
-      Effect.ignore(connection.execute(`SELECT RELEASE_LOCK('${table}')`, [], undefined))
+      // Bounded: a server that stopped answering would hold the run's end forever.
+      Effect.ignore(connection.execute(`SELECT RELEASE_LOCK('${table}')`, [], undefined).pipe(atMost("5 seconds")))
     )
     return yield* Effect.gen(function*() {
       const recorded = yield* sql<{ readonly id: unknown }>`SELECT MAX(migration_id) AS id FROM ${sql(table)}`.pipe(

@@ -5,7 +5,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Sql from "../../src/layers/Sql.js"
-import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
+import { describeLive, mysqlOptions, mysqlUrl, uniqueName } from "../support/services.js"
+import { startProxy } from "../support/tcpProxy.js"
 
 await describeLive("mariadb", "scoped MariaDB layer", () => {
   it.live("closes every pooled connection when the scope closes", () =>
@@ -50,4 +51,32 @@ await describeLive("mariadb", "scoped MariaDB layer", () => {
         Effect.ensuring(Effect.orDie(admin.unsafe(`DROP USER IF EXISTS '${user}'@'%', '${user}'@'localhost'`)))
       )
     }).pipe(Effect.provide(Sql.layerMysql(mysqlOptions))))
+})
+
+await describeLive("mariadb", "a MariaDB pool whose end does not come", () => {
+  it.live("is given up on after 5 seconds when the scope closes", () =>
+    Effect.gen(function*() {
+      const server = new URL(mysqlUrl)
+      const proxy = yield* Effect.promise(() =>
+        startProxy({ host: server.hostname, port: Number(server.port || 3306) })
+      )
+      yield* Effect.addFinalizer(() => Effect.promise(() => proxy.stop()))
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        Sql.layerMysql({ ...mysqlOptions, host: "127.0.0.1", port: proxy.port }),
+        scope
+      )
+      const run = (statement: string) =>
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(Effect.provide(context))
+      yield* run("SELECT 1")
+      // The server stops answering with a statement in flight: the pool's QUIT waits behind it.
+      proxy.freeze()
+      yield* Effect.forkDaemon(run("SELECT 2"))
+      yield* Effect.sleep("200 millis")
+      const started = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      const elapsed = Date.now() - started
+      assert.isAtLeast(elapsed, 4_500)
+      assert.isBelow(elapsed, 7_000)
+    }).pipe(Effect.scoped), 30_000)
 })
