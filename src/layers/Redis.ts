@@ -24,6 +24,7 @@ import * as ConnectionUrl from "./ConnectionUrl.js"
 import * as Counts from "./Counts.js"
 import { atMost, deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
+import * as Metrics from "./Metrics.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
@@ -137,6 +138,7 @@ const makeService = (
       })
     ).pipe(
       breaker.protect,
+      Metrics.tracked(backend, operation),
       // A command opens no spans of its own: its span is a leaf, made only for a real tracer.
       leafSpan(operation, () => ({ "db.system.name": "redis" }), "client")
     )

@@ -24,6 +24,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type { Backend, ErrorContext } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, isTransient } from "../errors.js"
+import * as Metrics from "./Metrics.js"
 
 // ---------------------------------------------------------------------------------------------
 // Retry
@@ -108,7 +109,9 @@ export const schedule = (options: RetryOptions): Schedule.Schedule<unknown> => {
 /**
  * Retries an effect per the policy for its backend kind, but only while the failure is
  * transient (`isTransient`, or the narrower `retryable` given): a unique violation or bad
- * credentials fail at once.
+ * credentials fail at once. Each retry is counted (`Metrics.retries`) and logged with the
+ * failure's message: a warning for SQL, a debug line for Redis, whose only retrier, the cache,
+ * reports each outage once as a warning of its own.
  *
  * @since 0.1.0
  * @category combinators
@@ -121,15 +124,29 @@ export const retrying =
     Effect.catchIf(self, retryable, (first) =>
       Effect.flatMap(RetryPolicy, (policy) =>
         Effect.flatMap(Schedule.driver(schedule(policy[kind])), (driver) => {
+          let attempt = 0
           const again = (error: E): Effect.Effect<A, E, R> =>
             Effect.matchEffect(driver.next(error), {
               onFailure: () =>
                 Effect.fail(error),
-              onSuccess: () =>
-                Effect.catchIf(self, retryable, again)
+              onSuccess: () => {
+                attempt += 1
+                return (kind === "sql" ? Effect.logWarning : Effect.logDebug)(
+                  `${kind} retry ${attempt} of ${policy[kind].retries} after: ${messageOf(error)}`
+                ).pipe(
+                  Effect.zipRight(Metrics.retried(kind, error)),
+                  Effect.zipRight(Effect.catchIf(self, retryable, again))
+                )
+              }
             })
           return again(first)
         })))
+
+/** A typed error's message (its detail scrubbed of secrets where it was made), else its reason. */
+const messageOf = (error: unknown): string =>
+  error instanceof Error && typeof (error as { readonly _tag?: unknown })._tag === "string"
+    ? error.message
+    : Metrics.reasonOf(error)
 
 /**
  * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it

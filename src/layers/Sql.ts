@@ -43,6 +43,7 @@ import * as Copy from "./Copy.js"
 import * as Counts from "./Counts.js"
 import { atMost, deadline, releasedWithin } from "./Deadline.js"
 import * as Durations from "./Durations.js"
+import * as Metrics from "./Metrics.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
 import { makeCircuitBreaker, retrying } from "./Resilience.js"
@@ -256,7 +257,7 @@ export const run = (options: RunOptions) =>
           : Effect.fail(toTyped(error)))
     ) as Effect.Effect<A, Mapped<E>, R>
     const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
-    const guarded = backend.breaker.protect(bounded)
+    const guarded = backend.breaker.protect(bounded).pipe(Metrics.tracked(backend.backend, options.operation))
     const retried = options.idempotent && !inTransaction ? retrying("sql")(guarded) : guarded
     return yield* retried
   }).pipe(
