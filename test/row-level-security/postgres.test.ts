@@ -76,6 +76,19 @@ await describeLive(
               // No tenant: raw SQL sees nothing, never everything; on both pooled connections.
               for (let i = 0; i < 4; i++) expect(yield* asApp(names)).toEqual([])
 
+              // Inside a transaction (another tenant's, or none's) a tenant's setting ends with its work.
+              const as = (tenant: string) => <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+                RowLevelSecurity.withTenant(effect).pipe(Effect.provideService(CurrentTenant, tenant))
+              const nested = yield* asApp(
+                as("acme")(Effect.gen(function*() {
+                  const inner = yield* as("globex")(names)
+                  const failed = yield* Effect.either(as("globex")(Effect.zipRight(names, Effect.fail("inner"))))
+                  return { inner, failed: Either.isLeft(failed), outer: yield* names }
+                }))
+              )
+              expect(nested).toEqual({ inner: ["g1"], failed: true, outer: ["a1", "a2"] })
+              expect(yield* asApp(Effect.zipRight(as("acme")(names), names))).toEqual([])
+
               const foreign = yield* Effect.either(insertAs("acme", "globex", "sneaky"))
               expect(Either.isLeft(foreign) && foreign.left._tag === "AccessDenied" && foreign.left.reason).toBe(
                 "RowLevelSecurity"
