@@ -844,6 +844,50 @@ export const suite = (
         })
       ))
 
+    // The other tenant's statement runs while the transaction is open: on a second connection.
+    it.effect.runIf(options.sideBySide === true)(
+      "an upsert never writes over a row another tenant commits after its transaction began",
+      () =>
+        withPeople((people) =>
+          Effect.gen(function*() {
+            const globex = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentTenant, "globex")
+            const cases: ReadonlyArray<[Person, Person, ReadonlyArray<"id" | "email">]> = [
+              [person(1), person(1, { name: "stolen" }), ["id"]],
+              [person(2), person(70, { email: "e2@example.com", name: "stolen" }), ["email"]],
+              // Another key than `on`: MySQL's ON DUPLICATE KEY fires on it too.
+              [person(3), person(71, { email: "e3@example.com", name: "stolen" }), ["id"]]
+            ]
+            for (const [theirs, ours, on] of cases) {
+              const begun = yield* Deferred.make<void>()
+              const committed = yield* Deferred.make<void>()
+              // The transaction reads first (MySQL/MariaDB fix its snapshot then), and upserts once
+              // the other tenant's row is committed.
+              const upsert = yield* Repository.withTransaction(Effect.gen(function*() {
+                yield* people.count()
+                yield* Deferred.succeed(begun, undefined)
+                yield* Deferred.await(committed)
+                return yield* people.upsert(ours, { on })
+              })).pipe(Effect.either, Effect.fork)
+              yield* Deferred.await(begun)
+              yield* globex(people.create(theirs))
+              yield* Deferred.succeed(committed, undefined)
+              const outcome = yield* Fiber.join(upsert)
+              expect(
+                Either.isLeft(outcome) && outcome.left._tag === "AccessDenied" && outcome.left.reason,
+                JSON.stringify(on)
+              ).toBe("TenantMismatch")
+            }
+            expect((yield* globex(people.list())).map((p) => [p.id, p.name])).toEqual([
+              ["p00001", "name 1"],
+              ["p00002", "name 2"],
+              ["p00003", "name 3"]
+            ])
+            expect(yield* people.list()).toEqual([])
+          })
+        )
+    )
+
     it.effect("a duplicate key is DataAccessError UniqueViolation; upsert updates in place", () =>
       withPeople((people) =>
         Effect.gen(function*() {
