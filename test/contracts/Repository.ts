@@ -4,11 +4,13 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -826,6 +828,27 @@ export const suite = (
               "ValidationError"
             )
             expect((yield* failureOf(within(people.list())))?._tag, JSON.stringify(tenant)).toBe("ValidationError")
+          }
+          // A tenant from untyped code (a claim read as a number, a null) fails typed, never as a defect.
+          const untyped: ReadonlyArray<[unknown, string]> = [
+            [42, "ValidationError"],
+            [["acme"], "ValidationError"],
+            [null, "AccessDenied"],
+            [undefined, "AccessDenied"]
+          ]
+          for (const [tenant, tag] of untyped) {
+            const within = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentTenant, tenant as string)
+            const calls: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
+              people.list(),
+              people.create(person(6)),
+              people.findById("p00001")
+            ]
+            for (const effect of calls) {
+              const exit = yield* Effect.exit(within(effect))
+              expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag)))
+                .toEqual(Option.some(tag))
+            }
           }
           const noTenant = yield* failureOf(
             withoutTenant(people.findById("p00001"))
