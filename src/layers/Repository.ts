@@ -236,6 +236,25 @@ const describeType = (value: unknown): string =>
     ? "an object"
     : `a ${typeof value}`
 
+/**
+ * The `CurrentActor` written to the audit columns, checked as any written text is (`unstorable`):
+ * a NUL failed the INSERT on PostgreSQL and a lone surrogate was stored as U+FFFD on the servers,
+ * and an actor that is no string, from untyped code, was text on the servers and failed every read
+ * of the row in memory.
+ */
+const currentActor: Effect.Effect<string | null, ValidationError> = Effect.flatMap(
+  Effect.serviceOption(CurrentActor),
+  (actor) => {
+    const given: unknown = Option.getOrNull(actor)
+    if (given === null || given === undefined) return Effect.succeed(null)
+    if (typeof given !== "string") {
+      return Effect.fail(new ValidationError({ field: "actor", detail: `${describeType(given)}, not a string` }))
+    }
+    const why = unstorable(given)
+    return why === undefined ? Effect.succeed(given) : Effect.fail(new ValidationError({ field: "actor", detail: why }))
+  }
+)
+
 /** What a filter value or an id is, as far as a column's type can tell it apart. */
 type Kind = "string" | "number" | "boolean" | "date"
 
@@ -493,7 +512,8 @@ export const makeRepository = <A, I>(
         : [])
     ]
 
-    const actor = Effect.map(Effect.serviceOption(CurrentActor), Option.getOrNull)
+    // Read (and checked) only where it is written.
+    const actor = audit.createdBy !== undefined || audit.updatedBy !== undefined ? currentActor : Effect.succeed(null)
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
     const mismatch = (detail: string) => new AccessDenied({ reason: "TenantMismatch", table, detail })

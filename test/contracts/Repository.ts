@@ -911,6 +911,32 @@ export const suite = (
         )
     )
 
+    it.effect("an actor no backend stores as it is, or one that is no string, is a ValidationError and writes nothing", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1))
+          for (const actor of ["alice\u0000", "alice\uD800", 42, {}]) {
+            const as = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentActor, actor as string)
+            const writes: ReadonlyArray<
+              Effect.Effect<unknown, { readonly _tag: string; readonly field?: string | undefined }>
+            > = [
+              people.create(person(2)),
+              people.createMany([person(3)]),
+              people.update("p00001", { name: "renamed" }),
+              people.delete("p00001")
+            ]
+            for (const write of writes) {
+              const failure = yield* failureOf(as(write))
+              expect([failure?._tag, failure?.field], JSON.stringify(actor)).toEqual(["ValidationError", "actor"])
+            }
+          }
+          expect((yield* people.list()).map((p) => [p.id, p.name, p.created_by, p.updated_by])).toEqual([
+            ["p00001", "name 1", "alice", "alice"]
+          ])
+        })
+      ))
+
     it.effect("a duplicate key is DataAccessError UniqueViolation; upsert updates in place", () =>
       withPeople((people) =>
         Effect.gen(function*() {
