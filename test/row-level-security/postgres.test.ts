@@ -138,6 +138,38 @@ await describeLive(
               expect(Either.isLeft(bad) && bad.left._tag).toBe("ValidationError")
             }).pipe(Effect.ensuring(cleanup))
           }))
+
+        it.effect("countEstimate under row-level security counts the tenant's rows, not the planner's whole table", () =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            const table = uniqueName("rls_estimate")
+            const role = uniqueName("dao_app")
+            const cleanup = Effect.all([
+              sql`DROP TABLE IF EXISTS ${sql(table)}`,
+              sql`DROP OWNED BY ${sql(role)}`,
+              sql`DROP ROLE IF EXISTS ${sql(role)}`
+            ]).pipe(Effect.ignore)
+            yield* Effect.gen(function*() {
+              yield* sql`CREATE ROLE ${sql(role)} NOLOGIN NOSUPERUSER NOBYPASSRLS`
+              yield* sql`CREATE TABLE ${sql(table)} (id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL)`
+              yield* RowLevelSecurity.migration({ table, tenantColumn: "tenant_id", role })
+              // Far over the repository's estimate threshold (10,000), and analyzed: the planner knows.
+              yield* sql`INSERT INTO ${sql(table)} SELECT i, CASE WHEN i <= 10 THEN 'globex' ELSE 'acme' END
+                FROM generate_series(1, 20000) i`
+              yield* sql`ANALYZE ${sql(table)}`
+              const Keyed = Schema.Struct({ id: Schema.Number, tenant_id: Schema.String })
+              const keyed = yield* Repository.make({ table, schema: Keyed, id: "id" }).pipe(
+                Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "tenant_id"] } }))
+              )
+              const asGlobex = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+                sql.withTransaction(
+                  Effect.zipRight(sql`SET LOCAL ROLE ${sql(role)}`, RowLevelSecurity.withTenant(effect))
+                )
+                  .pipe(Effect.provideService(CurrentTenant, "globex"))
+              expect(yield* asGlobex(keyed.count())).toBe(10)
+              expect(yield* asGlobex(keyed.countEstimate())).toBe(10)
+            }).pipe(Effect.ensuring(cleanup))
+          }))
       }
     )
 )
