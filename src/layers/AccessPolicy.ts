@@ -9,6 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type { AccessDeniedReason } from "../errors.js"
 import { AccessDenied, ValidationError } from "../errors.js"
+import * as ParseIssue from "../schemas/ParseIssue.js"
 import type { AccessPolicyService, TablePolicy, TableRules } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 
@@ -28,6 +29,16 @@ export const isIdentifier = (name: string): boolean => /^[A-Za-z_][A-Za-z0-9_]{0
  */
 export type PolicyTables = Readonly<Record<string, TablePolicy>>
 
+/** The shape of a policy, checked whether it comes from code or from configuration. */
+const Tables = Schema.Record({
+  key: Schema.String,
+  value: Schema.Struct({
+    readable: Schema.Array(Schema.String),
+    filterable: Schema.optional(Schema.Array(Schema.String)),
+    sortable: Schema.optional(Schema.Array(Schema.String))
+  })
+})
+
 const checkNames = (names: ReadonlyArray<string>, where: string): Effect.Effect<ReadonlySet<string>, ValidationError> =>
   Effect.gen(function*() {
     const bad = names.find((name) => !isIdentifier(name))
@@ -45,8 +56,12 @@ const checkNames = (names: ReadonlyArray<string>, where: string): Effect.Effect<
  */
 export const make = (tables: PolicyTables): Effect.Effect<AccessPolicyService, ValidationError> =>
   Effect.gen(function*() {
+    // A policy from untyped code (`null`, a column list given as one string) fails typed.
+    const checked = yield* Schema.decodeUnknown(Tables)(tables).pipe(
+      Effect.mapError((error) => new ValidationError({ field: "policy", detail: ParseIssue.describe(error) }))
+    )
     const rules = new Map<string, TableRules>()
-    for (const [table, policy] of Object.entries(tables)) {
+    for (const [table, policy] of Object.entries(checked)) {
       yield* checkNames([table], "table")
       const readable = yield* checkNames(policy.readable, `${table}.readable`)
       const filterable = yield* checkNames(policy.filterable ?? policy.readable, `${table}.filterable`)
@@ -95,16 +110,7 @@ export const make = (tables: PolicyTables): Effect.Effect<AccessPolicyService, V
 export const layer = (tables: PolicyTables): Layer.Layer<AccessPolicy, ValidationError> =>
   Layer.effect(AccessPolicy, make(tables))
 
-const PolicyJson = Schema.parseJson(
-  Schema.Record({
-    key: Schema.String,
-    value: Schema.Struct({
-      readable: Schema.Array(Schema.String),
-      filterable: Schema.optional(Schema.Array(Schema.String)),
-      sortable: Schema.optional(Schema.Array(Schema.String))
-    })
-  })
-)
+const PolicyJson = Schema.parseJson(Tables)
 
 /**
  * The policy from `DAO_ACCESS_POLICY`, a JSON object of tables:

@@ -236,6 +236,25 @@ const describeType = (value: unknown): string =>
     ? "an object"
     : `a ${typeof value}`
 
+/**
+ * The `CurrentActor` written to the audit columns, checked as any written text is (`unstorable`):
+ * a NUL failed the INSERT on PostgreSQL and a lone surrogate was stored as U+FFFD on the servers,
+ * and an actor that is no string, from untyped code, was text on the servers and failed every read
+ * of the row in memory.
+ */
+const currentActor: Effect.Effect<string | null, ValidationError> = Effect.flatMap(
+  Effect.serviceOption(CurrentActor),
+  (actor) => {
+    const given: unknown = Option.getOrNull(actor)
+    if (given === null || given === undefined) return Effect.succeed(null)
+    if (typeof given !== "string") {
+      return Effect.fail(new ValidationError({ field: "actor", detail: `${describeType(given)}, not a string` }))
+    }
+    const why = unstorable(given)
+    return why === undefined ? Effect.succeed(given) : Effect.fail(new ValidationError({ field: "actor", detail: why }))
+  }
+)
+
 /** What a filter value or an id is, as far as a column's type can tell it apart. */
 type Kind = "string" | "number" | "boolean" | "date"
 
@@ -441,6 +460,8 @@ export const makeRepository = <A, I>(
     // PostgreSQL's floating-point columns (and the memory store) hold NaN and the infinities;
     // MySQL/MariaDB stored 0 for them, and SQL Server's FLOAT has none.
     const finiteOnly = stores.backend === "mysql" || stores.backend === "mariadb" || stores.backend === "mssql"
+    // An upsert there updates the row that clashes on any unique key, not only on its `on` key.
+    const firesOnAnyKey = stores.backend === "mysql" || stores.backend === "mariadb"
     /**
      * The record through its schema: a fresh object of its encoded fields. No closures per record:
      * on bulk paths their creation showed in profiles.
@@ -491,7 +512,8 @@ export const makeRepository = <A, I>(
         : [])
     ]
 
-    const actor = Effect.map(Effect.serviceOption(CurrentActor), Option.getOrNull)
+    // Read (and checked) only where it is written.
+    const actor = audit.createdBy !== undefined || audit.updatedBy !== undefined ? currentActor : Effect.succeed(null)
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
     const mismatch = (detail: string) => new AccessDenied({ reason: "TenantMismatch", table, detail })
@@ -892,37 +914,51 @@ export const makeRepository = <A, I>(
           const key: Array<Filter> = on.map((c) => ({ field: c, op: "eq", value: row[c] as Query.Scalar }))
           const kept = new Set([idColumn, ...on, config.tenant, audit.createdAt, audit.createdBy])
           const updates = columns.filter((c) => !kept.has(c))
+          /** Each unique key of the row that some row holds leads to `target`, a row of this tenant. */
+          const keysLeadTo = (target: Row | undefined, keys: ReadonlyArray<ReadonlyArray<string>>) =>
+            Effect.gen(function*() {
+              for (const other of keys) {
+                const values = other.map((c) => row[c])
+                if (values.some((v) => v === null || v === undefined)) continue
+                const [existing] = yield* store.select(
+                  { filters: other.map((c, i) => ({ field: c, op: "eq", value: values[i] as Query.Scalar })) },
+                  [tiebreak],
+                  { limit: 1 }
+                )
+                if (existing === undefined) continue
+                if (config.tenant !== undefined && existing[config.tenant] !== row[config.tenant]) {
+                  return yield* Effect.fail(mismatch("the row belongs to another tenant"))
+                }
+                if (target === undefined || String(existing[idColumn]) !== String(target[idColumn])) {
+                  return yield* Effect.fail(
+                    new DataAccessError({
+                      backend: stores.backend,
+                      operation: "Repository.upsert",
+                      reason: "UniqueViolation",
+                      table,
+                      constraint: other.join(","),
+                      detail: `(${other.join(", ")}) already belongs to another row`
+                    })
+                  )
+                }
+              }
+            })
           return yield* stores.transaction(Effect.gen(function*() {
             // Every unique key is checked first, not only `on`: MySQL's ON DUPLICATE KEY fires on
             // any of them, which could otherwise update a different (or another tenant's) row.
             const [target] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
-            for (const other of unique) {
-              const values = other.map((c) => row[c])
-              if (values.some((v) => v === null || v === undefined)) continue
-              const [existing] = yield* store.select(
-                { filters: other.map((c, i) => ({ field: c, op: "eq", value: values[i] as Query.Scalar })) },
-                [tiebreak],
-                { limit: 1 }
-              )
-              if (existing === undefined) continue
-              if (config.tenant !== undefined && existing[config.tenant] !== row[config.tenant]) {
-                return yield* Effect.fail(mismatch("the row belongs to another tenant"))
-              }
-              if (target === undefined || String(existing[idColumn]) !== String(target[idColumn])) {
-                return yield* Effect.fail(
-                  new DataAccessError({
-                    backend: stores.backend,
-                    operation: "Repository.upsert",
-                    reason: "UniqueViolation",
-                    table,
-                    constraint: other.join(","),
-                    detail: `(${other.join(", ")}) already belongs to another row`
-                  })
-                )
-              }
-            }
+            yield* keysLeadTo(target, unique)
             yield* store.upsert(row, on, updates)
+            // A row committed after those reads (or, on MySQL/MariaDB, after the snapshot they read)
+            // takes the write in their place: checked again, a row of another tenant or another
+            // row under one of the keys fails the transaction, which undoes the write.
             const [written] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
+            if (firesOnAnyKey) yield* keysLeadTo(written, unique)
+            else if (
+              config.tenant !== undefined && written !== undefined && written[config.tenant] !== row[config.tenant]
+            ) {
+              return yield* Effect.fail(mismatch("the row belongs to another tenant"))
+            }
             return yield* decode(written ?? row)
           }))
         }).pipe(span("upsert")),

@@ -14,6 +14,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { BackendError, ConnectionError } from "../errors.js"
 import { AccessDenied, DataAccessError, ValidationError } from "../errors.js"
 import { isIdentifier } from "./AccessPolicy.js"
@@ -109,16 +110,29 @@ export const withTenant = <X, E, R>(
     const sql = yield* SqlClient.SqlClient
     const backend = yield* SqlBackend
     yield* postgresOnly(backend, "RowLevelSecurity.withTenant")
-    const setTenant = sql`SELECT set_config(${tenantSetting}, ${tenant}, true)`.pipe(
-      run({ operation: "RowLevelSecurity.setTenant" })
-    )
+    const setTenant = (value: string) =>
+      sql`SELECT set_config(${tenantSetting}, ${value}, true)`.pipe(run({ operation: "RowLevelSecurity.setTenant" }))
+    // Inside a transaction the work is a savepoint, and a setting made there outlives its release:
+    // the enclosing work (another tenant's, or none's) would go on as this tenant. The setting it
+    // had is put back once the work succeeds; a failed savepoint is rolled back with its setting.
+    const enclosing = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+    const confined = enclosing
+      ? Effect.gen(function*() {
+        const [before] = yield* sql<{ readonly previous: string | null }>`
+          SELECT current_setting(${tenantSetting}, true) AS previous`.pipe(
+          run({ operation: "RowLevelSecurity.setTenant" })
+        )
+        yield* setTenant(tenant)
+        const result = yield* effect
+        yield* setTenant(before?.previous ?? "")
+        return result
+      })
+      : Effect.zipRight(setTenant(tenant), effect)
     return yield* transaction({
       backend: backend.backend,
       operation: "RowLevelSecurity.withTenant",
       target: backend.target
-    })(
-      Effect.zipRight(setTenant, effect)
-    ).pipe(
+    })(confined).pipe(
       Effect.mapError((error) =>
         error instanceof DataAccessError && error.reason === "PermissionDenied"
           ? new AccessDenied({ reason: "RowLevelSecurity", table: error.table, detail: error.detail })

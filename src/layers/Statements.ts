@@ -371,7 +371,9 @@ export const upsert = (
 }
 
 /**
- * The planner's row estimate (PostgreSQL); `undefined` on dialects that keep none.
+ * The planner's row estimate (PostgreSQL); `undefined` on dialects that keep none. A table under
+ * row-level security answers -1 (no estimate, so the rows are counted): the estimate is of every
+ * row, and would tell a tenant how many rows the others hold.
  *
  * @since 0.1.0
  * @category combinators
@@ -379,9 +381,8 @@ export const upsert = (
 export const estimate = (sql: Sql, table: string): Statement.Statement<{ readonly n: unknown }> | undefined =>
   sql.onDialectOrElse({
     pg: () =>
-      sql<
-        { readonly n: unknown }
-      >`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass(${regclass(table)})`,
+      sql<{ readonly n: unknown }>`SELECT CASE WHEN relrowsecurity THEN -1 ELSE reltuples::bigint END AS n
+        FROM pg_class WHERE oid = to_regclass(${regclass(table)})`,
     orElse: () => undefined
   })
 

@@ -11,8 +11,9 @@ import { CurrentTenant } from "../services/Repository.js"
 import { unstorableText } from "./Query.js"
 
 /**
- * The `CurrentTenant`: missing or empty is `AccessDenied` MissingTenant, text no backend keeps as
- * it is (a lone surrogate, a NUL) is a `ValidationError` of the field `tenant`.
+ * The `CurrentTenant`: missing, empty (or, from untyped code, `null`) is `AccessDenied`
+ * MissingTenant; no string, or text no backend keeps as it is (a lone surrogate, a NUL), is a
+ * `ValidationError` of the field `tenant`.
  *
  * @since 0.1.0
  * @category combinators
@@ -21,13 +22,19 @@ export const requireTenant = (table?: string): Effect.Effect<string, AccessDenie
   Effect.flatMap(
     Effect.serviceOption(CurrentTenant),
     (tenant): Effect.Effect<string, AccessDenied | ValidationError> => {
-      if (Option.isNone(tenant) || tenant.value.length === 0) {
+      // Untyped code can provide anything (a claim read as a number, a null): typed, never a defect.
+      const given: unknown = Option.getOrUndefined(tenant)
+      if (given === undefined || given === null || given === "") {
         return Effect.fail(new AccessDenied({ reason: "MissingTenant", table, detail: "no CurrentTenant in context" }))
       }
+      if (typeof given !== "string") {
+        const kind = Array.isArray(given) ? "an array" : typeof given === "object" ? "an object" : `a ${typeof given}`
+        return Effect.fail(new ValidationError({ field: "tenant", detail: `${kind}, not a string` }))
+      }
       // A lone surrogate was kept as U+FFFD: `acme\uD800` and `acme\uDFFF` were one tenant.
-      const why = unstorableText(tenant.value)
+      const why = unstorableText(given)
       return why === undefined
-        ? Effect.succeed(tenant.value)
+        ? Effect.succeed(given)
         : Effect.fail(new ValidationError({ field: "tenant", detail: why }))
     }
   )

@@ -3,10 +3,13 @@
  * read from DAO_ACCESS_POLICY.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
 import { RepositoryTest } from "../../src/layers/Repository.js"
@@ -63,6 +66,25 @@ describe("AccessPolicy", () => {
       }
       expect(Either.isRight(yield* Effect.either(AccessPolicyLayer.make({ ["t".repeat(63)]: { readable: ["id"] } }))))
         .toBe(true)
+    }))
+
+  it.effect("a policy of another shape, from untyped code, is a ValidationError, not a defect", () =>
+    Effect.gen(function*() {
+      const bad: ReadonlyArray<unknown> = [
+        null,
+        "people",
+        { people: null },
+        { people: {} },
+        { people: { readable: "id" } },
+        { people: { readable: ["id"], sortable: "id" } }
+      ]
+      for (const tables of bad) {
+        const result = yield* Effect.exit(AccessPolicyLayer.make(tables as AccessPolicyLayer.PolicyTables))
+        expect(
+          Exit.isFailure(result) && Option.getOrUndefined(Cause.failureOption(result.cause))?._tag,
+          JSON.stringify(tables)
+        ).toBe("ValidationError")
+      }
     }))
 
   it.effect("is read from DAO_ACCESS_POLICY", () =>

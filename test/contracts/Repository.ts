@@ -4,11 +4,13 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -827,6 +829,27 @@ export const suite = (
             )
             expect((yield* failureOf(within(people.list())))?._tag, JSON.stringify(tenant)).toBe("ValidationError")
           }
+          // A tenant from untyped code (a claim read as a number, a null) fails typed, never as a defect.
+          const untyped: ReadonlyArray<[unknown, string]> = [
+            [42, "ValidationError"],
+            [["acme"], "ValidationError"],
+            [null, "AccessDenied"],
+            [undefined, "AccessDenied"]
+          ]
+          for (const [tenant, tag] of untyped) {
+            const within = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentTenant, tenant as string)
+            const calls: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
+              people.list(),
+              people.create(person(6)),
+              people.findById("p00001")
+            ]
+            for (const effect of calls) {
+              const exit = yield* Effect.exit(within(effect))
+              expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag)))
+                .toEqual(Option.some(tag))
+            }
+          }
           const noTenant = yield* failureOf(
             withoutTenant(people.findById("p00001"))
           )
@@ -841,6 +864,76 @@ export const suite = (
             "name 2",
             "acme"
           ]])
+        })
+      ))
+
+    // The other tenant's statement runs while the transaction is open: on a second connection.
+    it.effect.runIf(options.sideBySide === true)(
+      "an upsert never writes over a row another tenant commits after its transaction began",
+      () =>
+        withPeople((people) =>
+          Effect.gen(function*() {
+            const globex = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentTenant, "globex")
+            const cases: ReadonlyArray<[Person, Person, ReadonlyArray<"id" | "email">]> = [
+              [person(1), person(1, { name: "stolen" }), ["id"]],
+              [person(2), person(70, { email: "e2@example.com", name: "stolen" }), ["email"]],
+              // Another key than `on`: MySQL's ON DUPLICATE KEY fires on it too.
+              [person(3), person(71, { email: "e3@example.com", name: "stolen" }), ["id"]]
+            ]
+            for (const [theirs, ours, on] of cases) {
+              const begun = yield* Deferred.make<void>()
+              const committed = yield* Deferred.make<void>()
+              // The transaction reads first (MySQL/MariaDB fix its snapshot then), and upserts once
+              // the other tenant's row is committed.
+              const upsert = yield* Repository.withTransaction(Effect.gen(function*() {
+                yield* people.count()
+                yield* Deferred.succeed(begun, undefined)
+                yield* Deferred.await(committed)
+                return yield* people.upsert(ours, { on })
+              })).pipe(Effect.either, Effect.fork)
+              yield* Deferred.await(begun)
+              yield* globex(people.create(theirs))
+              yield* Deferred.succeed(committed, undefined)
+              const outcome = yield* Fiber.join(upsert)
+              expect(
+                Either.isLeft(outcome) && outcome.left._tag === "AccessDenied" && outcome.left.reason,
+                JSON.stringify(on)
+              ).toBe("TenantMismatch")
+            }
+            expect((yield* globex(people.list())).map((p) => [p.id, p.name])).toEqual([
+              ["p00001", "name 1"],
+              ["p00002", "name 2"],
+              ["p00003", "name 3"]
+            ])
+            expect(yield* people.list()).toEqual([])
+          })
+        )
+    )
+
+    it.effect("an actor no backend stores as it is, or one that is no string, is a ValidationError and writes nothing", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1))
+          for (const actor of ["alice\u0000", "alice\uD800", 42, {}]) {
+            const as = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+              Effect.provideService(effect, CurrentActor, actor as string)
+            const writes: ReadonlyArray<
+              Effect.Effect<unknown, { readonly _tag: string; readonly field?: string | undefined }>
+            > = [
+              people.create(person(2)),
+              people.createMany([person(3)]),
+              people.update("p00001", { name: "renamed" }),
+              people.delete("p00001")
+            ]
+            for (const write of writes) {
+              const failure = yield* failureOf(as(write))
+              expect([failure?._tag, failure?.field], JSON.stringify(actor)).toEqual(["ValidationError", "actor"])
+            }
+          }
+          expect((yield* people.list()).map((p) => [p.id, p.name, p.created_by, p.updated_by])).toEqual([
+            ["p00001", "name 1", "alice", "alice"]
+          ])
         })
       ))
 

@@ -76,6 +76,19 @@ await describeLive(
               // No tenant: raw SQL sees nothing, never everything; on both pooled connections.
               for (let i = 0; i < 4; i++) expect(yield* asApp(names)).toEqual([])
 
+              // Inside a transaction (another tenant's, or none's) a tenant's setting ends with its work.
+              const as = (tenant: string) => <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+                RowLevelSecurity.withTenant(effect).pipe(Effect.provideService(CurrentTenant, tenant))
+              const nested = yield* asApp(
+                as("acme")(Effect.gen(function*() {
+                  const inner = yield* as("globex")(names)
+                  const failed = yield* Effect.either(as("globex")(Effect.zipRight(names, Effect.fail("inner"))))
+                  return { inner, failed: Either.isLeft(failed), outer: yield* names }
+                }))
+              )
+              expect(nested).toEqual({ inner: ["g1"], failed: true, outer: ["a1", "a2"] })
+              expect(yield* asApp(Effect.zipRight(as("acme")(names), names))).toEqual([])
+
               const foreign = yield* Effect.either(insertAs("acme", "globex", "sneaky"))
               expect(Either.isLeft(foreign) && foreign.left._tag === "AccessDenied" && foreign.left.reason).toBe(
                 "RowLevelSecurity"
@@ -123,6 +136,38 @@ await describeLive(
 
               const bad = yield* Effect.either(RowLevelSecurity.migration({ table: "x.y", tenantColumn: "t", role }))
               expect(Either.isLeft(bad) && bad.left._tag).toBe("ValidationError")
+            }).pipe(Effect.ensuring(cleanup))
+          }))
+
+        it.effect("countEstimate under row-level security counts the tenant's rows, not the planner's whole table", () =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            const table = uniqueName("rls_estimate")
+            const role = uniqueName("dao_app")
+            const cleanup = Effect.all([
+              sql`DROP TABLE IF EXISTS ${sql(table)}`,
+              sql`DROP OWNED BY ${sql(role)}`,
+              sql`DROP ROLE IF EXISTS ${sql(role)}`
+            ]).pipe(Effect.ignore)
+            yield* Effect.gen(function*() {
+              yield* sql`CREATE ROLE ${sql(role)} NOLOGIN NOSUPERUSER NOBYPASSRLS`
+              yield* sql`CREATE TABLE ${sql(table)} (id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL)`
+              yield* RowLevelSecurity.migration({ table, tenantColumn: "tenant_id", role })
+              // Far over the repository's estimate threshold (10,000), and analyzed: the planner knows.
+              yield* sql`INSERT INTO ${sql(table)} SELECT i, CASE WHEN i <= 10 THEN 'globex' ELSE 'acme' END
+                FROM generate_series(1, 20000) i`
+              yield* sql`ANALYZE ${sql(table)}`
+              const Keyed = Schema.Struct({ id: Schema.Number, tenant_id: Schema.String })
+              const keyed = yield* Repository.make({ table, schema: Keyed, id: "id" }).pipe(
+                Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "tenant_id"] } }))
+              )
+              const asGlobex = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+                sql.withTransaction(
+                  Effect.zipRight(sql`SET LOCAL ROLE ${sql(role)}`, RowLevelSecurity.withTenant(effect))
+                )
+                  .pipe(Effect.provideService(CurrentTenant, "globex"))
+              expect(yield* asGlobex(keyed.count())).toBe(10)
+              expect(yield* asGlobex(keyed.countEstimate())).toBe(10)
             }).pipe(Effect.ensuring(cleanup))
           }))
       }
