@@ -582,7 +582,9 @@ const scopedLayer = <I>(
 
 /**
  * Makes a failed start-up a `ConnectionError` (a closed port, a wrong password, an unknown
- * database), bounded by the connect timeout.
+ * database), bounded by the connect timeout, and tries again per the SQL retry policy while the
+ * failure is transient (a server still starting refuses or drops connections) but for a timeout,
+ * which has already waited its whole connect timeout.
  */
 const checkConnection = <A, E, R>(
   backend: Backend,
@@ -613,7 +615,8 @@ const checkConnection = <A, E, R>(
         code: typed.code,
         detail: typed.detail
       })
-    })
+    }),
+    retrying("sql", (error) => error instanceof ConnectionError && error.retryable && error.reason !== "Timeout")
   )
 
 // ---------------------------------------------------------------------------------------------

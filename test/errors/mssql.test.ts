@@ -195,7 +195,7 @@ describe("the SQL Server layer without a server", () => {
       assert.include(bad.detail ?? "", "queryTimeout")
     }))
 
-  it.effect(
+  it.live(
     "a query timeout beyond the driver's 15 seconds is refused, in code and in MSSQL_QUERY_TIMEOUT",
     () =>
       Effect.gen(function*() {

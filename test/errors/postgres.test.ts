@@ -185,7 +185,7 @@ await describeLive("postgres", "error classification on PostgreSQL", () => {
       assert.strictEqual(error.reason, "QueryTimeout")
     }).pipe(Effect.scoped), { timeout: 20_000 })
 
-  it.effect("a closed port is a ConnectionError (Refused)", () =>
+  it.live("a closed port is a ConnectionError (Refused)", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Effect.scoped(Layer.build(Sql.layerPg({ host: "127.0.0.1", port: 1 }))))
       assert.instanceOf(error, ConnectionError)

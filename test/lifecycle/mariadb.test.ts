@@ -5,7 +5,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Sql from "../../src/layers/Sql.js"
-import { givesUpAfterFiveSeconds } from "../support/release.js"
+import { connectsOnceStarted, givesUpAfterFiveSeconds } from "../support/release.js"
 import { describeLive, mysqlOptions, mysqlUrl, uniqueName } from "../support/services.js"
 import { startProxy } from "../support/tcpProxy.js"
 
@@ -74,4 +74,12 @@ await describeLive("mariadb", "a MariaDB pool whose end does not come", () => {
       proxy.freeze()
       yield* givesUpAfterFiveSeconds(scope, run("SELECT 2"))
     }).pipe(Effect.scoped), 30_000)
+})
+
+await describeLive("mariadb", "a server still starting", () => {
+  it.live(
+    "refuses the first connect; it is tried again and the layer is built",
+    () => connectsOnceStarted(mysqlUrl, 3306, (port) => Sql.layerMysql({ ...mysqlOptions, host: "127.0.0.1", port })),
+    30_000
+  )
 })

@@ -5,8 +5,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Sql from "../../src/layers/Sql.js"
-import { givesUpAfterFiveSeconds } from "../support/release.js"
-import { describeLive, pgOptions, uniqueName } from "../support/services.js"
+import { connectsOnceStarted, givesUpAfterFiveSeconds } from "../support/release.js"
+import { describeLive, pgOptions, pgUrl, uniqueName } from "../support/services.js"
 import { startSilentServer } from "../support/silentServer.js"
 
 await describeLive("postgres", "scoped PostgreSQL layer", () => {
@@ -58,4 +58,12 @@ describe("a PostgreSQL pool whose end does not come", () => {
         Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(Effect.provide(context))
       )
     }).pipe(Effect.scoped), 30_000)
+})
+
+await describeLive("postgres", "a server still starting", () => {
+  it.live(
+    "refuses the first connect; it is tried again and the layer is built",
+    () => connectsOnceStarted(pgUrl, 5432, (port) => Sql.layerPg({ ...pgOptions, host: "127.0.0.1", port })),
+    30_000
+  )
 })

@@ -183,7 +183,7 @@ describe("a connection URL that cannot be read", () => {
       assertClean(printable(redis))
     }))
 
-  it.effect("a query string may hold an @ when the user and password were read", () =>
+  it.live("a query string may hold an @ when the user and password were read", () =>
     Effect.gen(function*() {
       // Nothing listens on port 1: the URL was read, and the connection attempted.
       const closed = yield* refused(

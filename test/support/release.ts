@@ -1,10 +1,17 @@
 /**
- * A layer's release that a statement in flight would hold: how long closing its scope takes.
+ * A layer's start and release against a server that misbehaves: one still starting, one that
+ * stops answering with a statement in flight.
  */
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as Scope from "effect/Scope"
+import * as Metrics from "../../src/layers/Metrics.js"
+import { startProxy } from "./tcpProxy.js"
 
 /**
  * Starts `inFlight` (a statement the server never answers), closes `scope` while it waits, and
@@ -20,3 +27,41 @@ export const givesUpAfterFiveSeconds = (scope: Scope.CloseableScope, inFlight: E
     assert.isAtLeast(elapsed, 4_500)
     assert.isBelow(elapsed, 7_000)
   })
+
+const refusedRetries = Effect.map(
+  Metric.value(Metric.taggedWithLabels(Metrics.retries, [
+    MetricLabel.make("kind", "sql"),
+    MetricLabel.make("reason", "Refused")
+  ])),
+  (state) => state.count
+)
+
+/**
+ * Builds the SQL layer that `layerAt` makes for a port, in front of the server at `url`, that
+ * refuses connections until the layer has been refused once and is about to try again, as a
+ * server still starting does; asserts that the layer was built, answers a statement, and had its
+ * connect retried.
+ */
+export const connectsOnceStarted = (
+  url: string,
+  defaultPort: number,
+  layerAt: (port: number) => Layer.Layer<SqlClient.SqlClient, unknown>
+) =>
+  Effect.gen(function*() {
+    const server = new URL(url)
+    const proxy = yield* Effect.promise(() =>
+      startProxy({ host: server.hostname, port: Number(server.port || defaultPort) })
+    )
+    yield* Effect.addFinalizer(() => Effect.promise(() => proxy.stop()))
+    yield* Effect.promise(() => proxy.stop())
+    const before = yield* refusedRetries
+    const built = yield* Effect.fork(Effect.scoped(Effect.provide(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe<{ one: unknown }>("SELECT 1 AS one")),
+      layerAt(proxy.port)
+    )))
+    while ((yield* refusedRetries) === before) yield* Effect.sleep("5 millis")
+    yield* Effect.promise(() => proxy.start())
+    const rows = yield* built
+    assert.strictEqual(Number(rows[0]?.one), 1)
+    assert.isAtLeast((yield* refusedRetries) - before, 1)
+  }).pipe(Effect.scoped)
