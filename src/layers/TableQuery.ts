@@ -146,7 +146,7 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
 
 /**
  * Table queries over rows held in memory (the map is read at each query, so a test may fill it
- * later). Custom SQL has no meaning here and fails with a `DataAccessError` saying so.
+ * later; a table missing from it fails as a missing SQL table does). Custom SQL has no meaning here and fails with a `DataAccessError` saying so.
  *
  * @since 0.1.0
  * @category layers
@@ -161,7 +161,19 @@ export const TableQueryTest = (
         "memory",
         policy,
         ({ columns, spec, table }) => {
-          const rows = tables.get(table) ?? []
+          const rows = tables.get(table)
+          // A table missing from the map fails as a missing SQL table does, not as an empty one.
+          if (rows === undefined) {
+            return Either.left(
+              new DataAccessError({
+                backend: "memory",
+                operation: "TableQuery.query",
+                reason: "UndefinedObject",
+                table,
+                detail: `table ${table} does not exist`
+              })
+            )
+          }
           return Either.map(ColumnKinds.typedFilters(ColumnKinds.fromRows(rows), spec.filters), (filters) =>
             [...rows]
               .filter(wherePredicate({ filters }))

@@ -251,6 +251,22 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
         })
       ))
 
+    it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
+      Effect.gen(function*() {
+        const fixture = yield* TableQueryFixture
+        const missing = uniqueName("cycles_missing")
+        const rules = { readable: ["id"], filterable: ["id"], sortable: ["id"] }
+        const failure = yield* failureOf(
+          Effect.flatMap(TableQuery, (tableQuery) => tableQuery.query({ table: missing })).pipe(
+            Effect.provide(fixture.tableQuery.pipe(Layer.provide(AccessPolicyLayer.layer({ [missing]: rules }))))
+          )
+        )
+        expect(failure?._tag === "DataAccessError" ? [failure.reason, failure.table] : failure?._tag).toEqual([
+          "UndefinedObject",
+          missing
+        ])
+      }))
+
     it.effect("custom statements are built with the sql template, values bound", () =>
       Effect.gen(function*() {
         const fixture = yield* TableQueryFixture
