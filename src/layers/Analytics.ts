@@ -380,10 +380,13 @@ const aggregate = (aggregation: Aggregation, values: ReadonlyArray<unknown>): nu
   }
 }
 
+/** A row's value as a group's dimension; a `Date` copied, so that a caller changing it changes no row. */
 const dimensionOf = (value: unknown): DimensionValue =>
   value === undefined || value === null
     ? null
-    : typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value instanceof Date
+    : value instanceof Date
+    ? new Date(value.getTime())
+    : typeof value === "string" || typeof value === "number" || typeof value === "boolean"
     ? value
     : String(value)
 

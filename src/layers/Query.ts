@@ -180,6 +180,27 @@ export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
  */
 export type Row = Readonly<Record<string, unknown>>
 
+/**
+ * A value as a memory layer keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
+ * an array or an object), so that a caller changing what it gave or got changes nothing stored,
+ * as with a server.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const copyValue = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  if (value instanceof Date) return new Date(value.getTime())
+  if (Buffer.isBuffer(value)) return Buffer.from(value)
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  try {
+    return structuredClone(value)
+  } catch {
+    // A value the structured clone cannot copy (one holding functions) is kept as it is.
+    return value
+  }
+}
+
 type Comparable = string | number | boolean
 
 const comparable = (value: unknown): Comparable | null => {

@@ -39,7 +39,7 @@ import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, mapScalars, onDateColumn, unstorableText, wherePredicate } from "./Query.js"
+import { comparator, copyValue, mapScalars, onDateColumn, unstorableText, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -1249,6 +1249,12 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
 // Memory
 // ---------------------------------------------------------------------------------------------
 
+const copyRow = (row: Row): Row => {
+  const copied: Record<string, unknown> = {}
+  for (const column in row) copied[column] = copyValue(row[column])
+  return copied as Row
+}
+
 /**
  * Stores in memory with the semantics of the SQL ones: unique keys enforced (a duplicate is
  * `DataAccessError` UniqueViolation), transactions undone on failure. Transactions run one at a
@@ -1259,30 +1265,6 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
  * @since 0.1.0
  * @category constructors
  */
-/**
- * A value as the memory store keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
- * an array or an object), so that a caller changing what it gave or got changes nothing stored,
- * as with a server.
- */
-const copyValue = (value: unknown): unknown => {
-  if (value === null || typeof value !== "object") return value
-  if (value instanceof Date) return new Date(value.getTime())
-  if (Buffer.isBuffer(value)) return Buffer.from(value)
-  if (value instanceof Uint8Array) return new Uint8Array(value)
-  try {
-    return structuredClone(value)
-  } catch {
-    // A value the structured clone cannot copy (one holding functions) is kept as it is.
-    return value
-  }
-}
-
-const copyRow = (row: Row): Row => {
-  const copied: Record<string, unknown> = {}
-  for (const column in row) copied[column] = copyValue(row[column])
-  return copied as Row
-}
-
 export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const tables = new Map<string, Array<Row>>()
   const running = Effect.unsafeMakeSemaphore(1)

@@ -21,7 +21,7 @@ import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { Row, TableQueryError, TableQueryService } from "../services/TableQuery.js"
 import { TableQuery } from "../services/TableQuery.js"
 import * as ColumnKinds from "./ColumnKinds.js"
-import { comparator, wherePredicate } from "./Query.js"
+import { comparator, copyValue, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 
@@ -179,7 +179,8 @@ export const TableQueryTest = (
               .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))
               .slice(0, spec.limit)
-              .map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))))
+              // Copies: a caller changing a row it got (a `Date` in it) changes nothing stored.
+              .map((row) => Object.fromEntries(columns.map((c) => [c, copyValue(row[c] ?? null)]))))
         },
         (_schema, _statement, options) =>
           Effect.fail(

@@ -616,6 +616,23 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
         })
       ))
 
+    it.effect("a caller changing a dimension it got changes nothing stored", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const request = { table, metrics: { qty: "sum" }, dimensions: ["at"], limit: 1 } as const
+          const [first] = yield* analytics.metrics(request)
+          expect(first?.dimensions["at"]).toEqual(at("2025-12-31T23:59:59Z"))
+          ;(first?.dimensions["at"] as Date).setTime(Date.UTC(2026, 0, 1, 12))
+          const [again] = yield* analytics.metrics(request)
+          expect(again?.dimensions["at"]).toEqual(at("2025-12-31T23:59:59Z"))
+          expect(
+            yield* analytics.count({ table, filters: [{ field: "at", op: "gte", value: "2026-01-01T06:00:00Z" }] })
+          )
+            .toBe(0)
+        })
+      ))
+
     it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
       withTable((table) =>
         Effect.gen(function*() {

@@ -81,14 +81,17 @@ const rows: ReadonlyArray<Row> = [
 const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.either(effect), (either) => Either.isLeft(either) ? either.left : undefined)
 
-const withTable = <X, E>(body: (table: string) => Effect.Effect<X, E, TableQuery>) =>
+const withTable = <X, E>(
+  body: (table: string) => Effect.Effect<X, E, TableQuery>,
+  readable: ReadonlyArray<string> = ["id", "asset_guid", "cycle_status", "created"]
+) =>
   Effect.gen(function*() {
     const fixture = yield* TableQueryFixture
     const table = uniqueName("cycles")
     yield* fixture.seed(table, rows)
     const policy = AccessPolicyLayer.layer({
       [table]: {
-        readable: ["id", "asset_guid", "cycle_status", "created"],
+        readable,
         filterable: ["asset_guid", "cycle_status", "created", "at"],
         sortable: ["id", "created"]
       }
@@ -250,6 +253,22 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
           ])
         })
       ))
+
+    it.effect("a caller changing a row it got changes nothing stored", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const spec = {
+            table,
+            columns: ["id", "at"],
+            filters: [{ field: "asset_guid", op: "eq", value: "truck-1" }]
+          } as const
+          const [first] = yield* tableQuery.query(spec)
+          expect(first?.["at"]).toEqual(hour(0))
+          ;(first?.["at"] as Date).setTime(0)
+          const [again] = yield* tableQuery.query(spec)
+          expect(again?.["at"]).toEqual(hour(0))
+        }), ["id", "at"]))
 
     it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
       Effect.gen(function*() {
