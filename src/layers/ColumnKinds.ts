@@ -13,7 +13,7 @@ import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
 import type { Filter } from "../schemas/Query.js"
 import type { Row } from "./Query.js"
-import { mapScalars, onDateColumn } from "./Query.js"
+import { mapScalars, onDateColumn, unstorableText, unstorableValue } from "./Query.js"
 import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
 
@@ -88,13 +88,54 @@ const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> 
 }
 
 /**
+ * A filter whose values every backend compares alike, as the repository's filters are checked:
+ * no NaN or infinity (PostgreSQL failed on an integer column, MariaDB and memory matched nothing or
+ * everything), no invalid `Date` or one outside the years 1000 to 9999 (MariaDB matched every row,
+ * or none), no text with a lone surrogate or a NUL, a `like` pattern included (the servers matched
+ * U+FFFD for the surrogate, PostgreSQL refused the NUL).
+ */
+const comparable = (filter: Filter): Either.Either<Filter, ValidationError> => {
+  const refuse = (unfit: string) =>
+    Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: ${unfit}` }))
+  if (filter.op === "like" || filter.op === "ilike") {
+    const unfit = unstorableText(filter.value)
+    return unfit === undefined ? Either.right(filter) : refuse(unfit)
+  }
+  return mapScalars(filter, (value) => {
+    const unfit = typeof value === "number" && !Number.isFinite(value)
+      ? "is not a finite number"
+      : unstorableValue(value)
+    return unfit === undefined ? Either.right(value) : refuse(unfit)
+  })
+}
+
+/** A filter's values checked against its column's kind (see `typedFilters`). */
+const ofColumnKind = (kinds: ColumnKinds, filter: Filter): Either.Either<Filter, ValidationError> => {
+  const kind = kinds.get(filter.field)
+  if (kind === "date") return onDateColumn(filter)
+  if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
+    return Either.right(filter)
+  }
+  return mapScalars(filter, (value) => {
+    const given = kindOfScalar(value)
+    return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
+      new ValidationError({
+        field: "filters",
+        detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
+      })
+    )
+  })
+}
+
+/**
  * Filters checked against their columns' kinds, as the repository's are against its schema: a
  * value of another kind is a `ValidationError` before any statement (MariaDB matched `'alpha' =
  * 0`, and PostgreSQL failed on the server). On date columns (`onDateColumn`) text becomes the
  * instant it names (ISO 8601 only) and `like` is refused: PostgreSQL read `"today"` as a date,
  * MySQL/MariaDB read the text in the session's zone, dropping any offset, and the in-memory
- * layer matched nothing. Columns of no known kind are left to the backend. The table query and
- * analytics DAOs check their filters with it.
+ * layer matched nothing. Columns of no known kind are left to the backend. Then each value must
+ * be one every backend compares alike (`comparable`). The table query and analytics DAOs check
+ * their filters with it.
  *
  * @since 0.1.0
  * @category combinators
@@ -103,19 +144,4 @@ export const typedFilters = (
   kinds: ColumnKinds,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) => {
-    const kind = kinds.get(filter.field)
-    if (kind === "date") return onDateColumn(filter)
-    if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
-      return Either.right(filter)
-    }
-    return mapScalars(filter, (value) => {
-      const given = kindOfScalar(value)
-      return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
-        new ValidationError({
-          field: "filters",
-          detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
-        })
-      )
-    })
-  }))
+  Either.all(filters.map((filter) => Either.flatMap(ofColumnKind(kinds, filter), comparable)))

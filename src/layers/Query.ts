@@ -339,6 +339,30 @@ export const unstorableText = (text: string): string | undefined => {
 }
 
 /**
+ * Why a value cannot be stored or compared as it is on every backend, if it cannot:
+ * - an invalid `Date` (MariaDB stored it as the zero date, read back as an invalid date again,
+ *   and a filter on it matched every row);
+ * - a `Date` outside the years 1000 to 9999, the range of MySQL's `DATETIME` (MariaDB stored the
+ *   year 20000 as the zero date, read back as null, and compared a column with it as with no
+ *   date; mysql2 refused a negative year with a RangeError and read the years 1 to 99 back as
+ *   1901 to 1999; SQL Server holds none past 9999);
+ * - text with a lone surrogate or a NUL (`unstorableText`): an equality filter matched other
+ *   strings mangled alike to U+FFFD.
+ * `DateFromSelf` and `String` let all of them through.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const unstorableValue = (value: unknown): string | undefined => {
+  if (value instanceof Date) {
+    const year = value.getUTCFullYear()
+    if (Number.isNaN(year)) return "is an invalid date"
+    return year < 1000 || year > 9999 ? "is outside the years 1000 to 9999 that every backend stores" : undefined
+  }
+  return typeof value === "string" ? unstorableText(value) : undefined
+}
+
+/**
  * UTF-16 code units of two strings in code point order, as the binary collations of the SQL side
  * order them: the surrogates (U+D800 to U+DFFF, which make the code points beyond U+FFFF) come
  * after U+E000 to U+FFFF.

@@ -39,7 +39,7 @@ import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, copyValue, mapScalars, onDateColumn, unstorableText, wherePredicate } from "./Query.js"
+import { comparator, copyValue, mapScalars, onDateColumn, unstorableValue, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -207,25 +207,6 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
   return fields
 }
 
-/**
- * Why a column value cannot be stored as it is on every backend, if it cannot:
- * - an invalid `Date` (MariaDB stored it as the zero date, read back as an invalid date again);
- * - a `Date` outside the years 1000 to 9999, the range of MySQL's `DATETIME` (MariaDB stored the
- *   year 20000 as the zero date, read back as null; mysql2 refused a negative year with a
- *   RangeError and read the years 1 to 99 back as 1901 to 1999; SQL Server holds none past 9999);
- * - text with a lone surrogate or a NUL (`unstorableText`): an equality filter matched other
- *   strings mangled alike to U+FFFD.
- * `DateFromSelf` and `String` let all of them through.
- */
-const unstorable = (value: unknown): string | undefined => {
-  if (value instanceof Date) {
-    const year = value.getUTCFullYear()
-    if (Number.isNaN(year)) return "is an invalid date"
-    return year < 1000 || year > 9999 ? "is outside the years 1000 to 9999 that every backend stores" : undefined
-  }
-  return typeof value === "string" ? unstorableText(value) : undefined
-}
-
 /** What an untyped argument is, for a message: its type, never its value. */
 const describeType = (value: unknown): string =>
   value === null || value === undefined
@@ -379,7 +360,9 @@ export const makeRepository = <A, I>(
      * value, and when it is no finite number (NaN equals nothing; MariaDB read it as 0).
      */
     const fits = <V>(field: string, value: V, what: string): Either.Either<V, ValidationError> => {
-      const unfit = typeof value === "number" && !Number.isFinite(value) ? "is not a finite number" : unstorable(value)
+      const unfit = typeof value === "number" && !Number.isFinite(value)
+        ? "is not a finite number"
+        : unstorableValue(value)
       if (unfit !== undefined) return Either.left(new ValidationError({ field: what, detail: `${field}: ${unfit}` }))
       const kinds = fieldKinds.get(field)
       const kind = kindOfValue(value)
@@ -455,7 +438,7 @@ export const makeRepository = <A, I>(
         const value = fields[field]
         const unfit = finiteOnly && typeof value === "number" && !Number.isFinite(value)
           ? `is not a finite number, which ${stores.backend} cannot store`
-          : unstorable(value)
+          : unstorableValue(value)
         if (unfit !== undefined) return Either.left(new ValidationError({ field, detail: unfit }))
       }
       return Either.right(fields)

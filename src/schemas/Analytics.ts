@@ -72,15 +72,20 @@ export const BucketWidth = Schema.transformOrFail(
   }
 )
 
+/** The first instant of the year 10000: MySQL's `DATETIME`, and SQL Server's, end before it. */
+const year10000 = Date.UTC(10_000, 0, 1)
+
 /**
- * An instant from a `Date` (code) or an ISO 8601 string (JSON), at or after the Unix epoch.
+ * An instant from a `Date` (code) or an ISO 8601 string (JSON), at or after the Unix epoch and
+ * before the year 10000 (MariaDB compared a column with a later one as with no date, and
+ * answered no buckets).
  *
  * @since 0.1.0
  * @category models
  */
 export const Instant = Schema.Union(Schema.DateFromSelf, Schema.Date).pipe(
-  Schema.filter((date) => Number.isFinite(date.getTime()) && date.getTime() >= 0, {
-    message: () => "expected a valid date at or after 1970-01-01T00:00:00Z"
+  Schema.filter((date) => Number.isFinite(date.getTime()) && date.getTime() >= 0 && date.getTime() < year10000, {
+    message: () => "expected a valid date from 1970-01-01T00:00:00Z to before the year 10000"
   })
 )
 

@@ -202,6 +202,38 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
         })
       ))
 
+    it.effect("a filter value no backend compares alike is a ValidationError before any statement", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          // PostgreSQL failed on most of these, or matched U+FFFD for the surrogate; MariaDB matched
+          // every row for the invalid date and none before the year 20000; memory matched none.
+          const filters: ReadonlyArray<Filter> = [
+            { field: "created", op: "eq", value: Number.NaN },
+            { field: "created", op: "lt", value: Number.POSITIVE_INFINITY },
+            { field: "created", op: "notIn", values: [1, Number.NEGATIVE_INFINITY] },
+            { field: "at", op: "gt", value: new Date(Number.NaN) },
+            { field: "at", op: "lt", value: new Date(Date.UTC(20_000, 0, 1)) },
+            { field: "at", op: "between", from: "0999-01-01T00:00:00Z", to: "2024-01-01T00:00:00Z" },
+            { field: "asset_guid", op: "eq", value: "truck-\uD800" },
+            { field: "asset_guid", op: "ne", value: "truck-1\u0000" },
+            { field: "asset_guid", op: "like", value: "\uDFFF" }
+          ]
+          for (const filter of filters) {
+            const error = yield* failureOf(tableQuery.query({ table, filters: [filter] }))
+            expect(error?._tag, String(filter.op)).toBe("ValidationError")
+          }
+          // The edges of what every backend holds run.
+          const ids = yield* tableQuery.query({
+            table,
+            columns: ["id"],
+            filters: [{ field: "at", op: "between", from: "1000-01-01T00:00:00Z", to: "9999-12-31T23:59:59.999Z" }],
+            sort: [{ field: "id" }]
+          })
+          expect(ids.map((row) => row["id"])).toEqual([1, 2, 3])
+        })
+      ))
+
     it.effect("queryAs decodes with a Schema; a mismatch is DataAccessError Decode", () =>
       withTable((table) =>
         Effect.gen(function*() {
