@@ -39,7 +39,7 @@ export const kindOfScalar = (value: unknown): "number" | "string" | "boolean" | 
 /**
  * A lookup of each table's column kinds from the catalog, each table read once (`exec` runs the
  * statement: its span, timeout and typed errors). A column whose type changes later is seen by a
- * new lookup.
+ * new lookup; a table with no columns (one that does not exist) is read again at each request.
  *
  * @since 0.1.0
  * @category constructors
@@ -55,7 +55,9 @@ export const fromCatalog = (
     return Statements.columnKinds(sql, table).pipe(
       Effect.map((rows): ColumnKinds => new Map(rows.map((row) => [String(row.name), row.kind]))),
       exec(table),
-      Effect.tap((kinds) => Effect.sync(() => known.set(table, kinds)))
+      // No columns is a table not there (yet): looked up again next time, or one created later
+      // would never have its filters and aggregated columns checked.
+      Effect.tap((kinds) => Effect.sync(() => kinds.size > 0 && known.set(table, kinds)))
     )
   }
 }

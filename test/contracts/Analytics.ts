@@ -646,6 +646,31 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
         })
       ))
 
+    it.effect("a table created after a request found it missing has its columns checked", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        const table = uniqueName("analytics")
+        const body = Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const missing = yield* Effect.flip(
+            analytics.count({ table, filters: [{ field: "qty", op: "eq", value: 1 }] })
+          )
+          expect(missing._tag === "DataAccessError" && missing.reason).toBe("UndefinedObject")
+          yield* fixture.seed(table, rows)
+          // MariaDB matched every row for it, had the layer kept the missing table's lack of columns.
+          const refused = yield* Effect.flip(
+            analytics.count({ table, filters: [{ field: "qty", op: "eq", value: "1abc" }] })
+          )
+          expect(refused._tag).toBe("ValidationError")
+          const summed = yield* Effect.flip(analytics.metrics({ table, metrics: { product: "sum" } }))
+          expect(summed._tag).toBe("ValidationError")
+        })
+        return yield* body.pipe(
+          Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+          Effect.ensuring(Effect.ignore(fixture.drop(table)))
+        )
+      }))
+
     it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
       withTable((table) =>
         Effect.gen(function*() {
