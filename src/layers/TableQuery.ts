@@ -132,7 +132,9 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
           ).pipe(Effect.withSpan("TableQuery.select", { attributes: { table } })),
         (schema, statement, options) => {
           const operation = options?.operation ?? "TableQuery.custom"
-          return statement(sql).pipe(
+          // Built when the effect runs, not when it is described: a builder that throws is then a
+          // defect of the effect, not an exception out of `custom`.
+          return Effect.suspend(() => statement(sql)).pipe(
             Effect.flatMap((rows) =>
               decodeRows(schema, backend.backend, operation, options?.table)(rows as ReadonlyArray<Row>)
             ),

@@ -332,6 +332,15 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             ))
             if (fixture.custom) expect(result).toEqual(Either.right([{ total: 2 }]))
             else expect(Either.isLeft(result) && result.left._tag).toBe("DataAccessError")
+            // The statement is built when the effect runs, not when `custom` is called.
+            let built = 0
+            const described = tableQuery.custom(Total, (sql) => {
+              built++
+              return sql`SELECT COUNT(*) AS total FROM ${sql(table)}`
+            }, { table })
+            expect(built).toBe(0)
+            yield* Effect.either(described)
+            expect(built).toBe(fixture.custom ? 1 : 0)
           })
         )
       }))
