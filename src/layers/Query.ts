@@ -146,27 +146,36 @@ export const whereSql = (sql: Sql, where: Where): Fragment => {
 /**
  * An ORDER BY list (without the keyword). NULL placement is PostgreSQL's own `NULLS FIRST/LAST`
  * (so that an index on the column can give the order, and a keyset page at any depth is an
- * index seek); elsewhere it is a `CASE` key, with the same result.
+ * index seek); elsewhere it is a `CASE` key, with the same result. A key on a column an earlier
+ * key sorts by is left out: it orders nothing more, and SQL Server refuses a column named twice
+ * in ORDER BY (error 169).
  *
  * @since 0.1.0
  * @category combinators
  */
 export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
-  sql.csv(sort.flatMap((s): ReadonlyArray<Fragment> => {
-    const column = sql(s.field)
-    const direction = sql.literal(s.direction === "asc" ? "ASC" : "DESC")
-    return sql.onDialectOrElse({
-      pg: (): ReadonlyArray<Fragment> => [
-        sql`${column} ${direction} ${sql.literal(s.nulls === "last" ? "NULLS LAST" : "NULLS FIRST")}`
-      ],
-      orElse: (): ReadonlyArray<Fragment> => [
-        s.nulls === "last"
-          ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
-          : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`,
-        sql`${column} ${direction}`
-      ]
+  sql.csv(
+    firstPerField(sort).flatMap((s): ReadonlyArray<Fragment> => {
+      const column = sql(s.field)
+      const direction = sql.literal(s.direction === "asc" ? "ASC" : "DESC")
+      return sql.onDialectOrElse({
+        pg: (): ReadonlyArray<Fragment> => [
+          sql`${column} ${direction} ${sql.literal(s.nulls === "last" ? "NULLS LAST" : "NULLS FIRST")}`
+        ],
+        orElse: (): ReadonlyArray<Fragment> => [
+          s.nulls === "last"
+            ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
+            : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`,
+          sql`${column} ${direction}`
+        ]
+      })
     })
-  }))
+  )
+
+const firstPerField = (sort: ReadonlyArray<Sort>): ReadonlyArray<Sort> => {
+  const seen = new Set<string>()
+  return sort.filter((s) => !seen.has(s.field) && Boolean(seen.add(s.field)))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Memory

@@ -131,6 +131,23 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
         })
       ))
 
+    it.effect("a sort key on a column already sorted by changes nothing", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const ids = (sort: ReadonlyArray<{ readonly field: string; readonly direction?: "asc" | "desc" }>) =>
+            Effect.map(tableQuery.query({ table, columns: ["id"], sort }), (found) => found.map((row) => row["id"]))
+          const once = yield* ids([{ field: "created", direction: "desc" }, { field: "id" }])
+          expect(once).toEqual([1, 4, 5, 2, 3])
+          expect(
+            yield* ids([{ field: "created", direction: "desc" }, { field: "id" }, { field: "created" }, {
+              field: "id",
+              direction: "desc"
+            }])
+          ).toEqual(once)
+        })
+      ))
+
     it.effect("a date column is filtered by date strings as instants, their offsets kept", () =>
       withTable((table) =>
         Effect.gen(function*() {
