@@ -380,17 +380,24 @@ const aggregate = (aggregation: Aggregation, values: ReadonlyArray<unknown>): nu
   }
 }
 
-/** A row's value as a group's dimension; a `Date` copied, so that a caller changing it changes no row. */
-const dimensionOf = (value: unknown): DimensionValue =>
+/**
+ * A row's value as a group's dimension, as the SQL layers give it: a `Date` copied, so that a
+ * caller changing it changes no row, and a bigint a number where a double holds it (the drivers'
+ * text beyond). Anything else, bytes or an object, is no dimension (`undefined`): the SQL layers
+ * fail to decode it, where its text grouped every object as one.
+ */
+const dimensionOf = (value: unknown): DimensionValue | undefined =>
   value === undefined || value === null
     ? null
     : value instanceof Date
     ? new Date(value.getTime())
     : typeof value === "string" || typeof value === "number" || typeof value === "boolean"
     ? value
-    : String(value)
+    : typeof value === "bigint"
+    ? Math.abs(Number(value)) <= Number.MAX_SAFE_INTEGER ? Number(value) : String(value)
+    : undefined
 
-const groupKey = (values: ReadonlyArray<DimensionValue>): string =>
+const groupKey = (values: ReadonlyArray<DimensionValue | undefined>): string =>
   JSON.stringify(values.map((v) => v instanceof Date ? { at: v.getTime() } : v))
 
 const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine => {
@@ -446,7 +453,22 @@ const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine =
         // With no dimensions SQL returns one group, even over no rows.
         if (plan.dimensions.length === 0) groups.set(groupKey([]), { dimensions: [], rows: [] })
         for (const row of rows) {
-          const dimensions = plan.dimensions.map((d) => dimensionOf(row[d]))
+          const dimensions: Array<DimensionValue> = []
+          for (const d of plan.dimensions) {
+            const value = dimensionOf(row[d])
+            if (value === undefined) {
+              return yield* Effect.fail(
+                new DataAccessError({
+                  backend: "memory",
+                  operation,
+                  table: plan.table,
+                  reason: "Decode",
+                  detail: `${d}: a dimension holds text, numbers, booleans or dates`
+                })
+              )
+            }
+            dimensions.push(value)
+          }
           const key = groupKey(dimensions)
           const group = groups.get(key) ?? { dimensions, rows: [] }
           group.rows.push(row)

@@ -43,12 +43,13 @@ export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClien
     const types = yield* columnTypes
     const { sql, time } = types
     const text = types.text(64)
+    const binary = sql.literal(sql.onDialectOrElse({ pg: () => "BYTEA", orElse: () => "VARBINARY(16)" }))
     return {
       seed: (table, rows) =>
         Effect.gen(function*() {
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, at ${time} NOT NULL, region ${text} NULL, product ${text} NULL,
-            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL)`
+            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL, bin ${binary} NULL)`
           // Prices as decimal text: tedious binds every JS number as INT, which would cut 10.5 to 10.
           const decimals = rows.map((row) => ({
             ...row,
@@ -118,7 +119,7 @@ export const rows: ReadonlyArray<Row> = [
  */
 const policyFor = (table: string) => {
   const rules = {
-    readable: ["id", "at", "region", "product", "price", "qty"],
+    readable: ["id", "at", "region", "product", "price", "qty", "bin"],
     filterable: ["at", "region", "product", "price", "qty"],
     sortable: ["region", "product", "price", "qty"]
   }
@@ -645,6 +646,30 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             .toBe(0)
         })
       ))
+
+    it.effect("a dimension of bytes is DataAccessError Decode, as no driver gives it as a dimension value", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        const table = uniqueName("analytics")
+        yield* fixture.seed(table, rows.map((row) => ({ ...row, bin: Buffer.from([Number(row["id"]) % 2]) })))
+        const body = Effect.gen(function*() {
+          const analytics = yield* Analytics
+          // Memory grouped them by their text.
+          const failure = yield* Effect.flip(analytics.metrics({ table, metrics: { qty: "sum" }, dimensions: ["bin"] }))
+          expect(failure._tag === "DataAccessError" && failure.reason).toBe("Decode")
+          const paged = yield* Effect.flip(
+            analytics.metricsPage({ table, metrics: { qty: "sum" }, dimensions: ["region", "bin"] })
+          )
+          expect(paged._tag === "DataAccessError" && paged.reason).toBe("Decode")
+          expect(yield* analytics.metrics({ table, metrics: { bin: "count" } })).toEqual([
+            { dimensions: {}, metrics: { bin: 9 }, count: 9 }
+          ])
+        })
+        return yield* body.pipe(
+          Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+          Effect.ensuring(Effect.ignore(fixture.drop(table)))
+        )
+      }))
 
     it.effect("a table created after a request found it missing has its columns checked", () =>
       Effect.gen(function*() {
