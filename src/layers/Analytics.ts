@@ -26,7 +26,7 @@ import {
   TimeBucketsRequest
 } from "../schemas/Analytics.js"
 import type { Filter, Sort } from "../schemas/Query.js"
-import { decode, page } from "../schemas/Query.js"
+import { decode, page, parseInstant } from "../schemas/Query.js"
 import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AnalyticsError, AnalyticsService } from "../services/Analytics.js"
@@ -35,7 +35,7 @@ import type { MetricsPlan, TimeBucketsPlan } from "./AnalyticsStatements.js"
 import * as AnalyticsStatements from "./AnalyticsStatements.js"
 import * as ColumnKinds from "./ColumnKinds.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, parseInstant, wherePredicate } from "./Query.js"
+import { comparator, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 

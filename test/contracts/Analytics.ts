@@ -181,6 +181,19 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             to: "2026-01-01T05:00:00.000Z"
           })
           expect(iso(fromJson)).toEqual(iso(omitted))
+          // Text without an offset is UTC, as in filters, whatever the process's time zone (it was
+          // read in that zone: 05:30 earlier in Kolkata).
+          const zone = process.env["TZ"]
+          const unzoned = yield* Effect.acquireUseRelease(
+            Effect.sync(() => void (process.env["TZ"] = "Asia/Kolkata")),
+            () => analytics.timeBuckets({ ...request, from: "2026-01-01T00:00:00", to: "2026-01-01 05:00" }),
+            () =>
+              Effect.sync(() => {
+                if (zone === undefined) delete process.env["TZ"]
+                else process.env["TZ"] = zone
+              })
+          )
+          expect(iso(unzoned)).toEqual(iso(omitted))
         })
       ))
 
@@ -547,6 +560,9 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             timeBuckets({ from: "1969-12-31T00:00:00Z" }),
             timeBuckets({ from: "9999-12-31T00:00:00Z", to: "+010000-01-01T00:00:00Z" }),
             timeBuckets({ from: "yesterday" }),
+            timeBuckets({ from: "Jan 1 2026" }),
+            timeBuckets({ to: "2026-01-01T24:00:00Z" }),
+            timeBuckets({ to: "2026-02-30T00:00:00Z" }),
             timeBuckets({ emptyBuckets: "zero" }),
             metrics({ dimensions: ["secret"] }),
             metrics({ metrics: { secret: "count" } }),
@@ -572,6 +588,9 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             "ColumnNotAllowed",
             "ColumnNotAllowed",
             "FilterNotAllowed",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
             "ValidationError",
             "ValidationError",
             "ValidationError",
