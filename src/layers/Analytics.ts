@@ -281,6 +281,9 @@ const asNumber = (value: unknown): unknown => {
   return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? n : value
 }
 
+/** A dimension of a boolean column as mysql2 gives MySQL/MariaDB's `BOOLEAN` (1 or 0), made a boolean. */
+const asBoolean = (value: unknown): unknown => typeof value === "number" ? value !== 0 : value
+
 const GroupRows = Schema.Array(Group)
 const BucketRows = Schema.Array(BucketRow)
 
@@ -314,7 +317,8 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
                 Schema.decodeUnknown(GroupRows)(rows.map((row) => ({
                   dimensions: plan.dimensions.map((d, i) => {
                     const value = row[AnalyticsStatements.dimensionAlias(i)]
-                    return columns.get(d) === "number" ? asNumber(value) : value
+                    const kind = columns.get(d)
+                    return kind === "number" ? asNumber(value) : kind === "boolean" ? asBoolean(value) : value
                   }),
                   metrics: plan.metrics.map((_, i) => row[AnalyticsStatements.metricAlias(i)]),
                   count: row["row_count"]

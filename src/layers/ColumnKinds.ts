@@ -82,9 +82,12 @@ export const fromRows = (rows: ReadonlyArray<Row>): ColumnKinds => {
   return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, kind] as const]))
 }
 
-/** The kinds of value a column of each kind takes (a boolean is a number on MySQL/MariaDB). */
+/**
+ * The kinds of value a column of each kind takes: a boolean against a number column failed on
+ * PostgreSQL (MySQL/MariaDB's `BOOLEAN` is a boolean column here, see `Statements.columnKinds`).
+ */
 const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> = {
-  number: new Set(["number", "boolean"]),
+  number: new Set(["number"]),
   string: new Set(["string"]),
   boolean: new Set(["boolean"])
 }

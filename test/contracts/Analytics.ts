@@ -49,7 +49,7 @@ export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClien
         Effect.gen(function*() {
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, at ${time} NOT NULL, region ${text} NULL, product ${text} NULL,
-            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL, bin ${binary} NULL)`
+            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL, bin ${binary} NULL, flag ${types.flag} NULL)`
           // Prices as decimal text: tedious binds every JS number as INT, which would cut 10.5 to 10.
           const decimals = rows.map((row) => ({
             ...row,
@@ -119,8 +119,8 @@ export const rows: ReadonlyArray<Row> = [
  */
 const policyFor = (table: string) => {
   const rules = {
-    readable: ["id", "at", "region", "product", "price", "qty", "bin"],
-    filterable: ["at", "region", "product", "price", "qty"],
+    readable: ["id", "at", "region", "product", "price", "qty", "bin", "flag"],
+    filterable: ["at", "region", "product", "price", "qty", "flag"],
     sortable: ["region", "product", "price", "qty"]
   }
   return AccessPolicyLayer.layer({ [table]: rules, [`${table}_missing`]: rules })
@@ -683,6 +683,38 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
           expect(yield* analytics.metrics({ table, metrics: { bin: "count" } })).toEqual([
             { dimensions: {}, metrics: { bin: 9 }, count: 9 }
           ])
+        })
+        return yield* body.pipe(
+          Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+          Effect.ensuring(Effect.ignore(fixture.drop(table)))
+        )
+      }))
+
+    it.effect("a boolean column: true and false dimensions everywhere, no number against it, not summed", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        const table = uniqueName("analytics")
+        const flagged = rows.map((row) => {
+          const id = Number(row["id"])
+          return { ...row, flag: id % 3 === 0 ? null : id % 2 === 0 }
+        })
+        yield* fixture.seed(table, flagged)
+        const body = Effect.gen(function*() {
+          const analytics = yield* Analytics
+          // MariaDB's BOOLEAN is a TINYINT(1): its groups were 0 and 1, and a number matched it.
+          expect(yield* analytics.metrics({ table, metrics: { qty: "sum" }, dimensions: ["flag"] })).toEqual([
+            { dimensions: { flag: false }, metrics: { qty: 12 }, count: 3 },
+            { dimensions: { flag: true }, metrics: { qty: 4 }, count: 3 },
+            { dimensions: { flag: null }, metrics: { qty: 10 }, count: 3 }
+          ])
+          expect(yield* analytics.count({ table, filters: [{ field: "flag", op: "eq", value: true }] })).toBe(3)
+          const refused = yield* Effect.all([
+            Effect.flip(analytics.count({ table, filters: [{ field: "flag", op: "eq", value: 1 }] })),
+            // PostgreSQL failed on the server.
+            Effect.flip(analytics.count({ table, filters: [{ field: "qty", op: "eq", value: true }] })),
+            Effect.flip(analytics.metrics({ table, metrics: { flag: "sum" } }))
+          ])
+          expect(refused.map((e) => e._tag)).toEqual(["ValidationError", "ValidationError", "ValidationError"])
         })
         return yield* body.pipe(
           Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),

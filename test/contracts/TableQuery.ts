@@ -43,12 +43,13 @@ export const sqlFixture: Layer.Layer<TableQueryFixture, never, SqlClient.SqlClie
       mssql: () => "DATETIME2(3)",
       orElse: () => "TIMESTAMP"
     }))
+    const flag = sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" }))
     return {
       seed: (table, rows) =>
         Effect.gen(function*() {
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, asset_guid ${text} NOT NULL, cycle_status ${text} NOT NULL,
-            created INTEGER NULL, secret ${text} NULL, at ${time} NULL)`
+            created INTEGER NULL, secret ${text} NULL, at ${time} NULL, flag ${flag} NULL)`
           yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
         }),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
@@ -71,11 +72,11 @@ export const memoryFixture: Layer.Layer<TableQueryFixture> = Layer.sync(TableQue
 const hour = (h: number) => new Date(Date.UTC(2024, 0, 1, h))
 
 const rows: ReadonlyArray<Row> = [
-  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1", at: hour(0) },
-  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2", at: hour(4) },
-  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3", at: hour(6) },
-  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4", at: null },
-  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5", at: null }
+  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1", at: hour(0), flag: true },
+  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2", at: hour(4), flag: false },
+  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3", at: hour(6), flag: null },
+  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4", at: null, flag: true },
+  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5", at: null, flag: false }
 ]
 
 const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -92,7 +93,7 @@ const withTable = <X, E>(
     const policy = AccessPolicyLayer.layer({
       [table]: {
         readable,
-        filterable: ["asset_guid", "cycle_status", "created", "at"],
+        filterable: ["asset_guid", "cycle_status", "created", "at", "flag"],
         sortable: ["id", "created"]
       }
     })
@@ -203,7 +204,11 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             { field: "cycle_status", op: "in", values: ["COMPLETE", 1] },
             { field: "created", op: "eq", value: "xyz" },
             { field: "created", op: "between", from: 1, to: "20" },
-            { field: "asset_guid", op: "ne", value: true }
+            { field: "asset_guid", op: "ne", value: true },
+            // PostgreSQL failed on the server; MariaDB's BOOLEAN (a TINYINT(1)) matched 1.
+            { field: "created", op: "eq", value: true },
+            { field: "flag", op: "eq", value: 1 },
+            { field: "flag", op: "in", values: [true, 0] }
           ]
           for (const filter of filters) {
             const error = yield* failureOf(tableQuery.query({ table, filters: [filter] }))
@@ -215,6 +220,8 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
           // Values of the column's kind, and null, run as before; a number column is matched by its text.
           expect(yield* ids([{ field: "created", op: "gte", value: 20 }])).toEqual([1, 4, 5])
           expect(yield* ids([{ field: "asset_guid", op: "eq", value: "truck-2" }])).toEqual([2])
+          expect(yield* ids([{ field: "flag", op: "eq", value: true }])).toEqual([1, 4])
+          expect(yield* ids([{ field: "flag", op: "ne", value: true }])).toEqual([2, 5])
           expect(yield* ids([{ field: "created", op: "like", value: "2%", pattern: true }])).toEqual([4, 5])
         })
       ))
