@@ -26,7 +26,7 @@ import {
   TimeBucketsRequest
 } from "../schemas/Analytics.js"
 import type { Filter, Sort } from "../schemas/Query.js"
-import { decode, page } from "../schemas/Query.js"
+import { decode, page, parseInstant } from "../schemas/Query.js"
 import type { AccessPolicyService } from "../services/AccessPolicy.js"
 import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AnalyticsError, AnalyticsService } from "../services/Analytics.js"
@@ -35,7 +35,7 @@ import type { MetricsPlan, TimeBucketsPlan } from "./AnalyticsStatements.js"
 import * as AnalyticsStatements from "./AnalyticsStatements.js"
 import * as ColumnKinds from "./ColumnKinds.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, parseInstant, wherePredicate } from "./Query.js"
+import { comparator, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 
@@ -281,6 +281,9 @@ const asNumber = (value: unknown): unknown => {
   return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? n : value
 }
 
+/** A dimension of a boolean column as mysql2 gives MySQL/MariaDB's `BOOLEAN` (1 or 0), made a boolean. */
+const asBoolean = (value: unknown): unknown => typeof value === "number" ? value !== 0 : value
+
 const GroupRows = Schema.Array(Group)
 const BucketRows = Schema.Array(BucketRow)
 
@@ -314,7 +317,8 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
                 Schema.decodeUnknown(GroupRows)(rows.map((row) => ({
                   dimensions: plan.dimensions.map((d, i) => {
                     const value = row[AnalyticsStatements.dimensionAlias(i)]
-                    return columns.get(d) === "number" ? asNumber(value) : value
+                    const kind = columns.get(d)
+                    return kind === "number" ? asNumber(value) : kind === "boolean" ? asBoolean(value) : value
                   }),
                   metrics: plan.metrics.map((_, i) => row[AnalyticsStatements.metricAlias(i)]),
                   count: row["row_count"]
@@ -380,14 +384,24 @@ const aggregate = (aggregation: Aggregation, values: ReadonlyArray<unknown>): nu
   }
 }
 
-const dimensionOf = (value: unknown): DimensionValue =>
+/**
+ * A row's value as a group's dimension, as the SQL layers give it: a `Date` copied, so that a
+ * caller changing it changes no row, and a bigint a number where a double holds it (the drivers'
+ * text beyond). Anything else, bytes or an object, is no dimension (`undefined`): the SQL layers
+ * fail to decode it, where its text grouped every object as one.
+ */
+const dimensionOf = (value: unknown): DimensionValue | undefined =>
   value === undefined || value === null
     ? null
-    : typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value instanceof Date
+    : value instanceof Date
+    ? new Date(value.getTime())
+    : typeof value === "string" || typeof value === "number" || typeof value === "boolean"
     ? value
-    : String(value)
+    : typeof value === "bigint"
+    ? Math.abs(Number(value)) <= Number.MAX_SAFE_INTEGER ? Number(value) : String(value)
+    : undefined
 
-const groupKey = (values: ReadonlyArray<DimensionValue>): string =>
+const groupKey = (values: ReadonlyArray<DimensionValue | undefined>): string =>
   JSON.stringify(values.map((v) => v instanceof Date ? { at: v.getTime() } : v))
 
 const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine => {
@@ -443,7 +457,22 @@ const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine =
         // With no dimensions SQL returns one group, even over no rows.
         if (plan.dimensions.length === 0) groups.set(groupKey([]), { dimensions: [], rows: [] })
         for (const row of rows) {
-          const dimensions = plan.dimensions.map((d) => dimensionOf(row[d]))
+          const dimensions: Array<DimensionValue> = []
+          for (const d of plan.dimensions) {
+            const value = dimensionOf(row[d])
+            if (value === undefined) {
+              return yield* Effect.fail(
+                new DataAccessError({
+                  backend: "memory",
+                  operation,
+                  table: plan.table,
+                  reason: "Decode",
+                  detail: `${d}: a dimension holds text, numbers, booleans or dates`
+                })
+              )
+            }
+            dimensions.push(value)
+          }
           const key = groupKey(dimensions)
           const group = groups.get(key) ?? { dimensions, rows: [] }
           group.rows.push(row)

@@ -13,7 +13,7 @@ import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
 import type { Filter } from "../schemas/Query.js"
 import type { Row } from "./Query.js"
-import { mapScalars, onDateColumn } from "./Query.js"
+import { mapScalars, onDateColumn, unstorableText, unstorableValue } from "./Query.js"
 import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
 
@@ -39,7 +39,7 @@ export const kindOfScalar = (value: unknown): "number" | "string" | "boolean" | 
 /**
  * A lookup of each table's column kinds from the catalog, each table read once (`exec` runs the
  * statement: its span, timeout and typed errors). A column whose type changes later is seen by a
- * new lookup.
+ * new lookup; a table with no columns (one that does not exist) is read again at each request.
  *
  * @since 0.1.0
  * @category constructors
@@ -55,7 +55,9 @@ export const fromCatalog = (
     return Statements.columnKinds(sql, table).pipe(
       Effect.map((rows): ColumnKinds => new Map(rows.map((row) => [String(row.name), row.kind]))),
       exec(table),
-      Effect.tap((kinds) => Effect.sync(() => known.set(table, kinds)))
+      // No columns is a table not there (yet): looked up again next time, or one created later
+      // would never have its filters and aggregated columns checked.
+      Effect.tap((kinds) => Effect.sync(() => kinds.size > 0 && known.set(table, kinds)))
     )
   }
 }
@@ -80,11 +82,54 @@ export const fromRows = (rows: ReadonlyArray<Row>): ColumnKinds => {
   return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, kind] as const]))
 }
 
-/** The kinds of value a column of each kind takes (a boolean is a number on MySQL/MariaDB). */
+/**
+ * The kinds of value a column of each kind takes: a boolean against a number column failed on
+ * PostgreSQL (MySQL/MariaDB's `BOOLEAN` is a boolean column here, see `Statements.columnKinds`).
+ */
 const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> = {
-  number: new Set(["number", "boolean"]),
+  number: new Set(["number"]),
   string: new Set(["string"]),
   boolean: new Set(["boolean"])
+}
+
+/**
+ * A filter whose values every backend compares alike, as the repository's filters are checked:
+ * no NaN or infinity (PostgreSQL failed on an integer column, MariaDB and memory matched nothing or
+ * everything), no invalid `Date` or one outside the years 1000 to 9999 (MariaDB matched every row,
+ * or none), no text with a lone surrogate or a NUL, a `like` pattern included (the servers matched
+ * U+FFFD for the surrogate, PostgreSQL refused the NUL).
+ */
+const comparable = (filter: Filter): Either.Either<Filter, ValidationError> => {
+  const refuse = (unfit: string) =>
+    Either.left(new ValidationError({ field: "filters", detail: `${filter.field}: ${unfit}` }))
+  if (filter.op === "like" || filter.op === "ilike") {
+    const unfit = unstorableText(filter.value)
+    return unfit === undefined ? Either.right(filter) : refuse(unfit)
+  }
+  return mapScalars(filter, (value) => {
+    const unfit = typeof value === "number" && !Number.isFinite(value)
+      ? "is not a finite number"
+      : unstorableValue(value)
+    return unfit === undefined ? Either.right(value) : refuse(unfit)
+  })
+}
+
+/** A filter's values checked against its column's kind (see `typedFilters`). */
+const ofColumnKind = (kinds: ColumnKinds, filter: Filter): Either.Either<Filter, ValidationError> => {
+  const kind = kinds.get(filter.field)
+  if (kind === "date") return onDateColumn(filter)
+  if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
+    return Either.right(filter)
+  }
+  return mapScalars(filter, (value) => {
+    const given = kindOfScalar(value)
+    return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
+      new ValidationError({
+        field: "filters",
+        detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
+      })
+    )
+  })
 }
 
 /**
@@ -93,8 +138,9 @@ const takes: Record<Exclude<ColumnKind, "date" | "other">, ReadonlySet<string>> 
  * 0`, and PostgreSQL failed on the server). On date columns (`onDateColumn`) text becomes the
  * instant it names (ISO 8601 only) and `like` is refused: PostgreSQL read `"today"` as a date,
  * MySQL/MariaDB read the text in the session's zone, dropping any offset, and the in-memory
- * layer matched nothing. Columns of no known kind are left to the backend. The table query and
- * analytics DAOs check their filters with it.
+ * layer matched nothing. Columns of no known kind are left to the backend. Then each value must
+ * be one every backend compares alike (`comparable`). The table query and analytics DAOs check
+ * their filters with it.
  *
  * @since 0.1.0
  * @category combinators
@@ -103,19 +149,4 @@ export const typedFilters = (
   kinds: ColumnKinds,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) => {
-    const kind = kinds.get(filter.field)
-    if (kind === "date") return onDateColumn(filter)
-    if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
-      return Either.right(filter)
-    }
-    return mapScalars(filter, (value) => {
-      const given = kindOfScalar(value)
-      return given === undefined || takes[kind].has(given) ? Either.right(value) : Either.left(
-        new ValidationError({
-          field: "filters",
-          detail: `${filter.field}: a ${given}, where the column holds ${kind} values`
-        })
-      )
-    })
-  }))
+  Either.all(filters.map((filter) => Either.flatMap(ofColumnKind(kinds, filter), comparable)))

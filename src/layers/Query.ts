@@ -13,6 +13,7 @@ import * as Either from "effect/Either"
 import { ValidationError } from "../errors.js"
 import type { CursorValue } from "../schemas/Cursor.js"
 import type { Filter, Scalar, Sort } from "../schemas/Query.js"
+import { isoInstant, parseInstant } from "../schemas/Query.js"
 
 /**
  * A keyset position: rows strictly after `values` in `sort` order (the last sort key is the
@@ -146,27 +147,36 @@ export const whereSql = (sql: Sql, where: Where): Fragment => {
 /**
  * An ORDER BY list (without the keyword). NULL placement is PostgreSQL's own `NULLS FIRST/LAST`
  * (so that an index on the column can give the order, and a keyset page at any depth is an
- * index seek); elsewhere it is a `CASE` key, with the same result.
+ * index seek); elsewhere it is a `CASE` key, with the same result. A key on a column an earlier
+ * key sorts by is left out: it orders nothing more, and SQL Server refuses a column named twice
+ * in ORDER BY (error 169).
  *
  * @since 0.1.0
  * @category combinators
  */
 export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
-  sql.csv(sort.flatMap((s): ReadonlyArray<Fragment> => {
-    const column = sql(s.field)
-    const direction = sql.literal(s.direction === "asc" ? "ASC" : "DESC")
-    return sql.onDialectOrElse({
-      pg: (): ReadonlyArray<Fragment> => [
-        sql`${column} ${direction} ${sql.literal(s.nulls === "last" ? "NULLS LAST" : "NULLS FIRST")}`
-      ],
-      orElse: (): ReadonlyArray<Fragment> => [
-        s.nulls === "last"
-          ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
-          : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`,
-        sql`${column} ${direction}`
-      ]
+  sql.csv(
+    firstPerField(sort).flatMap((s): ReadonlyArray<Fragment> => {
+      const column = sql(s.field)
+      const direction = sql.literal(s.direction === "asc" ? "ASC" : "DESC")
+      return sql.onDialectOrElse({
+        pg: (): ReadonlyArray<Fragment> => [
+          sql`${column} ${direction} ${sql.literal(s.nulls === "last" ? "NULLS LAST" : "NULLS FIRST")}`
+        ],
+        orElse: (): ReadonlyArray<Fragment> => [
+          s.nulls === "last"
+            ? sql`CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END`
+            : sql`CASE WHEN ${column} IS NULL THEN 0 ELSE 1 END`,
+          sql`${column} ${direction}`
+        ]
+      })
     })
-  }))
+  )
+
+const firstPerField = (sort: ReadonlyArray<Sort>): ReadonlyArray<Sort> => {
+  const seen = new Set<string>()
+  return sort.filter((s) => !seen.has(s.field) && Boolean(seen.add(s.field)))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Memory
@@ -179,6 +189,27 @@ export const orderSql = (sql: Sql, sort: ReadonlyArray<Sort>): Fragment =>
  * @category models
  */
 export type Row = Readonly<Record<string, unknown>>
+
+/**
+ * A value as a memory layer keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
+ * an array or an object), so that a caller changing what it gave or got changes nothing stored,
+ * as with a server.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const copyValue = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  if (value instanceof Date) return new Date(value.getTime())
+  if (Buffer.isBuffer(value)) return Buffer.from(value)
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  try {
+    return structuredClone(value)
+  } catch {
+    // A value the structured clone cannot copy (one holding functions) is kept as it is.
+    return value
+  }
+}
 
 type Comparable = string | number | boolean
 
@@ -217,43 +248,6 @@ export const mapScalars = <E>(
     default:
       return Either.right(filter)
   }
-}
-
-/**
- * ISO 8601 as SQL and JSON write it: a date, optionally a time (`T` or a space between them;
- * seconds and up to nine fraction digits optional, the fraction kept to the millisecond), then
- * optionally `Z` or an offset (`+05:00`, `+0500`).
- */
-const isoInstant =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$/
-
-/**
- * The instant an ISO 8601 date string names, in milliseconds (`NaN` when it names none). A date,
- * or a date and time, without an offset is read as UTC, as the SQL layers exchange dates, not in
- * this process's local time zone. Anything else is no date: `Date.parse` would read `"1"` or
- * `"Tue 1"` as a day of 2001, a date and time with a space in local time, and February 30th as
- * March 1st.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const parseInstant = (text: string): number => {
-  const parts = isoInstant.exec(text)
-  if (parts === null) return Number.NaN
-  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0))
-  const millis = Number((parts[7] ?? "").slice(0, 3).padEnd(3, "0"))
-  const date = new Date(0)
-  date.setUTCFullYear(year!, month! - 1, day)
-  date.setUTCHours(hour!, minute, second, millis)
-  // February 30th and hour 24 are no instants (`Date` would roll them over into the next month, day).
-  if (date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day || hour! > 23 || minute! > 59 || second! > 59) {
-    return Number.NaN
-  }
-  const offset = parts[8]
-  if (offset === undefined || offset.toUpperCase() === "Z") return date.getTime()
-  const [sign, offsetHours, offsetMinutes] = [offset[0], Number(offset.slice(1, 3)), Number(offset.slice(-2))]
-  if (offsetHours > 23 || offsetMinutes > 59) return Number.NaN
-  return date.getTime() - (sign === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
 }
 
 /**
@@ -315,6 +309,30 @@ export const unstorableText = (text: string): string | undefined => {
     return "holds a lone surrogate: it is not Unicode text"
   }
   return text.includes("\u0000") ? "holds a NUL character, which PostgreSQL cannot store" : undefined
+}
+
+/**
+ * Why a value cannot be stored or compared as it is on every backend, if it cannot:
+ * - an invalid `Date` (MariaDB stored it as the zero date, read back as an invalid date again,
+ *   and a filter on it matched every row);
+ * - a `Date` outside the years 1000 to 9999, the range of MySQL's `DATETIME` (MariaDB stored the
+ *   year 20000 as the zero date, read back as null, and compared a column with it as with no
+ *   date; mysql2 refused a negative year with a RangeError and read the years 1 to 99 back as
+ *   1901 to 1999; SQL Server holds none past 9999);
+ * - text with a lone surrogate or a NUL (`unstorableText`): an equality filter matched other
+ *   strings mangled alike to U+FFFD.
+ * `DateFromSelf` and `String` let all of them through.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const unstorableValue = (value: unknown): string | undefined => {
+  if (value instanceof Date) {
+    const year = value.getUTCFullYear()
+    if (Number.isNaN(year)) return "is an invalid date"
+    return year < 1000 || year > 9999 ? "is outside the years 1000 to 9999 that every backend stores" : undefined
+  }
+  return typeof value === "string" ? unstorableText(value) : undefined
 }
 
 /**

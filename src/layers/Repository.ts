@@ -39,7 +39,7 @@ import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, mapScalars, onDateColumn, unstorableText, wherePredicate } from "./Query.js"
+import { comparator, copyValue, mapScalars, onDateColumn, unstorableValue, wherePredicate } from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -205,25 +205,6 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
     if (accepts(new Date(0)) && !accepts("1970-01-01T00:00:00.000Z")) fields.add(String(signature.name))
   }
   return fields
-}
-
-/**
- * Why a column value cannot be stored as it is on every backend, if it cannot:
- * - an invalid `Date` (MariaDB stored it as the zero date, read back as an invalid date again);
- * - a `Date` outside the years 1000 to 9999, the range of MySQL's `DATETIME` (MariaDB stored the
- *   year 20000 as the zero date, read back as null; mysql2 refused a negative year with a
- *   RangeError and read the years 1 to 99 back as 1901 to 1999; SQL Server holds none past 9999);
- * - text with a lone surrogate or a NUL (`unstorableText`): an equality filter matched other
- *   strings mangled alike to U+FFFD.
- * `DateFromSelf` and `String` let all of them through.
- */
-const unstorable = (value: unknown): string | undefined => {
-  if (value instanceof Date) {
-    const year = value.getUTCFullYear()
-    if (Number.isNaN(year)) return "is an invalid date"
-    return year < 1000 || year > 9999 ? "is outside the years 1000 to 9999 that every backend stores" : undefined
-  }
-  return typeof value === "string" ? unstorableText(value) : undefined
 }
 
 /** What an untyped argument is, for a message: its type, never its value. */
@@ -398,7 +379,9 @@ export const makeRepository = <A, I>(
      * value, and when it is no finite number (NaN equals nothing; MariaDB read it as 0).
      */
     const fits = <V>(field: string, value: V, what: string): Either.Either<V, ValidationError> => {
-      const unfit = typeof value === "number" && !Number.isFinite(value) ? "is not a finite number" : unstorable(value)
+      const unfit = typeof value === "number" && !Number.isFinite(value)
+        ? "is not a finite number"
+        : unstorableValue(value)
       if (unfit !== undefined) return Either.left(new ValidationError({ field: what, detail: `${field}: ${unfit}` }))
       const kinds = fieldKinds.get(field)
       const kind = kindOfValue(value)
@@ -476,7 +459,7 @@ export const makeRepository = <A, I>(
         const value = fields[field]
         const unfit = finiteOnly && typeof value === "number" && !Number.isFinite(value)
           ? `is not a finite number, which ${stores.backend} cannot store`
-          : unstorable(value)
+          : unstorableValue(value)
         if (unfit !== undefined) return Either.left(new ValidationError({ field, detail: unfit }))
       }
       return Either.right(fields)
@@ -1285,6 +1268,12 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
 // Memory
 // ---------------------------------------------------------------------------------------------
 
+const copyRow = (row: Row): Row => {
+  const copied: Record<string, unknown> = {}
+  for (const column in row) copied[column] = copyValue(row[column])
+  return copied as Row
+}
+
 /**
  * Stores in memory with the semantics of the SQL ones: unique keys enforced (a duplicate is
  * `DataAccessError` UniqueViolation), transactions undone on failure. Transactions run one at a
@@ -1295,30 +1284,6 @@ export const RepositoryLive: Layer.Layer<Repositories, never, SqlClient.SqlClien
  * @since 0.1.0
  * @category constructors
  */
-/**
- * A value as the memory store keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
- * an array or an object), so that a caller changing what it gave or got changes nothing stored,
- * as with a server.
- */
-const copyValue = (value: unknown): unknown => {
-  if (value === null || typeof value !== "object") return value
-  if (value instanceof Date) return new Date(value.getTime())
-  if (Buffer.isBuffer(value)) return Buffer.from(value)
-  if (value instanceof Uint8Array) return new Uint8Array(value)
-  try {
-    return structuredClone(value)
-  } catch {
-    // A value the structured clone cannot copy (one holding functions) is kept as it is.
-    return value
-  }
-}
-
-const copyRow = (row: Row): Row => {
-  const copied: Record<string, unknown> = {}
-  for (const column in row) copied[column] = copyValue(row[column])
-  return copied as Row
-}
-
 export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const tables = new Map<string, Array<Row>>()
   const running = Effect.unsafeMakeSemaphore(1)

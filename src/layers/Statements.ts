@@ -250,8 +250,9 @@ export type ColumnKind = "date" | "number" | "string" | "boolean" | "other"
 /**
  * A table's columns and their kinds (`ColumnKind`), from the catalog of each dialect: on
  * PostgreSQL the table the statements' own name resolves to (`to_regclass`, the search path); on
- * MySQL/MariaDB the current database's (`BOOLEAN` is a `TINYINT` there: a number); on SQL Server
- * the current schema's. No rows if the table does not exist.
+ * MySQL/MariaDB the current database's (`BOOLEAN` is a `TINYINT(1)` there, by convention a
+ * boolean, as the other dialects' booleans); on SQL Server the current schema's. No rows if the
+ * table does not exist.
  *
  * @since 0.1.0
  * @category combinators
@@ -278,6 +279,7 @@ export const columnKinds = (
     orElse: () =>
       sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT COLUMN_NAME AS name, CASE
           WHEN DATA_TYPE IN ('date', 'datetime', 'timestamp') THEN 'date'
+          WHEN COLUMN_TYPE = 'tinyint(1)' THEN 'boolean'
           WHEN DATA_TYPE IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double') THEN 'number'
           WHEN DATA_TYPE IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set') THEN 'string'
           ELSE 'other' END AS kind

@@ -21,7 +21,7 @@ import { AccessPolicy } from "../services/AccessPolicy.js"
 import type { Row, TableQueryError, TableQueryService } from "../services/TableQuery.js"
 import { TableQuery } from "../services/TableQuery.js"
 import * as ColumnKinds from "./ColumnKinds.js"
-import { comparator, wherePredicate } from "./Query.js"
+import { comparator, copyValue, wherePredicate } from "./Query.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
 
@@ -132,7 +132,9 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
           ).pipe(Effect.withSpan("TableQuery.select", { attributes: { table } })),
         (schema, statement, options) => {
           const operation = options?.operation ?? "TableQuery.custom"
-          return statement(sql).pipe(
+          // Built when the effect runs, not when it is described: a builder that throws is then a
+          // defect of the effect, not an exception out of `custom`.
+          return Effect.suspend(() => statement(sql)).pipe(
             Effect.flatMap((rows) =>
               decodeRows(schema, backend.backend, operation, options?.table)(rows as ReadonlyArray<Row>)
             ),
@@ -146,7 +148,7 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
 
 /**
  * Table queries over rows held in memory (the map is read at each query, so a test may fill it
- * later). Custom SQL has no meaning here and fails with a `DataAccessError` saying so.
+ * later; a table missing from it fails as a missing SQL table does). Custom SQL has no meaning here and fails with a `DataAccessError` saying so.
  *
  * @since 0.1.0
  * @category layers
@@ -161,13 +163,26 @@ export const TableQueryTest = (
         "memory",
         policy,
         ({ columns, spec, table }) => {
-          const rows = tables.get(table) ?? []
+          const rows = tables.get(table)
+          // A table missing from the map fails as a missing SQL table does, not as an empty one.
+          if (rows === undefined) {
+            return Either.left(
+              new DataAccessError({
+                backend: "memory",
+                operation: "TableQuery.query",
+                reason: "UndefinedObject",
+                table,
+                detail: `table ${table} does not exist`
+              })
+            )
+          }
           return Either.map(ColumnKinds.typedFilters(ColumnKinds.fromRows(rows), spec.filters), (filters) =>
             [...rows]
               .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))
               .slice(0, spec.limit)
-              .map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))))
+              // Copies: a caller changing a row it got (a `Date` in it) changes nothing stored.
+              .map((row) => Object.fromEntries(columns.map((c) => [c, copyValue(row[c] ?? null)]))))
         },
         (_schema, _statement, options) =>
           Effect.fail(

@@ -7,7 +7,7 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { Filter, maxPerPage, maxTableRows, Sort } from "./Query.js"
+import { Filter, maxPerPage, maxTableRows, parseInstant, Sort } from "./Query.js"
 
 /**
  * The aggregations. Each maps to fixed SQL (`AVG`, `SUM`, `MIN`, `MAX`, `COUNT`); the caller's
@@ -72,15 +72,36 @@ export const BucketWidth = Schema.transformOrFail(
   }
 )
 
+/** The first instant of the year 10000: MySQL's `DATETIME`, and SQL Server's, end before it. */
+const year10000 = Date.UTC(10_000, 0, 1)
+
 /**
- * An instant from a `Date` (code) or an ISO 8601 string (JSON), at or after the Unix epoch.
+ * An ISO 8601 instant as text (`parseInstant`: without an offset it is UTC), read the same in any
+ * process: `Schema.Date` read `"2026-01-01T00:00:00"` in the process's time zone, `"1"` as 2001
+ * and February 30th as March 2nd.
+ */
+const IsoInstant = Schema.transformOrFail(Schema.String.pipe(Schema.maxLength(64)), Schema.DateFromSelf, {
+  strict: true,
+  decode: (text, _, ast) => {
+    const millis = parseInstant(text)
+    return Number.isNaN(millis)
+      ? ParseResult.fail(new ParseResult.Type(ast, text, "expected an ISO 8601 instant, e.g. \"2026-01-01T00:00:00Z\""))
+      : ParseResult.succeed(new Date(millis))
+  },
+  encode: (date) => ParseResult.succeed(date.toISOString())
+})
+
+/**
+ * An instant from a `Date` (code) or an ISO 8601 string (JSON), at or after the Unix epoch and
+ * before the year 10000 (MariaDB compared a column with a later one as with no date, and
+ * answered no buckets).
  *
  * @since 0.1.0
  * @category models
  */
-export const Instant = Schema.Union(Schema.DateFromSelf, Schema.Date).pipe(
-  Schema.filter((date) => Number.isFinite(date.getTime()) && date.getTime() >= 0, {
-    message: () => "expected a valid date at or after 1970-01-01T00:00:00Z"
+export const Instant = Schema.Union(Schema.DateFromSelf, IsoInstant).pipe(
+  Schema.filter((date) => Number.isFinite(date.getTime()) && date.getTime() >= 0 && date.getTime() < year10000, {
+    message: () => "expected a valid date from 1970-01-01T00:00:00Z to before the year 10000"
   })
 )
 

@@ -32,6 +32,46 @@ export type Scalar = typeof Scalar.Type
 export const maxMembers = 1_000
 
 /**
+ * ISO 8601 as SQL and JSON write it: a date, optionally a time (`T` or a space between them;
+ * seconds and up to nine fraction digits optional, the fraction kept to the millisecond), then
+ * optionally `Z` or an offset (`+05:00`, `+0500`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const isoInstant =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?([Zz]|[+-]\d{2}:?\d{2})?$/
+
+/**
+ * The instant an ISO 8601 date string names, in milliseconds (`NaN` when it names none). A date,
+ * or a date and time, without an offset is read as UTC, as the SQL layers exchange dates, not in
+ * this process's local time zone. Anything else is no date: `Date.parse` would read `"1"` or
+ * `"Tue 1"` as a day of 2001, a date and time with a space in local time, and February 30th as
+ * March 1st.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const parseInstant = (text: string): number => {
+  const parts = isoInstant.exec(text)
+  if (parts === null) return Number.NaN
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0))
+  const millis = Number((parts[7] ?? "").slice(0, 3).padEnd(3, "0"))
+  const date = new Date(0)
+  date.setUTCFullYear(year!, month! - 1, day)
+  date.setUTCHours(hour!, minute, second, millis)
+  // February 30th and hour 24 are no instants (`Date` would roll them over into the next month, day).
+  if (date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day || hour! > 23 || minute! > 59 || second! > 59) {
+    return Number.NaN
+  }
+  const offset = parts[8]
+  if (offset === undefined || offset.toUpperCase() === "Z") return date.getTime()
+  const [sign, offsetHours, offsetMinutes] = [offset[0], Number(offset.slice(1, 3)), Number(offset.slice(-2))]
+  if (offsetHours > 23 || offsetMinutes > 59) return Number.NaN
+  return date.getTime() - (sign === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+}
+
+/**
  * `field <op> value` for eq, ne, lt, lte, gt, gte.
  *
  * @since 0.1.0

@@ -89,6 +89,20 @@ describe("Analytics SQL (compiled)", () => {
     expect(pgText).toMatch(/ORDER BY "m0" DESC NULLS LAST, "d0" ASC NULLS LAST LIMIT \$2 OFFSET \$3$/)
   })
 
+  it("a sort key on a column an earlier key sorts by is left out (SQL Server refuses a column twice)", () => {
+    const repeated = {
+      ...metricsPlan,
+      sort: [
+        { field: "m0", direction: "desc", nulls: "last" },
+        { field: "d0", direction: "asc", nulls: "last" },
+        { field: "m0", direction: "asc", nulls: "first" }
+      ]
+    } as const
+    expect(AnalyticsStatements.metrics(mssql, repeated).compile()).toEqual(
+      AnalyticsStatements.metrics(mssql, metricsPlan).compile()
+    )
+  })
+
   it("groups are counted over a grouped derived table", () => {
     const [text, params] = AnalyticsStatements.groupCount(mssql, metricsPlan).compile()
     expect(text).toBe(

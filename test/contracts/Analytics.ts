@@ -43,12 +43,13 @@ export const sqlFixture: Layer.Layer<AnalyticsFixture, never, SqlClient.SqlClien
     const types = yield* columnTypes
     const { sql, time } = types
     const text = types.text(64)
+    const binary = sql.literal(sql.onDialectOrElse({ pg: () => "BYTEA", orElse: () => "VARBINARY(16)" }))
     return {
       seed: (table, rows) =>
         Effect.gen(function*() {
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, at ${time} NOT NULL, region ${text} NULL, product ${text} NULL,
-            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL)`
+            price DECIMAL(10, 2) NULL, qty INTEGER NULL, secret ${text} NULL, bin ${binary} NULL, flag ${types.flag} NULL)`
           // Prices as decimal text: tedious binds every JS number as INT, which would cut 10.5 to 10.
           const decimals = rows.map((row) => ({
             ...row,
@@ -118,8 +119,8 @@ export const rows: ReadonlyArray<Row> = [
  */
 const policyFor = (table: string) => {
   const rules = {
-    readable: ["id", "at", "region", "product", "price", "qty"],
-    filterable: ["at", "region", "product", "price", "qty"],
+    readable: ["id", "at", "region", "product", "price", "qty", "bin", "flag"],
+    filterable: ["at", "region", "product", "price", "qty", "flag"],
     sortable: ["region", "product", "price", "qty"]
   }
   return AccessPolicyLayer.layer({ [table]: rules, [`${table}_missing`]: rules })
@@ -180,6 +181,19 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             to: "2026-01-01T05:00:00.000Z"
           })
           expect(iso(fromJson)).toEqual(iso(omitted))
+          // Text without an offset is UTC, as in filters, whatever the process's time zone (it was
+          // read in that zone: 05:30 earlier in Kolkata).
+          const zone = process.env["TZ"]
+          const unzoned = yield* Effect.acquireUseRelease(
+            Effect.sync(() => void (process.env["TZ"] = "Asia/Kolkata")),
+            () => analytics.timeBuckets({ ...request, from: "2026-01-01T00:00:00", to: "2026-01-01 05:00" }),
+            () =>
+              Effect.sync(() => {
+                if (zone === undefined) delete process.env["TZ"]
+                else process.env["TZ"] = zone
+              })
+          )
+          expect(iso(unzoned)).toEqual(iso(omitted))
         })
       ))
 
@@ -448,7 +462,18 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             { field: "at", op: "gte", value: "soon" },
             { field: "at", op: "lt", value: "today" },
             { field: "qty", op: "eq", value: "1abc" },
-            { field: "region", op: "eq", value: 5 }
+            { field: "region", op: "eq", value: 5 },
+            // PostgreSQL failed on these, or matched U+FFFD for the surrogate; MariaDB matched every
+            // row for the invalid date and none before the year 20000; memory matched none.
+            { field: "qty", op: "eq", value: Number.NaN },
+            { field: "qty", op: "lt", value: Number.POSITIVE_INFINITY },
+            { field: "price", op: "between", from: Number.NEGATIVE_INFINITY, to: 1 },
+            { field: "at", op: "gt", value: new Date(Number.NaN) },
+            { field: "at", op: "lt", value: new Date(Date.UTC(20_000, 0, 1)) },
+            { field: "at", op: "gte", value: "0999-12-31T00:00:00Z" },
+            { field: "region", op: "in", values: ["eu", "\uD800"] },
+            { field: "region", op: "eq", value: "eu\u0000" },
+            { field: "product", op: "like", value: "\uDC00" }
           ] as const
           for (const filter of refused) {
             const error = yield* Effect.flip(analytics.count({ table, filters: [filter] }))
@@ -533,7 +558,11 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             timeBuckets({ from: buckets.to }),
             timeBuckets({ bucket: "1 second" }),
             timeBuckets({ from: "1969-12-31T00:00:00Z" }),
+            timeBuckets({ from: "9999-12-31T00:00:00Z", to: "+010000-01-01T00:00:00Z" }),
             timeBuckets({ from: "yesterday" }),
+            timeBuckets({ from: "Jan 1 2026" }),
+            timeBuckets({ to: "2026-01-01T24:00:00Z" }),
+            timeBuckets({ to: "2026-02-30T00:00:00Z" }),
             timeBuckets({ emptyBuckets: "zero" }),
             metrics({ dimensions: ["secret"] }),
             metrics({ metrics: { secret: "count" } }),
@@ -559,6 +588,10 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
             "ColumnNotAllowed",
             "ColumnNotAllowed",
             "FilterNotAllowed",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
+            "ValidationError",
             "ValidationError",
             "ValidationError",
             "ValidationError",
@@ -615,6 +648,104 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
           expect(attributes).not.toContain(hostile)
         })
       ))
+
+    it.effect("a caller changing a dimension it got changes nothing stored", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const request = { table, metrics: { qty: "sum" }, dimensions: ["at"], limit: 1 } as const
+          const [first] = yield* analytics.metrics(request)
+          expect(first?.dimensions["at"]).toEqual(at("2025-12-31T23:59:59Z"))
+          ;(first?.dimensions["at"] as Date).setTime(Date.UTC(2026, 0, 1, 12))
+          const [again] = yield* analytics.metrics(request)
+          expect(again?.dimensions["at"]).toEqual(at("2025-12-31T23:59:59Z"))
+          expect(
+            yield* analytics.count({ table, filters: [{ field: "at", op: "gte", value: "2026-01-01T06:00:00Z" }] })
+          )
+            .toBe(0)
+        })
+      ))
+
+    it.effect("a dimension of bytes is DataAccessError Decode, as no driver gives it as a dimension value", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        const table = uniqueName("analytics")
+        yield* fixture.seed(table, rows.map((row) => ({ ...row, bin: Buffer.from([Number(row["id"]) % 2]) })))
+        const body = Effect.gen(function*() {
+          const analytics = yield* Analytics
+          // Memory grouped them by their text.
+          const failure = yield* Effect.flip(analytics.metrics({ table, metrics: { qty: "sum" }, dimensions: ["bin"] }))
+          expect(failure._tag === "DataAccessError" && failure.reason).toBe("Decode")
+          const paged = yield* Effect.flip(
+            analytics.metricsPage({ table, metrics: { qty: "sum" }, dimensions: ["region", "bin"] })
+          )
+          expect(paged._tag === "DataAccessError" && paged.reason).toBe("Decode")
+          expect(yield* analytics.metrics({ table, metrics: { bin: "count" } })).toEqual([
+            { dimensions: {}, metrics: { bin: 9 }, count: 9 }
+          ])
+        })
+        return yield* body.pipe(
+          Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+          Effect.ensuring(Effect.ignore(fixture.drop(table)))
+        )
+      }))
+
+    it.effect("a boolean column: true and false dimensions everywhere, no number against it, not summed", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        const table = uniqueName("analytics")
+        const flagged = rows.map((row) => {
+          const id = Number(row["id"])
+          return { ...row, flag: id % 3 === 0 ? null : id % 2 === 0 }
+        })
+        yield* fixture.seed(table, flagged)
+        const body = Effect.gen(function*() {
+          const analytics = yield* Analytics
+          // MariaDB's BOOLEAN is a TINYINT(1): its groups were 0 and 1, and a number matched it.
+          expect(yield* analytics.metrics({ table, metrics: { qty: "sum" }, dimensions: ["flag"] })).toEqual([
+            { dimensions: { flag: false }, metrics: { qty: 12 }, count: 3 },
+            { dimensions: { flag: true }, metrics: { qty: 4 }, count: 3 },
+            { dimensions: { flag: null }, metrics: { qty: 10 }, count: 3 }
+          ])
+          expect(yield* analytics.count({ table, filters: [{ field: "flag", op: "eq", value: true }] })).toBe(3)
+          const refused = yield* Effect.all([
+            Effect.flip(analytics.count({ table, filters: [{ field: "flag", op: "eq", value: 1 }] })),
+            // PostgreSQL failed on the server.
+            Effect.flip(analytics.count({ table, filters: [{ field: "qty", op: "eq", value: true }] })),
+            Effect.flip(analytics.metrics({ table, metrics: { flag: "sum" } }))
+          ])
+          expect(refused.map((e) => e._tag)).toEqual(["ValidationError", "ValidationError", "ValidationError"])
+        })
+        return yield* body.pipe(
+          Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+          Effect.ensuring(Effect.ignore(fixture.drop(table)))
+        )
+      }))
+
+    it.effect("a table created after a request found it missing has its columns checked", () =>
+      Effect.gen(function*() {
+        const fixture = yield* AnalyticsFixture
+        const table = uniqueName("analytics")
+        const body = Effect.gen(function*() {
+          const analytics = yield* Analytics
+          const missing = yield* Effect.flip(
+            analytics.count({ table, filters: [{ field: "qty", op: "eq", value: 1 }] })
+          )
+          expect(missing._tag === "DataAccessError" && missing.reason).toBe("UndefinedObject")
+          yield* fixture.seed(table, rows)
+          // MariaDB matched every row for it, had the layer kept the missing table's lack of columns.
+          const refused = yield* Effect.flip(
+            analytics.count({ table, filters: [{ field: "qty", op: "eq", value: "1abc" }] })
+          )
+          expect(refused._tag).toBe("ValidationError")
+          const summed = yield* Effect.flip(analytics.metrics({ table, metrics: { product: "sum" } }))
+          expect(summed._tag).toBe("ValidationError")
+        })
+        return yield* body.pipe(
+          Effect.provide(fixture.analytics.pipe(Layer.provide(policyFor(table)))),
+          Effect.ensuring(Effect.ignore(fixture.drop(table)))
+        )
+      }))
 
     it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
       withTable((table) =>

@@ -43,12 +43,13 @@ export const sqlFixture: Layer.Layer<TableQueryFixture, never, SqlClient.SqlClie
       mssql: () => "DATETIME2(3)",
       orElse: () => "TIMESTAMP"
     }))
+    const flag = sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" }))
     return {
       seed: (table, rows) =>
         Effect.gen(function*() {
           yield* sql`CREATE TABLE ${sql(table)} (
             id INTEGER NOT NULL PRIMARY KEY, asset_guid ${text} NOT NULL, cycle_status ${text} NOT NULL,
-            created INTEGER NULL, secret ${text} NULL, at ${time} NULL)`
+            created INTEGER NULL, secret ${text} NULL, at ${time} NULL, flag ${flag} NULL)`
           yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
         }),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
@@ -71,25 +72,28 @@ export const memoryFixture: Layer.Layer<TableQueryFixture> = Layer.sync(TableQue
 const hour = (h: number) => new Date(Date.UTC(2024, 0, 1, h))
 
 const rows: ReadonlyArray<Row> = [
-  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1", at: hour(0) },
-  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2", at: hour(4) },
-  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3", at: hour(6) },
-  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4", at: null },
-  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5", at: null }
+  { id: 1, asset_guid: "truck-1", cycle_status: "INPROGRESS", created: 30, secret: "s1", at: hour(0), flag: true },
+  { id: 2, asset_guid: "truck-2", cycle_status: "COMPLETE", created: 10, secret: "s2", at: hour(4), flag: false },
+  { id: 3, asset_guid: "truck-3", cycle_status: "INPROGRESS", created: null, secret: "s3", at: hour(6), flag: null },
+  { id: 4, asset_guid: "' OR 1=1 --", cycle_status: "COMPLETE", created: 20, secret: "s4", at: null, flag: true },
+  { id: 5, asset_guid: "truck-5", cycle_status: "INPROGRESS", created: 20, secret: "s5", at: null, flag: false }
 ]
 
 const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.either(effect), (either) => Either.isLeft(either) ? either.left : undefined)
 
-const withTable = <X, E>(body: (table: string) => Effect.Effect<X, E, TableQuery>) =>
+const withTable = <X, E>(
+  body: (table: string) => Effect.Effect<X, E, TableQuery>,
+  readable: ReadonlyArray<string> = ["id", "asset_guid", "cycle_status", "created"]
+) =>
   Effect.gen(function*() {
     const fixture = yield* TableQueryFixture
     const table = uniqueName("cycles")
     yield* fixture.seed(table, rows)
     const policy = AccessPolicyLayer.layer({
       [table]: {
-        readable: ["id", "asset_guid", "cycle_status", "created"],
-        filterable: ["asset_guid", "cycle_status", "created", "at"],
+        readable,
+        filterable: ["asset_guid", "cycle_status", "created", "at", "flag"],
         sortable: ["id", "created"]
       }
     })
@@ -125,6 +129,23 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             filters: [{ field: "asset_guid", op: "eq", value: "' OR 1=1 --" }]
           })
           expect(hostile.map((row) => row["id"])).toEqual([4])
+        })
+      ))
+
+    it.effect("a sort key on a column already sorted by changes nothing", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const ids = (sort: ReadonlyArray<{ readonly field: string; readonly direction?: "asc" | "desc" }>) =>
+            Effect.map(tableQuery.query({ table, columns: ["id"], sort }), (found) => found.map((row) => row["id"]))
+          const once = yield* ids([{ field: "created", direction: "desc" }, { field: "id" }])
+          expect(once).toEqual([1, 4, 5, 2, 3])
+          expect(
+            yield* ids([{ field: "created", direction: "desc" }, { field: "id" }, { field: "created" }, {
+              field: "id",
+              direction: "desc"
+            }])
+          ).toEqual(once)
         })
       ))
 
@@ -183,7 +204,11 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             { field: "cycle_status", op: "in", values: ["COMPLETE", 1] },
             { field: "created", op: "eq", value: "xyz" },
             { field: "created", op: "between", from: 1, to: "20" },
-            { field: "asset_guid", op: "ne", value: true }
+            { field: "asset_guid", op: "ne", value: true },
+            // PostgreSQL failed on the server; MariaDB's BOOLEAN (a TINYINT(1)) matched 1.
+            { field: "created", op: "eq", value: true },
+            { field: "flag", op: "eq", value: 1 },
+            { field: "flag", op: "in", values: [true, 0] }
           ]
           for (const filter of filters) {
             const error = yield* failureOf(tableQuery.query({ table, filters: [filter] }))
@@ -195,7 +220,41 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
           // Values of the column's kind, and null, run as before; a number column is matched by its text.
           expect(yield* ids([{ field: "created", op: "gte", value: 20 }])).toEqual([1, 4, 5])
           expect(yield* ids([{ field: "asset_guid", op: "eq", value: "truck-2" }])).toEqual([2])
+          expect(yield* ids([{ field: "flag", op: "eq", value: true }])).toEqual([1, 4])
+          expect(yield* ids([{ field: "flag", op: "ne", value: true }])).toEqual([2, 5])
           expect(yield* ids([{ field: "created", op: "like", value: "2%", pattern: true }])).toEqual([4, 5])
+        })
+      ))
+
+    it.effect("a filter value no backend compares alike is a ValidationError before any statement", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          // PostgreSQL failed on most of these, or matched U+FFFD for the surrogate; MariaDB matched
+          // every row for the invalid date and none before the year 20000; memory matched none.
+          const filters: ReadonlyArray<Filter> = [
+            { field: "created", op: "eq", value: Number.NaN },
+            { field: "created", op: "lt", value: Number.POSITIVE_INFINITY },
+            { field: "created", op: "notIn", values: [1, Number.NEGATIVE_INFINITY] },
+            { field: "at", op: "gt", value: new Date(Number.NaN) },
+            { field: "at", op: "lt", value: new Date(Date.UTC(20_000, 0, 1)) },
+            { field: "at", op: "between", from: "0999-01-01T00:00:00Z", to: "2024-01-01T00:00:00Z" },
+            { field: "asset_guid", op: "eq", value: "truck-\uD800" },
+            { field: "asset_guid", op: "ne", value: "truck-1\u0000" },
+            { field: "asset_guid", op: "like", value: "\uDFFF" }
+          ]
+          for (const filter of filters) {
+            const error = yield* failureOf(tableQuery.query({ table, filters: [filter] }))
+            expect(error?._tag, String(filter.op)).toBe("ValidationError")
+          }
+          // The edges of what every backend holds run.
+          const ids = yield* tableQuery.query({
+            table,
+            columns: ["id"],
+            filters: [{ field: "at", op: "between", from: "1000-01-01T00:00:00Z", to: "9999-12-31T23:59:59.999Z" }],
+            sort: [{ field: "id" }]
+          })
+          expect(ids.map((row) => row["id"])).toEqual([1, 2, 3])
         })
       ))
 
@@ -251,6 +310,38 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
         })
       ))
 
+    it.effect("a caller changing a row it got changes nothing stored", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const spec = {
+            table,
+            columns: ["id", "at"],
+            filters: [{ field: "asset_guid", op: "eq", value: "truck-1" }]
+          } as const
+          const [first] = yield* tableQuery.query(spec)
+          expect(first?.["at"]).toEqual(hour(0))
+          ;(first?.["at"] as Date).setTime(0)
+          const [again] = yield* tableQuery.query(spec)
+          expect(again?.["at"]).toEqual(hour(0))
+        }), ["id", "at"]))
+
+    it.effect("an allowed table that does not exist is DataAccessError UndefinedObject", () =>
+      Effect.gen(function*() {
+        const fixture = yield* TableQueryFixture
+        const missing = uniqueName("cycles_missing")
+        const rules = { readable: ["id"], filterable: ["id"], sortable: ["id"] }
+        const failure = yield* failureOf(
+          Effect.flatMap(TableQuery, (tableQuery) => tableQuery.query({ table: missing })).pipe(
+            Effect.provide(fixture.tableQuery.pipe(Layer.provide(AccessPolicyLayer.layer({ [missing]: rules }))))
+          )
+        )
+        expect(failure?._tag === "DataAccessError" ? [failure.reason, failure.table] : failure?._tag).toEqual([
+          "UndefinedObject",
+          missing
+        ])
+      }))
+
     it.effect("custom statements are built with the sql template, values bound", () =>
       Effect.gen(function*() {
         const fixture = yield* TableQueryFixture
@@ -265,6 +356,15 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             ))
             if (fixture.custom) expect(result).toEqual(Either.right([{ total: 2 }]))
             else expect(Either.isLeft(result) && result.left._tag).toBe("DataAccessError")
+            // The statement is built when the effect runs, not when `custom` is called.
+            let built = 0
+            const described = tableQuery.custom(Total, (sql) => {
+              built++
+              return sql`SELECT COUNT(*) AS total FROM ${sql(table)}`
+            }, { table })
+            expect(built).toBe(0)
+            yield* Effect.either(described)
+            expect(built).toBe(fixture.custom ? 1 : 0)
           })
         )
       }))

@@ -58,6 +58,7 @@ describe("Repository SQL (compiled)", () => {
     expect(mssqlParams).toEqual(["people"])
     const [onMysql, mysqlParams] = Statements.columnKinds(mysql, "people").compile()
     expect(onMysql).toContain("TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?")
+    expect(onMysql).toContain("WHEN COLUMN_TYPE = 'tinyint(1)' THEN 'boolean'")
     expect(mysqlParams).toEqual(["people"])
     const [onPg, pgParams] = Statements.columnKinds(pg, "we\"ird").compile()
     expect(onPg).toContain("to_regclass($1)")
