@@ -714,7 +714,19 @@ export const makeRepository = <A, I>(
         Effect.flatMap(confined(first.tenant)),
         Effect.map((rows) => {
           const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
-          return group.map((request) => Option.fromNullable(byId.get(String(request.id))))
+          // Callers of one id share a row: each after the first gets a copy, so that one changing a
+          // `Date` it got back does not change another's.
+          const handed = new Set<string>()
+          return group.map((request) => {
+            const key = String(request.id)
+            const row = byId.get(key)
+            if (row === undefined) return Option.none()
+            if (!handed.has(key)) {
+              handed.add(key)
+              return Option.some(row)
+            }
+            return Option.some(copyRow(row))
+          })
         }),
         Effect.withSpan("Repository.findById.batch", { attributes: { table }, captureStackTrace: false })
       )

@@ -903,6 +903,20 @@ export const suite = (
         })
       ))
 
+    it.effect("concurrent reads of one id hand each caller values of its own", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const created = yield* people.create(person(1))
+          const at = created.created_at?.getTime()
+          const [a, b] = yield* Effect.all([people.findById("p00001"), people.findById("p00001")], {
+            concurrency: "unbounded"
+          })
+          Option.getOrThrow(a).created_at?.setTime(0)
+          expect(Option.getOrThrow(b).created_at?.getTime()).toBe(at)
+          expect(Option.map(yield* people.findById("p00001"), (p) => p.created_at?.getTime())).toEqual(Option.some(at))
+        })
+      ))
+
     it.effect("a failing transaction undoes its own writes only: a write made outside it meanwhile stays", () =>
       withPeople((people) =>
         Effect.gen(function*() {
