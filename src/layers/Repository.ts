@@ -719,7 +719,19 @@ export const makeRepository = <A, I>(
         Effect.flatMap(confined(first.tenant)),
         Effect.map((rows) => {
           const byId = new Map(rows.map((row) => [String(row[idColumn]), row]))
-          return group.map((request) => Option.fromNullable(byId.get(String(request.id))))
+          // Callers of one id share a row: each after the first gets a copy, so that one changing a
+          // `Date` it got back does not change another's.
+          const handed = new Set<string>()
+          return group.map((request) => {
+            const key = String(request.id)
+            const row = byId.get(key)
+            if (row === undefined) return Option.none()
+            if (!handed.has(key)) {
+              handed.add(key)
+              return Option.some(row)
+            }
+            return Option.some(copyRow(row))
+          })
         }),
         Effect.withSpan("Repository.findById.batch", { attributes: { table }, captureStackTrace: false })
       )
@@ -1278,8 +1290,10 @@ const copyRow = (row: Row): Row => {
  * Stores in memory with the semantics of the SQL ones: unique keys enforced (a duplicate is
  * `DataAccessError` UniqueViolation), transactions undone on failure. Transactions run one at a
  * time (a nested one joins the one it is in), so a locking read inside one holds its rows as a
- * SQL one does: no other transaction writes them before this one ends. Single statements outside
- * a transaction do not wait.
+ * SQL one does: no other transaction writes them before this one ends. A write outside a
+ * transaction waits for the one running to end, since undoing that one restores the tables as
+ * they were when it began: a write let in meanwhile was lost with it, which a server never does.
+ * Reads outside a transaction do not wait.
  *
  * @since 0.1.0
  * @category constructors
@@ -1289,6 +1303,9 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const running = Effect.unsafeMakeSemaphore(1)
   // Per store, and inherited by the fibers a transaction forks: they work inside it.
   const inTransaction = FiberRef.unsafeMake(false)
+  /** A write: inside a transaction, part of it; outside, a statement of its own, after the one running. */
+  const write = <X, E>(statement: Effect.Effect<X, E>): Effect.Effect<X, E> =>
+    Effect.flatMap(FiberRef.get(inTransaction), (inside) => inside ? statement : running.withPermits(1)(statement))
   const rowsOf = (table: string) => {
     const found = tables.get(table)
     if (found) return found
@@ -1353,10 +1370,10 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       maxParams: 65_535,
       maxStatementBytes: 32 * 1024 * 1024,
       queuesStatements: true,
-      insert,
-      insertReturning: (row) => Effect.as(insert([row]), Option.some(copyRow(row))),
+      insert: (rows) => write(insert(rows)),
+      insertReturning: (row) => write(Effect.as(insert([row]), Option.some(copyRow(row)))),
       upsert: (row, on, updates) =>
-        Effect.suspend(() => {
+        write(Effect.suspend(() => {
           const all = rowsOf(table)
           const index = all.findIndex((other) => same(on, row, other))
           if (index < 0) return insert([row])
@@ -1366,7 +1383,7 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           if (key) return Effect.fail(violation("upsert", key))
           all[index] = next
           return Effect.void
-        }),
+        })),
       select: (where, sort, window = {}) =>
         Effect.sync(() => {
           const offset = window.offset ?? 0
@@ -1382,19 +1399,19 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
             exact: exact === undefined ? rows.length : rows.filter((row) => row[exact.column] === exact.value).length
           }
         }),
-      update,
+      update: (set, where) => write(update(set, where)),
       updateReturning: (set, where) =>
-        Effect.map(
+        write(Effect.map(
           update(set, where),
           () => Option.map(Option.fromNullable(matching(where)[0]), copyRow)
-        ),
+        )),
       remove: (where) =>
-        Effect.sync(() => {
+        write(Effect.sync(() => {
           const all = rowsOf(table)
           const predicate = wherePredicate(where)
           const kept = all.filter((row) => !predicate(row))
           all.splice(0, all.length, ...kept)
-        }),
+        })),
       estimate: Effect.succeed(Option.none())
     }
   }

@@ -20,9 +20,15 @@ import { Flag } from "./User.js"
 export const maxPathLength = 512
 
 /**
+ * Whether text is Unicode text: no lone surrogate, which the SQL drivers send as U+FFFD, so that
+ * two paths differing only there would be one key.
+ */
+const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/**
  * An absolute, normalised POSIX path: starts with `/`, no empty, `.` or `..` segment, no trailing
- * `/` (but `/` itself), no NUL, at most `maxPathLength` characters, and not ending in whitespace
- * (MariaDB's PAD SPACE collations would make `/a` and `/a ` the same key).
+ * `/` (but `/` itself), no NUL, no lone surrogate, at most `maxPathLength` characters, and not
+ * ending in whitespace (MariaDB's PAD SPACE collations would make `/a` and `/a ` the same key).
  *
  * @since 0.1.0
  * @category models
@@ -31,6 +37,7 @@ export const Path = Schema.String.pipe(
   Schema.maxLength(maxPathLength, { message: () => `at most ${maxPathLength} characters` }),
   Schema.filter((path) => path.startsWith("/") || "an absolute path (starting with /)"),
   Schema.filter((path) => !path.includes("\u0000") || "no NUL character"),
+  Schema.filter((path) => wellFormed(path) || "no lone surrogate (not Unicode text)"),
   Schema.filter((path) => !/\s$/.test(path) || "no trailing whitespace"),
   Schema.filter((path) =>
     path === "/" || path.slice(1).split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..")
@@ -39,7 +46,9 @@ export const Path = Schema.String.pipe(
 )
 
 /**
- * A name a directory lists: one path segment, no `/`, no NUL, not `.` or `..`, at most 255 characters.
+ * A name a directory lists: one path segment, no `/`, no NUL, no lone surrogate, not `.` or `..`,
+ * at most 255 characters. A listed directory's path is looked up by `untrackedChildren`: a lone
+ * surrogate in it, which no SQL backend can compare, made every walk fail.
  *
  * @since 0.1.0
  * @category models
@@ -48,6 +57,7 @@ export const ChildName = Schema.String.pipe(
   Schema.minLength(1),
   Schema.maxLength(255),
   Schema.filter((name) => !/[/\u0000]/.test(name) || "one path segment: no / and no NUL"),
+  Schema.filter((name) => wellFormed(name) || "no lone surrogate (not Unicode text)"),
   Schema.filter((name) => (name !== "." && name !== "..") || "not . or ..")
 )
 

@@ -149,6 +149,7 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
           `${path}/../etc`,
           `${path}/./x`,
           `${path} `,
+          `${path}/a\uD800b`,
           `/${"x".repeat(maxPathLength)}`
         ]
         for (const bad of badPaths) {
@@ -157,6 +158,8 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
             "ValidationError"
           )
           assert.strictEqual((yield* Effect.flip(store.getRecord(bad)))._tag, "ValidationError")
+          const refused = yield* Effect.flip(store.putHash({ path: bad, current_hash: "h" }))
+          assert.strictEqual(refused._tag === "ValidationError" ? refused.field : "", "record")
         }
         const badRecords: ReadonlyArray<unknown> = [
           { path, current_hash: "h2'; DELETE FROM hash_records; --" },
@@ -164,6 +167,9 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
           { path },
           { path, current_hash: "h2", dirs: ["a/b"] },
           { path, current_hash: "h2", files: [".."] },
+          // No record could ever have such a child's path, and the integrity checks could not look it up.
+          { path, current_hash: "h2", dirs: ["x\uD800"] },
+          { path, current_hash: "h2", links: ["\uDC00"] },
           { path, current_hash: "h2", session_id: "s 1 OR 1=1" },
           { path, current_hash: "h2", extra: 1 },
           "not a record",

@@ -141,12 +141,14 @@ export const suite = (name: string, dao: () => Layer.Layer<Pipeline, unknown>) =
             `${top}/../etc`,
             `${top}/./x`,
             `${top} `,
+            `${top}/a\uD800b`,
             `/${"x".repeat(maxPathLength)}`,
             42,
             null
           ]
           for (const bad of badPaths) {
-            assert.strictEqual(yield* tagOf(pipeline.requestUpdate(bad as string)), "ValidationError")
+            const refused = yield* Effect.flip(pipeline.requestUpdate(bad as string))
+            assert.strictEqual(refused._tag === "ValidationError" ? refused.field : refused._tag, "path")
             assert.strictEqual(yield* tagOf(pipeline.putHash(bad as string, "h1")), "ValidationError")
           }
           const badHashes: ReadonlyArray<unknown> = [

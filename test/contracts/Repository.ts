@@ -996,6 +996,46 @@ export const suite = (
         })
       ))
 
+    it.effect("concurrent reads of one id hand each caller values of its own", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const created = yield* people.create(person(1))
+          const at = created.created_at?.getTime()
+          const [a, b] = yield* Effect.all([people.findById("p00001"), people.findById("p00001")], {
+            concurrency: "unbounded"
+          })
+          Option.getOrThrow(a).created_at?.setTime(0)
+          expect(Option.getOrThrow(b).created_at?.getTime()).toBe(at)
+          expect(Option.map(yield* people.findById("p00001"), (p) => p.created_at?.getTime())).toEqual(Option.some(at))
+        })
+      ))
+
+    it.effect("a failing transaction undoes its own writes only: a write made outside it meanwhile stays", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1))
+          const begun = yield* Deferred.make<void>()
+          const outside = yield* Effect.fork(
+            Effect.zipRight(Deferred.await(begun), people.update("p00001", { name: "outside" }))
+          )
+          const created = yield* Effect.fork(Effect.zipRight(Deferred.await(begun), people.create(person(3))))
+          const failed = yield* failureOf(Repository.withTransaction(Effect.gen(function*() {
+            yield* people.create(person(2))
+            yield* Deferred.succeed(begun, undefined)
+            // The other fibers run now, as far as they can, before this transaction fails.
+            for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+            return yield* Effect.fail("rolled back" as const)
+          })))
+          expect(failed).toBe("rolled back")
+          yield* Fiber.join(outside)
+          yield* Fiber.join(created)
+          expect((yield* people.list()).map((p) => [p.id, p.name])).toEqual([["p00001", "outside"], [
+            "p00003",
+            "name 3"
+          ]])
+        })
+      ))
+
     it.effect("bad input gives typed errors, values are stored verbatim, nothing else changes", () =>
       withPeople((people, table) =>
         Effect.gen(function*() {
