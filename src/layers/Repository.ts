@@ -39,7 +39,15 @@ import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
-import { comparator, copyValue, mapScalars, onDateColumn, unstorableValue, wherePredicate } from "./Query.js"
+import {
+  comparator,
+  copyValue,
+  mapScalars,
+  onDateColumn,
+  unstorableText,
+  unstorableValue,
+  wherePredicate
+} from "./Query.js"
 import { transaction } from "./Resilience.js"
 import { run, SqlBackend } from "./Sql.js"
 import * as Statements from "./Statements.js"
@@ -218,7 +226,7 @@ const describeType = (value: unknown): string =>
     : `a ${typeof value}`
 
 /**
- * The `CurrentActor` written to the audit columns, checked as any written text is (`unstorable`):
+ * The `CurrentActor` written to the audit columns, checked as any written text is (`unstorableText`):
  * a NUL failed the INSERT on PostgreSQL and a lone surrogate was stored as U+FFFD on the servers,
  * and an actor that is no string, from untyped code, was text on the servers and failed every read
  * of the row in memory.
@@ -231,7 +239,7 @@ const currentActor: Effect.Effect<string | null, ValidationError> = Effect.flatM
     if (typeof given !== "string") {
       return Effect.fail(new ValidationError({ field: "actor", detail: `${describeType(given)}, not a string` }))
     }
-    const why = unstorable(given)
+    const why = unstorableText(given)
     return why === undefined ? Effect.succeed(given) : Effect.fail(new ValidationError({ field: "actor", detail: why }))
   }
 )
