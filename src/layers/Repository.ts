@@ -601,11 +601,11 @@ export const makeRepository = <A, I>(
      * The row to change, locked until the caller's transaction ends: `NotFound` if absent,
      * `AccessDenied` if it is another tenant's.
      */
-    const locate = (id: Id, deleted: boolean) =>
+    const locate = (id: Id, deleted: boolean | "either") =>
       Effect.gen(function*() {
         yield* checkId(id)
         const tenant = yield* currentTenant
-        const where: Where = { filters: [idFilter(id), ...visibility(deleted)] }
+        const where: Where = { filters: [idFilter(id), ...(deleted === "either" ? [] : visibility(deleted))] }
         const [row] = yield* store.select(where, [tiebreak], { limit: 1 }, true)
         if (row === undefined) return yield* Effect.fail(new NotFound({ table, id: String(id) }))
         yield* owned([row], tenant)
@@ -1015,6 +1015,12 @@ export const makeRepository = <A, I>(
           const { tenant } = yield* locate(id, false)
           yield* removeWhere(exactly(tenant, id))
         })).pipe(span("delete")),
+
+      purge: (id) =>
+        stores.transaction(Effect.gen(function*() {
+          const { tenant } = yield* locate(id, "either")
+          yield* store.remove(exactly(tenant, id))
+        })).pipe(span("purge")),
 
       deleteMany: (ids) =>
         Effect.gen(function*() {

@@ -166,6 +166,12 @@ export interface Repository<A> {
   /** Deletes one row: soft when configured. */
   readonly delete: (id: Id) => Effect.Effect<void, RepositoryError | NotFound>
   /**
+   * Deletes one row for good, soft-deleted or not, even where soft delete is configured (the
+   * seed's `delete(id, soft_delete=False)`): `NotFound` when there is no row, `AccessDenied`
+   * TenantMismatch when it is another tenant's.
+   */
+  readonly purge: (id: Id) => Effect.Effect<void, RepositoryError | NotFound>
+  /**
    * Deletes the rows of the given ids as `delete` does (soft when configured, audit fields set,
    * another tenant's row `AccessDenied` TenantMismatch), all in one transaction, and answers the
    * ids it deleted. Ids with no row, or whose row is already soft-deleted, are left out of the

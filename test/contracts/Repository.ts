@@ -781,6 +781,13 @@ export const suite = (
           expect(restored.deleted_at).toBeUndefined()
           expect(ids(yield* people.list())).toEqual(["p00001", "p00002"])
           expect((yield* failureOf(people.restore("p00001")))?._tag).toBe("NotFound")
+          // purge removes a row for good, live or soft-deleted; restore has nothing to bring back.
+          yield* people.delete("p00002")
+          yield* people.purge("p00002")
+          yield* people.purge("p00001")
+          expect(ids(yield* people.list({ includeDeleted: true }))).toEqual([])
+          expect((yield* failureOf(people.restore("p00002")))?._tag).toBe("NotFound")
+          expect((yield* failureOf(people.purge("p00001")))?._tag).toBe("NotFound")
         })
       ))
 
@@ -812,6 +819,7 @@ export const suite = (
               "TenantMismatch"
             ])
             expect((yield* failureOf(as(people.delete("p00001"))))?._tag).toBe("AccessDenied")
+            expect((yield* failureOf(as(people.purge("p00001"))))?._tag).toBe("AccessDenied")
             expect((yield* failureOf(as(people.upsert(person(1, { name: "stolen" })))))?._tag).toBe("AccessDenied")
             const byEmail = yield* failureOf(as(people.upsert(person(60, { email: "e1@example.com" }))))
             expect(byEmail?._tag === "AccessDenied" && byEmail.reason).toBe("TenantMismatch")
