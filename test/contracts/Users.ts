@@ -7,6 +7,7 @@ import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
 import { UserRow } from "../../src/schemas/User.js"
 import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
 import * as Repository from "../../src/services/Repository.js"
@@ -110,6 +111,36 @@ export const suite = (
         const raw = yield* Repository.make({ table: "users", schema: UserRow, id: "id", softDelete: "deleted_at" })
         const kept = yield* raw.findById(user.id, { includeDeleted: true })
         assert.isTrue(Option.isSome(kept) && kept.value.deleted_at instanceof Date)
+      }))
+
+    it.effect("listPage pages the live users oldest first, without hashes, and leaves out the deleted", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        // Created a second apart: users created in one millisecond are in the order of their ids.
+        const first = yield* dao.create(fresh())
+        yield* TestClock.adjust("1 second")
+        const deleted = yield* dao.create(fresh())
+        yield* TestClock.adjust("1 second")
+        const last = yield* dao.create(fresh())
+        yield* dao.delete(deleted.id)
+        const seen: Array<string> = []
+        const opening = yield* dao.listPage({ page: 1, perPage: 2 })
+        assert.isAtLeast(opening.total, 2)
+        assert.strictEqual(opening.pages, Math.ceil(opening.total / 2))
+        // Other suites may add users meanwhile: read on until a page comes back short.
+        for (let page = 1; page <= 10_000; page++) {
+          const { items } = page === 1 ? opening : yield* dao.listPage({ page, perPage: 2 })
+          for (const user of items) {
+            assert.notProperty(user, "hashed_password")
+            seen.push(user.id)
+          }
+          if (items.length < 2) break
+        }
+        const ours = seen.filter((id) => [first.id, deleted.id, last.id].includes(id))
+        assert.deepStrictEqual(ours, [first.id, last.id])
+        assert.strictEqual(new Set(seen).size, seen.length)
+        const refused = yield* Effect.flip(dao.listPage({ page: 0, perPage: 2 }))
+        assert.strictEqual(refused._tag, "ValidationError")
       }))
 
     it.effect("unknown ids are None; ids that could widen a cache key are ValidationError", () =>
