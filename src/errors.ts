@@ -40,6 +40,7 @@ export type ConnectionFailure =
   | "InvalidUrl"
   | "InvalidOption"
   | "TlsUnsupported"
+  | "CertificateRejected"
   | "Unknown"
 
 /**
@@ -360,6 +361,17 @@ const socketCodes: Record<string, ConnectionFailure> = {
   PROTOCOL_SEQUENCE_TIMEOUT: "Timeout",
   // TLS was asked for and the server has none: it will not have it on the next attempt either.
   HANDSHAKE_NO_SSL_SUPPORT: "TlsUnsupported",
+  // The server's certificate is not trusted (Node's TLS codes): it will not be on the next attempt.
+  DEPTH_ZERO_SELF_SIGNED_CERT: "CertificateRejected",
+  SELF_SIGNED_CERT_IN_CHAIN: "CertificateRejected",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "CertificateRejected",
+  UNABLE_TO_GET_ISSUER_CERT: "CertificateRejected",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "CertificateRejected",
+  CERT_HAS_EXPIRED: "CertificateRejected",
+  CERT_NOT_YET_VALID: "CertificateRejected",
+  CERT_UNTRUSTED: "CertificateRejected",
+  CERT_REJECTED: "CertificateRejected",
+  ERR_TLS_CERT_ALTNAME_INVALID: "CertificateRejected",
   POOL_CLOSED: "Terminated",
   // tedious client-side codes
   ESOCKET: "Reset",
