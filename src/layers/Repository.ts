@@ -1307,7 +1307,8 @@ const copyRow = (row: Row): Row => {
  * SQL one does: no other transaction writes them before this one ends. A write outside a
  * transaction waits for the one running to end, since undoing that one restores the tables as
  * they were when it began: a write let in meanwhile was lost with it, which a server never does.
- * Reads outside a transaction do not wait.
+ * Reads outside a transaction do not wait, and see what was committed (the tables as the running
+ * transaction found them), never its writes before it commits, as a server's reads do.
  *
  * @since 0.1.0
  * @category constructors
@@ -1317,6 +1318,8 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
   const running = Effect.unsafeMakeSemaphore(1)
   // Per store, and inherited by the fibers a transaction forks: they work inside it.
   const inTransaction = FiberRef.unsafeMake(false)
+  /** The tables as the running transaction found them: what reads outside it see. */
+  let committed: Map<string, Array<Row>> | undefined
   /** A write: inside a transaction, part of it; outside, a statement of its own, after the one running. */
   const write = <X, E>(statement: Effect.Effect<X, E>): Effect.Effect<X, E> =>
     Effect.flatMap(FiberRef.get(inTransaction), (inside) => inside ? statement : running.withPermits(1)(statement))
@@ -1351,6 +1354,12 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     const conflict = (row: Row, others: ReadonlyArray<Row>) =>
       unique.find((key) => others.some((other) => other !== row && same(key, row, other)))
     const matching = (where: Where) => rowsOf(table).filter(wherePredicate(where))
+    /** The rows a read sees: inside a transaction its own writes, outside it what was committed. */
+    const readable = (where: Where) =>
+      Effect.map(FiberRef.get(inTransaction), (inside) =>
+        !inside && committed !== undefined
+          ? (committed.get(table) ?? []).filter(wherePredicate(where))
+          : matching(where))
     const update = (set: Row, where: Where): Effect.Effect<void, BackendError> =>
       Effect.suspend(() => {
         const all = rowsOf(table)
@@ -1399,15 +1408,14 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
           return Effect.void
         })),
       select: (where, sort, window = {}) =>
-        Effect.sync(() => {
+        Effect.map(readable(where), (rows) => {
           const offset = window.offset ?? 0
-          const sorted = matching(where).sort(comparator(sort))
+          const sorted = rows.sort(comparator(sort))
           return sorted.slice(offset, window.limit === undefined ? undefined : offset + window.limit)
             .map(copyRow)
         }),
       count: (where, exact) =>
-        Effect.sync(() => {
-          const rows = matching(where)
+        Effect.map(readable(where), (rows) => {
           return {
             total: rows.length,
             exact: exact === undefined ? rows.length : rows.filter((row) => row[exact.column] === exact.value).length
@@ -1430,15 +1438,21 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
     }
   }
   const snapshot = () => new Map(Array.from(tables, ([name, rows]): [string, Array<Row>] => [name, [...rows]]))
-  /** Undone on failure, as a whole transaction or as a savepoint inside one. */
-  const undoable = <X, E, R>(effect: Effect.Effect<X, E, R>) =>
+  /**
+   * Undone on failure, as a whole transaction or as a savepoint inside one; a whole one's starting
+   * tables are also what reads outside it see until it ends (`committed`). Rows are never changed
+   * in place (an update makes new ones), so the arrays copied hold the rows as they were.
+   */
+  const undoable = <X, E, R>(effect: Effect.Effect<X, E, R>, outermost: boolean) =>
     Effect.suspend(() => {
       const before = snapshot()
-      return Effect.onError(effect, () =>
+      if (outermost) committed = before
+      const undone = Effect.onError(effect, () =>
         Effect.sync(() => {
           tables.clear()
-          before.forEach((rows, name) => tables.set(name, rows))
+          before.forEach((rows, name) => tables.set(name, [...rows]))
         }))
+      return outermost ? Effect.ensuring(undone, Effect.sync(() => void (committed = undefined))) : undone
     })
   return {
     backend: "memory",
@@ -1447,7 +1461,9 @@ export const makeMemoryStores: Effect.Effect<Stores> = Effect.sync(() => {
       Effect.flatMap(
         FiberRef.get(inTransaction),
         (nested) =>
-          nested ? undoable(effect) : running.withPermits(1)(Effect.locally(undoable(effect), inTransaction, true))
+          nested
+            ? undoable(effect, false)
+            : running.withPermits(1)(Effect.locally(undoable(effect, true), inTransaction, true))
       ),
     inTransaction: FiberRef.get(inTransaction)
   }

@@ -371,10 +371,13 @@ const counting = (names: Map<string, number>) =>
 
 /**
  * What a backend under test can do. `sideBySide`: two transactions run at once, each on its own
- * connection (the servers); memory and PGlite run one transaction at a time.
+ * connection (the servers); memory and PGlite run one transaction at a time. `readsBeside`: a
+ * read outside a transaction runs while one is open (the servers, and memory, whose reads do not
+ * wait); PGlite has one connection, which the transaction holds.
  */
 export interface SuiteOptions {
   readonly sideBySide?: boolean | undefined
+  readonly readsBeside?: boolean | undefined
 }
 
 export const suite = (
@@ -874,6 +877,33 @@ export const suite = (
           ]])
         })
       ))
+
+    it.effect.runIf(options.readsBeside === true)(
+      "a read outside a transaction sees what was committed, not the open transaction's writes",
+      () =>
+        withPeople((people) =>
+          Effect.gen(function*() {
+            yield* people.createMany([person(1), person(2)])
+            const written = yield* Deferred.make<void>()
+            const release = yield* Deferred.make<void>()
+            const open = yield* Repository.withTransaction(Effect.gen(function*() {
+              yield* people.create(person(3))
+              yield* people.update("p00001", { name: "changed" })
+              yield* people.delete("p00002")
+              yield* Deferred.succeed(written, undefined)
+              yield* Deferred.await(release)
+            })).pipe(Effect.fork)
+            yield* Deferred.await(written)
+            const names = Effect.map(people.list(), (rows) => rows.map((p) => [p.id, p.name]))
+            expect(yield* names).toEqual([["p00001", "name 1"], ["p00002", "name 2"]])
+            expect(yield* people.count()).toBe(2)
+            expect(Option.isNone(yield* people.findById("p00003"))).toBe(true)
+            yield* Deferred.succeed(release, undefined)
+            yield* Fiber.join(open)
+            expect(yield* names).toEqual([["p00001", "changed"], ["p00003", "name 3"]])
+          })
+        )
+    )
 
     // The other tenant's statement runs while the transaction is open: on a second connection.
     it.effect.runIf(options.sideBySide === true)(

@@ -16,7 +16,10 @@ import { describeLive, mysqlOptions, uniqueName } from "../support/services.js"
 const mysql = layerMysql(mysqlOptions)
 
 await describeLive("mariadb", "Repository (mariadb)", () => {
-  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(mysql)), { sideBySide: true })
+  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(mysql)), {
+    sideBySide: true,
+    readsBeside: true
+  })
   microsecondSuite("dates finer than a millisecond", Layer.provideMerge(RepositoryLive, mysql))
 
   layer(Layer.provideMerge(RepositoryLive, mysql), { excludeTestServices: true, timeout: "60 seconds" })(

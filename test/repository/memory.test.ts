@@ -7,7 +7,7 @@ import { RepositoryTest } from "../../src/layers/Repository.js"
 import * as Repository from "../../src/services/Repository.js"
 import { memoryTables, suite } from "../contracts/Repository.js"
 
-suite("Repository (memory)", Layer.merge(RepositoryTest, memoryTables))
+suite("Repository (memory)", Layer.merge(RepositoryTest, memoryTables), { readsBeside: true })
 
 describe("Repository (memory) unique keys", () => {
   const Reading = Schema.Struct({ id: Schema.Number, at: Schema.DateFromSelf, n: Schema.Number })

@@ -8,5 +8,5 @@ await describeLive("mssql", "Repository (mssql)", () =>
   suite(
     "contract",
     Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(layerMssql(mssqlOptions ?? {}))),
-    { sideBySide: true }
+    { sideBySide: true, readsBeside: true }
   ))

@@ -46,7 +46,10 @@ const withCounters = <X, E, R>(
   })
 
 await describeLive("postgres", "Repository (postgres)", () => {
-  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(pg)), { sideBySide: true })
+  suite("contract", Layer.merge(RepositoryLive, sqlTables).pipe(Layer.provide(pg)), {
+    sideBySide: true,
+    readsBeside: true
+  })
   microsecondSuite("dates finer than a millisecond", Layer.provideMerge(RepositoryLive, pg))
 
   layer(Layer.provideMerge(RepositoryLive, pg), { excludeTestServices: true, timeout: "60 seconds" })(
