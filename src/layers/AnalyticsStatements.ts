@@ -14,6 +14,7 @@ import type { Aggregation } from "../schemas/Analytics.js"
 import type { Sort } from "../schemas/Query.js"
 import type { Row, Where } from "./Query.js"
 import { orderSql, whereSql } from "./Query.js"
+import { countOf } from "./Statements.js"
 
 type Sql = Statement.Constructor
 type Fragment = Statement.Fragment
@@ -61,7 +62,7 @@ export const aggregateSql = (sql: Sql, aggregation: Aggregation, value: Fragment
     case "max":
       return sql`MAX(${double})`
     case "count":
-      return sql`COUNT(${value})`
+      return countOf(sql, value)
   }
 }
 
@@ -91,9 +92,9 @@ export interface TimeBucketsPlan {
 export const timeBuckets = (sql: Sql, plan: TimeBucketsPlan): Statement.Statement<Row> => {
   const index = sql("bucket_index")
   const input = sql`${sql("agg_input")}`
-  return sql<Row>`SELECT ${index}, ${aggregateSql(sql, plan.aggregation, input)} AS ${sql("agg_value")}, COUNT(*) AS ${
-    sql("row_count")
-  } FROM (SELECT ${bucketIndexSql(sql, plan.timeColumn, plan.seconds)} AS ${index}, ${
+  return sql<Row>`SELECT ${index}, ${aggregateSql(sql, plan.aggregation, input)} AS ${sql("agg_value")}, ${
+    countOf(sql, "*")
+  } AS ${sql("row_count")} FROM (SELECT ${bucketIndexSql(sql, plan.timeColumn, plan.seconds)} AS ${index}, ${
     sql(plan.valueColumn)
   } AS ${input} FROM ${sql(plan.table)} WHERE ${whereSql(sql, plan.where)}) AS ${
     sql("b")
@@ -159,9 +160,9 @@ export const metrics = (sql: Sql, plan: MetricsPlan): Statement.Statement<Row> =
     sql`${aggregateSql(sql, metric.aggregation, sql`${sql(metric.column)}`)} AS ${sql(metricAlias(i))}`
   )
   const groupBy = groupBySql(sql, plan.dimensions)
-  const grouped = sql`SELECT ${sql.csv([...dimensions, ...aggregates, sql`COUNT(*) AS ${sql("row_count")}`])} FROM ${
-    sql(plan.table)
-  } WHERE ${whereSql(sql, plan.where)}${groupBy}`
+  const grouped = sql`SELECT ${
+    sql.csv([...dimensions, ...aggregates, sql`${countOf(sql, "*")} AS ${sql("row_count")}`])
+  } FROM ${sql(plan.table)} WHERE ${whereSql(sql, plan.where)}${groupBy}`
   if (plan.sort.length === 0) return sql<Row>`SELECT * FROM (${grouped}) AS ${sql("g")}`
   const limit = sql.onDialectOrElse({
     mssql: () => sql`OFFSET ${plan.offset} ROWS FETCH NEXT ${plan.limit} ROWS ONLY`,
@@ -181,6 +182,6 @@ export const groupCount = (
   sql: Sql,
   plan: Pick<MetricsPlan, "table" | "dimensions" | "where">
 ): Statement.Statement<{ readonly n: unknown }> =>
-  sql`SELECT COUNT(*) AS ${sql("n")} FROM (SELECT 1 AS ${sql("one")} FROM ${sql(plan.table)} WHERE ${
+  sql`SELECT ${countOf(sql, "*")} AS ${sql("n")} FROM (SELECT 1 AS ${sql("one")} FROM ${sql(plan.table)} WHERE ${
     whereSql(sql, plan.where)
   }${groupBySql(sql, plan.dimensions)}) AS ${sql("g")}`

@@ -162,6 +162,19 @@ const exactSql = (sql: Sql, exact: ExactMatch): Fragment => {
 }
 
 /**
+ * `COUNT(x)` as a count of any size: SQL Server's `COUNT` is an `int`, which fails (error 8115)
+ * past 2,147,483,647 rows, so there it is `COUNT_BIG`; the drivers answer both as a number or a
+ * numeric string.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const countOf = (sql: Sql, counted: Statement.Fragment | "*"): Statement.Fragment => {
+  const inner = counted === "*" ? sql.literal("*") : counted
+  return sql.onDialectOrElse({ mssql: () => sql`COUNT_BIG(${inner})`, orElse: () => sql`COUNT(${inner})` })
+}
+
+/**
  * `SELECT COUNT(*) AS n`, and with `exact` beside it the count of the rows whose column equals
  * its value exactly (`e`): where they differ, the filters matched some rows only loosely.
  *
@@ -175,10 +188,10 @@ export const count = (
   exact?: ExactMatch
 ): Statement.Statement<{ readonly n: unknown; readonly e?: unknown }> =>
   exact === undefined
-    ? sql`SELECT COUNT(*) AS n FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
-    : sql`SELECT COUNT(*) AS n, COUNT(CASE WHEN ${exactSql(sql, exact)} THEN 1 END) AS e FROM ${sql(table)} WHERE ${
-      whereSql(sql, where)
-    }`
+    ? sql`SELECT ${countOf(sql, "*")} AS n FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
+    : sql`SELECT ${countOf(sql, "*")} AS n, ${
+      countOf(sql, sql`CASE WHEN ${exactSql(sql, exact)} THEN 1 END`)
+    } AS e FROM ${sql(table)} WHERE ${whereSql(sql, where)}`
 
 /**
  * A multi-row `INSERT`. Callers keep `rows.length * columns` under the dialect's parameter limit

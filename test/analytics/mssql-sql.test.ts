@@ -46,7 +46,7 @@ describe("Analytics SQL (compiled)", () => {
   it("SQL Server buckets with DATEDIFF_BIG from the epoch; values and the width are bound", () => {
     const [text, params] = AnalyticsStatements.timeBuckets(mssql, bucketsPlan).compile()
     expect(text).toBe(
-      "SELECT [bucket_index], AVG(CAST([agg_input] AS FLOAT)) AS [agg_value], COUNT(*) AS [row_count] FROM " +
+      "SELECT [bucket_index], AVG(CAST([agg_input] AS FLOAT)) AS [agg_value], COUNT_BIG(*) AS [row_count] FROM " +
         "(SELECT DATEDIFF_BIG(SECOND, '1970-01-01T00:00:00', [at]) / @1 AS [bucket_index], [price] AS [agg_input] " +
         "FROM [prices] WHERE ([region] = @2 AND [at] >= @3)) AS [b] GROUP BY [bucket_index] ORDER BY [bucket_index]"
     )
@@ -79,8 +79,8 @@ describe("Analytics SQL (compiled)", () => {
   it("SQL Server orders grouped metrics with CASE keys for NULLs and pages with OFFSET ... FETCH", () => {
     const [text, params] = AnalyticsStatements.metrics(mssql, metricsPlan).compile()
     expect(text).toBe(
-      "SELECT * FROM (SELECT [region] AS [d0], SUM(CAST([volume] AS FLOAT)) AS [m0], COUNT([price]) AS [m1], " +
-        "COUNT(*) AS [row_count] FROM [trades] WHERE [product] = @1 GROUP BY [region]) AS [g] ORDER BY " +
+      "SELECT * FROM (SELECT [region] AS [d0], SUM(CAST([volume] AS FLOAT)) AS [m0], COUNT_BIG([price]) AS [m1], " +
+        "COUNT_BIG(*) AS [row_count] FROM [trades] WHERE [product] = @1 GROUP BY [region]) AS [g] ORDER BY " +
         "CASE WHEN [m0] IS NULL THEN 1 ELSE 0 END, [m0] DESC, CASE WHEN [d0] IS NULL THEN 1 ELSE 0 END, [d0] ASC " +
         "OFFSET @2 ROWS FETCH NEXT @3 ROWS ONLY"
     )
@@ -106,7 +106,7 @@ describe("Analytics SQL (compiled)", () => {
   it("groups are counted over a grouped derived table", () => {
     const [text, params] = AnalyticsStatements.groupCount(mssql, metricsPlan).compile()
     expect(text).toBe(
-      "SELECT COUNT(*) AS [n] FROM (SELECT 1 AS [one] FROM [trades] WHERE [product] = @1 GROUP BY [region]) AS [g]"
+      "SELECT COUNT_BIG(*) AS [n] FROM (SELECT 1 AS [one] FROM [trades] WHERE [product] = @1 GROUP BY [region]) AS [g]"
     )
     expect(params).toEqual([hostile])
   })
@@ -114,7 +114,7 @@ describe("Analytics SQL (compiled)", () => {
   it("without dimensions there is no GROUP BY, order or limit: one row", () => {
     const [text] = AnalyticsStatements.metrics(mssql, { ...metricsPlan, dimensions: [], sort: [] }).compile()
     expect(text).toBe(
-      "SELECT * FROM (SELECT SUM(CAST([volume] AS FLOAT)) AS [m0], COUNT([price]) AS [m1], COUNT(*) AS [row_count] " +
+      "SELECT * FROM (SELECT SUM(CAST([volume] AS FLOAT)) AS [m0], COUNT_BIG([price]) AS [m1], COUNT_BIG(*) AS [row_count] " +
         "FROM [trades] WHERE [product] = @1) AS [g]"
     )
   })

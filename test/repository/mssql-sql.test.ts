@@ -107,7 +107,7 @@ describe("Repository SQL (compiled)", () => {
     const exact = { column: "tenant_id", value: "acme" }
     const [msText, msParams] = Statements.count(mssql, "people", where, exact).compile()
     expect(msText).toBe(
-      "SELECT COUNT(*) AS n, COUNT(CASE WHEN [tenant_id] = @1 COLLATE Latin1_General_100_BIN2 AND " +
+      "SELECT COUNT_BIG(*) AS n, COUNT_BIG(CASE WHEN [tenant_id] = @1 COLLATE Latin1_General_100_BIN2 AND " +
         "LEN([tenant_id] + N'x') = LEN(@2 + N'x') THEN 1 END) AS e FROM [people] WHERE ([tenant_id] = @3 AND " +
         "LOWER([name]) LIKE LOWER(@4) ESCAPE '!')"
     )
