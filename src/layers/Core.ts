@@ -27,6 +27,7 @@ import type { CoreService } from "../services/Core.js"
 import { Core } from "../services/Core.js"
 import * as Repository from "../services/Repository.js"
 import type { PolicyTables } from "./AccessPolicy.js"
+import * as Ids from "./Ids.js"
 import { provideLive, provideTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
@@ -148,7 +149,8 @@ export const make = (names: CoreTables = coreTables) =>
       putLog: (input) =>
         Effect.gen(function*() {
           const entry = yield* decodeLog(input)
-          const created = yield* logs.create(makeLog(entry, crypto.randomUUID(), yield* now))
+          const at = yield* now
+          const created = yield* logs.create(makeLog(entry, Ids.timeOrdered(at.getTime()), at))
           return created.log_id
         }).pipe(span("putLog", names.logs)),
 

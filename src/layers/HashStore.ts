@@ -39,6 +39,7 @@ import type { HashStoreService } from "../services/HashStore.js"
 import { HashStore } from "../services/HashStore.js"
 import * as Repository from "../services/Repository.js"
 import type { PolicyTables } from "./AccessPolicy.js"
+import * as Ids from "./Ids.js"
 import { provideLive, provideTest } from "./Repository.js"
 import type { SqlBackend } from "./Sql.js"
 
@@ -194,7 +195,7 @@ export const make = (names: HashStoreTables = hashStoreTables) =>
         Effect.gen(function*() {
           const log = yield* decodeLog(entry)
           const at = yield* now
-          const created = yield* logs.create(makeLog(log, crypto.randomUUID(), at))
+          const created = yield* logs.create(makeLog(log, Ids.timeOrdered(at.getTime()), at))
           return created.log_id
         }).pipe(onLogs("putLog")),
 

@@ -297,6 +297,20 @@ export const suite = (name: string, dao: Layer.Layer<HashStore, unknown>) =>
         assert.isNull(logs[1]?.detailed_message)
       }))
 
+    it.effect("logs of one instant come back in the order they were written", () =>
+      Effect.gen(function*() {
+        const store = yield* HashStore
+        yield* TestClock.setTime(start)
+        const sessionId = session()
+        const written: Array<string> = []
+        for (let i = 0; i < 12; i++) {
+          written.push(yield* store.putLog({ summary_message: `step ${i}`, session_id: sessionId }))
+        }
+        const oldestFirst = yield* store.getLogs({ sessionId, orderBy: "logged_at", direction: "asc" })
+        assert.deepStrictEqual(oldestFirst.map((l) => l.log_id), written)
+        assert.deepStrictEqual(oldestFirst.map((l) => l.summary_message), written.map((_, i) => `step ${i}`))
+      }))
+
     it.effect("bad log entries are ValidationErrors and store nothing", () =>
       Effect.gen(function*() {
         const store = yield* HashStore
