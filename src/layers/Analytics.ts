@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -104,9 +105,16 @@ interface BucketsPlanned extends TimeBucketsPlan {
   readonly request: TimeBucketsRequest
 }
 
+/** A request without `to` runs up to now (read from the `Clock`), its current millisecond included. */
+const endingNow = (input: unknown): Effect.Effect<unknown> =>
+  typeof input === "object" && input !== null && !Array.isArray(input) &&
+    (input as { readonly to?: unknown }).to === undefined
+    ? Effect.map(Clock.currentTimeMillis, (now) => ({ ...input, to: new Date(now + 1) }))
+    : Effect.succeed(input)
+
 const planBuckets = (policy: AccessPolicyService) => (input: unknown) =>
   Effect.gen(function*() {
-    const request = yield* decode(TimeBucketsRequest, "timeBuckets")(input)
+    const request = yield* decode(TimeBucketsRequest, "timeBuckets")(yield* endingNow(input))
     yield* policy.columns(request.table, [request.timeColumn, request.valueColumn])
     yield* policy.filters(request.table, request.filters)
     const range: ReadonlyArray<Filter> = [

@@ -164,12 +164,15 @@ export const TimeBucketsRequest = Schema.Struct({
 export type TimeBucketsRequest = typeof TimeBucketsRequest.Type
 
 /**
- * What a caller passes for a time-bucket request.
+ * What a caller passes for a time-bucket request; without `to`, the range runs up to now, the
+ * current millisecond included (the seed's `query_time_series_data(start_time=...)`).
  *
  * @since 0.1.0
  * @category models
  */
-export type TimeBucketsInput = typeof TimeBucketsRequest.Encoded
+export type TimeBucketsInput =
+  & Omit<typeof TimeBucketsRequest.Encoded, "to">
+  & { readonly to?: typeof TimeBucketsRequest.Encoded["to"] | undefined }
 
 /**
  * Most metrics in one request (and at most 8 dimensions).

@@ -194,6 +194,18 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
               })
           )
           expect(iso(unzoned)).toEqual(iso(omitted))
+          // Without `to` the range runs up to now: the same rows as up to a minute from now.
+          const daily = { ...request, bucket: "1 day" } as const
+          const { to: _, ...openEnded } = daily
+          const untilNow = yield* analytics.timeBuckets(openEnded)
+          expect(iso(untilNow)).toEqual(
+            iso(yield* analytics.timeBuckets({ ...daily, to: new Date(Date.now() + 60_000) }))
+          )
+          expect(untilNow.length).toBeGreaterThan(0)
+          const future = yield* Effect.flip(
+            analytics.timeBuckets({ ...openEnded, from: new Date(Date.now() + 86_400_000) })
+          )
+          expect(future._tag === "ValidationError" && future.detail).toContain("must be after from")
         })
       ))
 
