@@ -126,9 +126,10 @@ export const TableQueryLive: Layer.Layer<TableQuery, never, SqlClient.SqlClient 
           Effect.flatMap(
             typed(table, spec.filters),
             (filters) =>
-              Statements.select(sql, table, columns, { filters }, spec.sort, { limit: spec.limit }).pipe(
-                exec("TableQuery.query", table, true)
-              )
+              Statements.select(sql, table, columns, { filters }, spec.sort, { limit: spec.limit, offset: spec.offset })
+                .pipe(
+                  exec("TableQuery.query", table, true)
+                )
           ).pipe(Effect.withSpan("TableQuery.select", { attributes: { table } })),
         (schema, statement, options) => {
           const operation = options?.operation ?? "TableQuery.custom"
@@ -180,7 +181,7 @@ export const TableQueryTest = (
             [...rows]
               .filter(wherePredicate({ filters }))
               .sort(comparator(spec.sort))
-              .slice(0, spec.limit)
+              .slice(spec.offset, spec.offset + spec.limit)
               // Copies: a caller changing a row it got (a `Date` in it) changes nothing stored.
               .map((row) => Object.fromEntries(columns.map((c) => [c, copyValue(row[c] ?? null)]))))
         },

@@ -347,7 +347,8 @@ export const maxTableRows = 10_000
 
 /**
  * A single-table query: which table, which columns (default: every readable one), filters
- * (AND-ed), sort and limit (default 100).
+ * (AND-ed), sort, limit (default 100) and offset (rows skipped first, default 0, at most
+ * 10,000,000; give a sort with it, or the rows skipped are any).
  *
  * @example
  * { table: "asset_cycles", columns: ["asset_guid", "cycle_status"],
@@ -362,7 +363,8 @@ export const TableQuery = Schema.Struct({
   columns: Schema.optional(Schema.Array(Schema.String).pipe(Schema.minItems(1), Schema.maxItems(256))),
   filters: Schema.optionalWith(Schema.Array(Filter).pipe(Schema.maxItems(64)), { default: () => [] }),
   sort: Schema.optionalWith(Schema.Array(Sort).pipe(Schema.maxItems(8)), { default: () => [] }),
-  limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxTableRows)), { default: () => 100 })
+  limit: Schema.optionalWith(Count.pipe(Schema.between(1, maxTableRows)), { default: () => 100 }),
+  offset: Schema.optionalWith(Count.pipe(Schema.between(0, 10_000_000)), { default: () => 0 })
 })
 
 /**

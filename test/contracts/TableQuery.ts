@@ -122,6 +122,14 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
           ])
           const everything = yield* tableQuery.query({ table, sort: [{ field: "id" }] })
           expect(everything.length).toBe(5)
+          // An offset skips rows of the sorted result first (the seed's query_eia_series(offset, limit)).
+          const ids = (rows: ReadonlyArray<Record<string, unknown>>) => rows.map((row) => row["id"])
+          expect(ids(yield* tableQuery.query({ table, columns: ["id"], sort: [{ field: "id" }], offset: 1, limit: 2 })))
+            .toEqual([2, 3])
+          expect(ids(yield* tableQuery.query({ table, columns: ["id"], sort: [{ field: "id" }], offset: 4 }))).toEqual([
+            5
+          ])
+          expect(yield* tableQuery.query({ table, sort: [{ field: "id" }], offset: 5 })).toEqual([])
           expect(Object.keys(everything[0] ?? {}).sort()).toEqual(["asset_guid", "created", "cycle_status", "id"])
           const hostile = yield* tableQuery.query({
             table,
@@ -295,7 +303,9 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             failureOf(tableQuery.query({ table, filters: [{ field: "id", op: "eq", value: 1 }] })),
             failureOf(tableQuery.query({ table, sort: [{ field: "asset_guid" }] })),
             failureOf(tableQuery.query({ table, limit: 1_000_000_000 })),
-            failureOf(tableQuery.query({ table, limit: -1 }))
+            failureOf(tableQuery.query({ table, limit: -1 })),
+            failureOf(tableQuery.query({ table, offset: -1 })),
+            failureOf(tableQuery.query({ table, offset: 1.5 }))
           ])
           expect(failures.map((e) => e?._tag === "AccessDenied" ? e.reason : e?._tag)).toEqual([
             "TableNotAllowed",
@@ -304,6 +314,8 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
             "ColumnNotAllowed",
             "FilterNotAllowed",
             "SortNotAllowed",
+            "ValidationError",
+            "ValidationError",
             "ValidationError",
             "ValidationError"
           ])
