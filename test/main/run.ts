@@ -9,7 +9,9 @@ export interface ProgramRun {
 export const runProgram = (env: Record<string, string>): Promise<ProgramRun> =>
   new Promise((resolve) => {
     const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([key]) => !/^(DATABASE_URL|PGSQL_|MYSQL_|MSSQL_|REDIS_)/.test(key))
+      Object.entries(process.env).filter(([key]) =>
+        !/^(DATABASE_URL|SQL_BACKEND|PGSQL_|MYSQL_|MSSQL_|REDIS_)/.test(key)
+      )
     )
     execFile(
       process.execPath,
