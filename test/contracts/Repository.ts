@@ -1424,6 +1424,19 @@ export const suite = (
         })
       ))
 
+    it.effect("-0 is stored as 0 by every write, as the SQL drivers send it", () =>
+      withValues((repository) =>
+        Effect.gen(function*() {
+          const base = { label: "x", flag: true, amount: -0, at: new Date("2024-01-01T00:00:00.000Z"), note: null }
+          yield* repository.createMany([{ ...base, id: 1 }, { ...base, id: 2 }])
+          yield* repository.loadMany([{ ...base, id: 3 }, { ...base, id: 4 }])
+          yield* repository.create({ ...base, id: 5 })
+          yield* repository.update(1, { amount: -0 })
+          const stored = yield* repository.list({ sort: [{ field: "id" }] })
+          expect(stored.map((value) => Object.is(value.amount, 0))).toEqual([true, true, true, true, true])
+        })
+      ))
+
     it.effect("dates before the process zone's first rule (an offset of seconds) are stored exactly by every write", () =>
       withValues((repository) =>
         Effect.gen(function*() {
