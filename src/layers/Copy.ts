@@ -69,25 +69,56 @@ let lastDayText = ""
 let lastOffset = Number.NaN
 let lastOffsetText = ""
 
-const offsetText = (minutes: number): string => {
-  if (minutes !== lastOffset) {
-    const abs = Math.abs(minutes)
-    lastOffset = minutes
-    lastOffsetText = `${minutes < 0 ? "-" : "+"}${pad2[Math.floor(abs / 60)] ?? Math.floor(abs / 60)}:${pad2[abs % 60]}`
+/** `+hh:mm`, or `+hh:mm:ss` for an offset of seconds (a zone's local mean time, before its first rule). */
+const offsetText = (seconds: number): string => {
+  if (seconds !== lastOffset) {
+    const abs = Math.abs(seconds)
+    const hours = Math.floor(abs / 3_600)
+    const minutes = Math.floor(abs / 60) % 60
+    lastOffset = seconds
+    lastOffsetText = `${seconds < 0 ? "-" : "+"}${pad2[hours] ?? hours}:${pad2[minutes]}${
+      abs % 60 === 0 ? "" : `:${pad2[abs % 60]}`
+    }`
   }
   return lastOffsetText
 }
 
 /**
+ * The offset of the process's zone at `date`, in seconds, from its calendar getters: for dates
+ * before a zone's first rule (its local mean time, Amsterdam's +00:17:30 in 1850) it holds
+ * seconds, which `getTimezoneOffset` drops.
+ */
+const exactOffset = (date: Date): number => {
+  const wall = new Date(0)
+  wall.setUTCFullYear(date.getFullYear(), date.getMonth(), date.getDate())
+  wall.setUTCHours(date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds())
+  return Math.round((wall.getTime() - date.getTime()) / 1_000)
+}
+
+/**
  * A date as node-postgres sends it (`2026-01-01T00:00:01.000+00:00`, in the process's time zone
  * unless `parseInputDatesAsUTC`), built from arithmetic rather than a dozen calendar getters.
- * Years outside 1..9999 and invalid dates go through node-postgres itself.
+ * The wall time and the offset are the zone's own, to the second: node-postgres writes the local
+ * time with the offset cut to whole minutes, so before a zone's first rule a `TIMESTAMPTZ` was
+ * stored up to a minute off (30 seconds in Amsterdam), and a `TIMESTAMP` written with the cut
+ * offset's wall time read back as far off. Years outside 1..9999 and invalid dates go through
+ * node-postgres itself.
+ *
+ * @since 0.1.0
  */
-const dateText = (date: Date): string => {
+export const dateText = (date: Date): string => {
   const time = date.getTime()
-  const offset = driver.defaults.parseInputDatesAsUTC ? 0 : -date.getTimezoneOffset()
-  const local = time + offset * 60_000
+  const utc = driver.defaults.parseInputDatesAsUTC === true
+  let offset = utc ? 0 : -date.getTimezoneOffset() * 60
+  let local = time + offset * 1_000
   if (!(local >= firstMillis && local < endMillis)) return String(driver.utils.prepareValue(date))
+  // One getter tells whether the zone's offset here has seconds that `getTimezoneOffset` dropped
+  // (a local mean time of less than a minute reads as an offset of 0).
+  if (!utc && ((Math.floor(local / 1_000) % 60) + 60) % 60 !== date.getSeconds()) {
+    offset = exactOffset(date)
+    local = time + offset * 1_000
+    if (!(local >= firstMillis && local < endMillis)) return String(driver.utils.prepareValue(date))
+  }
   const day = Math.floor(local / dayMillis)
   if (day !== lastDay) {
     lastDay = day

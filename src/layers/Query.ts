@@ -193,12 +193,14 @@ export type Row = Readonly<Record<string, unknown>>
 /**
  * A value as a memory layer keeps or hands it out: a copy of anything mutable (a `Date`, bytes,
  * an array or an object), so that a caller changing what it gave or got changes nothing stored,
- * as with a server.
+ * as with a server; and `-0` as `0`, as every SQL backend stores it.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const copyValue = (value: unknown): unknown => {
+  // -0 is kept as 0, as the SQL drivers send it (node-postgres and mysql2 write "0").
+  if (value === 0) return 0
   if (value === null || typeof value !== "object") return value
   if (value instanceof Date) return new Date(value.getTime())
   if (Buffer.isBuffer(value)) return Buffer.from(value)

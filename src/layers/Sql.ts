@@ -638,6 +638,35 @@ const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
       ]
 })
 
+/** `values` with each `Date` as `Copy.dateText` writes it; the same array when it holds none. */
+const exactDates = (values: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
+  values.some((value) => value instanceof Date)
+    ? values.map((value) => value instanceof Date ? Copy.dateText(value) : value)
+    : values
+
+/**
+ * Makes a pooled connection send its `Date` parameters as bulk loads write them
+ * (`Copy.dateText`): node-postgres cuts the zone's offset to whole minutes, so before a zone's
+ * first rule (its local mean time) a date written by `create` or compared in a filter was up to a
+ * minute off the one `createMany` and `loadMany` stored. Statements given as text and values
+ * (`@effect/sql-pg`'s) or as a config holding them; a submittable (a cursor, a copy) is left as it is.
+ */
+const sendExactDates = (client: Pg.PoolClient): void => {
+  const query = client.query.bind(client) as (...args: Array<unknown>) => unknown
+  client.query = ((...args: Array<unknown>) => {
+    const [first, second] = args
+    if (Array.isArray(second)) {
+      args[1] = exactDates(second)
+    } else if (
+      typeof first === "object" && first !== null && Array.isArray((first as { values?: unknown }).values) &&
+      typeof (first as { submit?: unknown }).submit !== "function"
+    ) {
+      args[0] = { ...first, values: exactDates((first as { values: ReadonlyArray<unknown> }).values) }
+    }
+    return query(...args)
+  }) as typeof client.query
+}
+
 /**
  * A pooled PostgreSQL client: `PgClient`, `SqlClient` and `SqlBackend`. The pool is bounded
  * (`maxConnections`, default 10), every acquisition times out (`connectTimeout`, default 15
@@ -683,6 +712,7 @@ export const makePg = (
     )
     // An idle client that dies (a server restart) is replaced by the pool on next use.
     pool.on("error", () => {})
+    pool.on("connect", sendExactDates)
     if (options.requireConnection !== false) {
       yield* checkConnection("postgres", target, connectTimeout, Effect.tryPromise(() => pool.query("SELECT 1")))
     }
