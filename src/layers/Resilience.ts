@@ -18,11 +18,12 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import type { Backend, ErrorContext } from "../errors.js"
+import type { Backend, BackendError, ErrorContext } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, isTransient } from "../errors.js"
 import * as Metrics from "./Metrics.js"
 
@@ -148,6 +149,39 @@ const messageOf = (error: unknown): string =>
     ? error.message
     : Metrics.reasonOf(error)
 
+/** The first statement of a transaction (or savepoint) after which the backend rolled it back. */
+class Aborted {
+  failure: BackendError | undefined = undefined
+}
+
+const currentAborted = FiberRef.unsafeMake<Aborted | undefined>(undefined)
+
+/**
+ * Whether a failed statement has rolled back the transaction it ran in, whatever the caller does
+ * next: on PostgreSQL any statement that fails on the server aborts its transaction (the next
+ * ones fail, and its COMMIT answers ROLLBACK without an error); elsewhere a deadlock or a
+ * serialization failure rolls back the whole transaction (later statements then run on their own).
+ */
+const abortsTransaction = (backend: Backend, error: BackendError): boolean =>
+  error instanceof DataAccessError &&
+  error.reason !== "Decode" &&
+  (backend === "postgres" || error.reason === "Deadlock" || error.reason === "SerializationFailure")
+
+/**
+ * Notes a statement that failed inside a `transaction`: if the backend rolled the transaction
+ * back at it, the transaction (or savepoint) cannot succeed, even when the caller catches the
+ * failure, and fails with it instead of reporting a COMMIT that applied nothing.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const statementFailed = (backend: Backend, error: BackendError): Effect.Effect<void> =>
+  Effect.map(FiberRef.get(currentAborted), (aborted) => {
+    if (aborted !== undefined && aborted.failure === undefined && abortsTransaction(backend, error)) {
+      aborted.failure = error
+    }
+  })
+
 /**
  * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it
  * fails transiently: serialization failure, deadlock, lock timeout, lost connection. Inside an
@@ -157,6 +191,12 @@ const messageOf = (error: unknown): string =>
  * transaction was rolled back and is retried; any other COMMIT failure (a connection lost
  * mid-commit) is a `ConnectionError` with reason `CommitOutcomeUnknown`, because the write may
  * or may not have been applied.
+ *
+ * A statement run by `Sql.run` that the backend rolled the transaction back at (any failed
+ * statement on PostgreSQL; a deadlock or serialization failure elsewhere) fails the transaction
+ * with its error even when `effect` catches it and succeeds: PostgreSQL would answer the COMMIT
+ * with a silent ROLLBACK. Inside a savepoint it fails the savepoint, whose rollback leaves the
+ * enclosing transaction usable.
  *
  * @since 0.1.0
  * @category combinators
@@ -171,8 +211,13 @@ export const transaction = (context: ErrorContext) =>
     const toTyped = classify({ ...context, operation: `${context.operation} (transaction)` })
     const once = Effect.gen(function*() {
       // Whether the work itself failed tells a failed ROLLBACK (nothing applied) from a failed COMMIT.
-      const workExit = yield* Ref.make<Option.Option<Exit.Exit<A, E>>>(Option.none())
-      const tracked = Effect.onExit(effect, (exit) => Ref.set(workExit, Option.some(exit)))
+      const workExit = yield* Ref.make<Option.Option<Exit.Exit<A, E | BackendError>>>(Option.none())
+      const aborted = new Aborted()
+      const work = Effect.flatMap(
+        Effect.locally(effect, currentAborted, aborted),
+        (value) => aborted.failure === undefined ? Effect.succeed(value) : Effect.fail(aborted.failure)
+      )
+      const tracked = Effect.onExit(work, (exit) => Ref.set(workExit, Option.some(exit)))
       return yield* sql.withTransaction(tracked).pipe(
         // @effect/sql turns a failed COMMIT or ROLLBACK into a defect; only those are caught here.
         Effect.catchSomeDefect((defect) => {
