@@ -276,7 +276,10 @@ export interface CircuitBreakerOptions {
   readonly failureThreshold?: number | undefined
   /** How long the circuit stays open before one probe is let through. */
   readonly resetTimeout?: Duration.DurationInput | undefined
-  /** Which failures count against the backend; by default only connection failures do. */
+  /**
+   * Which failures count against the backend; by default connection failures and statements with
+   * no answer within their timeout (`QueryTimeout`), which prove nothing answered.
+   */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }
 
@@ -296,6 +299,13 @@ export interface CircuitBreaker {
 type Admission = "run" | "probe" | "reject"
 
 /**
+ * A lost or refused connection, or a statement that timed out: a stalled server answers every
+ * statement so, and a timed-out probe must not close the circuit as if the server had answered.
+ */
+const againstBackend = (error: unknown): boolean =>
+  error instanceof ConnectionError || (error instanceof DataAccessError && error.reason === "QueryTimeout")
+
+/**
  * Creates a breaker: closed -> open after `failureThreshold` consecutive failures (default 5);
  * open -> half-open after `resetTimeout` (default 30 seconds), when one probe is let through;
  * a successful probe closes it, a failed one opens it again.
@@ -307,7 +317,7 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
   Effect.gen(function*() {
     const threshold = options.failureThreshold ?? 5
     const resetMillis = Duration.toMillis(options.resetTimeout ?? "30 seconds")
-    const isFailure = options.isFailure ?? ((error: unknown) => error instanceof ConnectionError)
+    const isFailure = options.isFailure ?? againstBackend
     const ref = yield* Ref.make<BreakerState>({ _tag: "Closed", failures: 0 })
 
     const admit = (now: number) =>

@@ -172,6 +172,24 @@ describe("CircuitBreaker", () => {
       assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
     }))
 
+  it.effect("statements that time out count against the backend; a probe that times out opens the circuit again", () =>
+    Effect.gen(function*() {
+      const timedOut = new DataAccessError({
+        backend: "postgres",
+        operation: "t",
+        reason: "QueryTimeout",
+        detail: "no answer within 30 seconds"
+      })
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2, resetTimeout: "5 seconds" })
+      for (let i = 0; i < 2; i++) yield* Effect.flip(breaker.protect(Effect.fail(timedOut)))
+      assert.strictEqual((yield* breaker.state)._tag, "Open")
+      yield* TestClock.adjust("5 seconds")
+      yield* Effect.flip(breaker.protect(Effect.fail(timedOut)))
+      const state = yield* breaker.state
+      assert.strictEqual(state._tag, "Open")
+      assert.strictEqual(state._tag === "Open" && state.openedAt, 5000)
+    }))
+
   it.effect("a success resets the count of consecutive failures", () =>
     Effect.gen(function*() {
       const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2 })
