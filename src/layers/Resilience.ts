@@ -379,14 +379,17 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
         (state) => state._tag === "Closed" ? Effect.onExit(self, afterClosed) : guarded(self)
       )
 
+    // Admitted and its outcome's recording installed in one uninterruptible step: a probe
+    // interrupted between the two left the circuit half-open with a probe that never ends, and
+    // every later call was refused.
     const guarded = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
-      Effect.gen(function*() {
-        const admission = yield* Effect.flatMap(Clock.currentTimeMillis, admit)
-        if (admission === "reject") return yield* Effect.fail(rejected)
-        return yield* Effect.onExit(
-          self,
-          (exit) => Effect.flatMap(Clock.currentTimeMillis, (now) => record(admission, outcomeOf(exit), now))
-        )
+      Effect.uninterruptibleMask((restore) => {
+        const admitted = (admission: Admission): Effect.Effect<A, E | ConnectionError, R> =>
+          admission === "reject" ? Effect.fail(rejected) : Effect.onExit(
+            restore(self),
+            (exit) => Effect.flatMap(Clock.currentTimeMillis, (now) => record(admission, outcomeOf(exit), now))
+          )
+        return Effect.flatMap(Effect.flatMap(Clock.currentTimeMillis, admit), admitted)
       })
 
     return { backend: options.backend, state: Ref.get(ref), protect }

@@ -3,6 +3,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Ref from "effect/Ref"
+import type * as Scheduler from "effect/Scheduler"
 import * as TestClock from "effect/TestClock"
 import { ConnectionError, DataAccessError } from "../../src/errors.js"
 import { makeCircuitBreaker, retrying, RetryPolicy } from "../../src/layers/Resilience.js"
@@ -163,6 +164,44 @@ describe("CircuitBreaker", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual(yield* Fiber.join(probe), "probe")
       assert.strictEqual((yield* breaker.state)._tag, "Closed")
+    }))
+
+  it.effect("a probe interrupted as it is admitted lets the next call probe; the circuit is not left half-open", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 1, resetTimeout: "5 seconds" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      yield* TestClock.adjust("5 seconds")
+      let caller: unknown = undefined
+      let holding = true
+      const held: Array<Scheduler.Task> = []
+      const probing = () => {
+        const state = Effect.runSync(breaker.state)
+        return state._tag === "HalfOpen" && state.probing
+      }
+      // The probe's fiber yields once, at its first step after it was admitted.
+      const scheduler: Scheduler.Scheduler = {
+        shouldYield: (fiber) => fiber === caller && holding && held.length === 0 && probing() ? 0 : false,
+        scheduleTask: (task) => {
+          if (holding) held.push(task)
+          else setTimeout(task, 0)
+        }
+      }
+      const probe = yield* Effect.fork(Effect.withScheduler(
+        Effect.zipRight(
+          Effect.withFiberRuntime((fiber) => Effect.sync(() => (caller = fiber))),
+          breaker.protect(Effect.never)
+        ),
+        scheduler
+      ))
+      for (let i = 0; i < 100 && held.length === 0; i++) yield* Effect.yieldNow()
+      assert.strictEqual(held.length, 1, "the probe yielded once admitted")
+      yield* Fiber.interruptFork(probe)
+      yield* Effect.yieldNow()
+      holding = false
+      held.splice(0).forEach((task) => task())
+      yield* Fiber.await(probe)
+      assert.strictEqual(yield* breaker.protect(Effect.succeed("next")), "next")
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
     }))
 
   it.effect("failures that prove the backend answered do not count", () =>
