@@ -100,11 +100,12 @@ export class RetryPolicy extends Context.Reference<RetryPolicy>()("effect-dao/Re
  */
 export const schedule = (options: RetryOptions): Schedule.Schedule<unknown> => {
   const maxDelay = Duration.decode(options.maxDelay)
-  const capped = Schedule.exponential(options.baseDelay, options.factor).pipe(
+  const exponential = Schedule.exponential(options.baseDelay, options.factor)
+  // Capped after the jitter, which would otherwise take a capped delay up to 20% past the cap.
+  const capped = (options.jitter ? Schedule.jittered(exponential) : exponential).pipe(
     Schedule.modifyDelay((delay) => Duration.min(delay, maxDelay))
   )
-  const spread = options.jitter ? Schedule.jittered(capped) : capped
-  return Schedule.intersect(spread, Schedule.recurs(options.retries))
+  return Schedule.intersect(capped, Schedule.recurs(options.retries))
 }
 
 /**

@@ -98,6 +98,21 @@ describe("RetryPolicy", () => {
       })
     }))
 
+  it.effect("with jitter, no delay is longer than maxDelay either", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const policy = {
+        ...exact,
+        sql: { ...exact.sql, retries: 6, baseDelay: "1 second" as const, maxDelay: "2 seconds" as const }
+      }
+      const fiber = yield* Effect.fork(retrying("sql")(effect).pipe(Effect.provideService(RetryPolicy, policy)))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber).pipe(Effect.flip)
+      const times = yield* Ref.get(attempts)
+      assert.strictEqual(times.length, 7)
+      times.slice(1).forEach((time, i) => assert.isAtMost(time - times[i]!, 2000))
+    }))
+
   it.effect("caps a delay at maxDelay", () =>
     Effect.gen(function*() {
       const { attempts, effect } = yield* flaky(refused, 10)
