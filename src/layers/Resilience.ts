@@ -264,6 +264,7 @@ export const transaction = (context: ErrorContext) =>
  */
 export type BreakerState =
   | { readonly _tag: "Closed"; readonly failures: number }
+  /** `openedAt`: the clock's monotonic time in milliseconds (`Clock.currentTimeNanos`), not an epoch time. */
   | { readonly _tag: "Open"; readonly openedAt: number }
   | { readonly _tag: "HalfOpen"; readonly probing: boolean }
 
@@ -298,6 +299,15 @@ export interface CircuitBreaker {
 }
 
 type Admission = "run" | "probe" | "reject"
+
+/**
+ * The clock's monotonic time in milliseconds: the wall clock (`currentTimeMillis`) steps when
+ * the system time is set, and a step back kept a circuit open for as long past its reset timeout.
+ */
+const monotonicMillis: Effect.Effect<number> = Effect.map(
+  Clock.currentTimeNanos,
+  (nanos) => Number(nanos / 1_000_000n)
+)
 
 /**
  * A lost or refused connection, or a statement that timed out: a stalled server answers every
@@ -371,7 +381,7 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
     const afterClosed = <A, E>(exit: Exit.Exit<A, E>) =>
       Exit.isSuccess(exit)
         ? Ref.set(ref, closed)
-        : Effect.flatMap(Clock.currentTimeMillis, (now) => record("run", outcomeOf(exit), now))
+        : Effect.flatMap(monotonicMillis, (now) => record("run", outcomeOf(exit), now))
 
     // While closed (nearly always) no clock is read and no state changes before the call.
     const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
@@ -388,9 +398,9 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
         const admitted = (admission: Admission): Effect.Effect<A, E | ConnectionError, R> =>
           admission === "reject" ? Effect.fail(rejected) : Effect.onExit(
             restore(self),
-            (exit) => Effect.flatMap(Clock.currentTimeMillis, (now) => record(admission, outcomeOf(exit), now))
+            (exit) => Effect.flatMap(monotonicMillis, (now) => record(admission, outcomeOf(exit), now))
           )
-        return Effect.flatMap(Effect.flatMap(Clock.currentTimeMillis, admit), admitted)
+        return Effect.flatMap(Effect.flatMap(monotonicMillis, admit), admitted)
       })
 
     return { backend: options.backend, state: Ref.get(ref), protect }

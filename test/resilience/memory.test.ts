@@ -1,10 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Ref from "effect/Ref"
 import type * as Scheduler from "effect/Scheduler"
 import * as TestClock from "effect/TestClock"
+import { vi } from "vitest"
 import { ConnectionError, DataAccessError } from "../../src/errors.js"
 import { makeCircuitBreaker, retrying, RetryPolicy } from "../../src/layers/Resilience.js"
 
@@ -216,6 +218,20 @@ describe("CircuitBreaker", () => {
       held.splice(0).forEach((task) => task())
       yield* Fiber.await(probe)
       assert.strictEqual(yield* breaker.protect(Effect.succeed("next")), "next")
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
+  it.live("the reset timeout is measured on a monotonic clock: the system time set back does not prolong it", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 1, resetTimeout: "50 millis" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      const now = Date.now()
+      const setBack = vi.spyOn(Date, "now").mockImplementation(() => now - 3_600_000)
+      const probe = yield* Effect.sleep("80 millis").pipe(
+        Effect.zipRight(Effect.either(breaker.protect(Effect.succeed("probe")))),
+        Effect.ensuring(Effect.sync(() => setBack.mockRestore()))
+      )
+      assert.deepStrictEqual(probe, Either.right("probe"))
       assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
     }))
 
