@@ -49,21 +49,27 @@ export const deadline = <A, E, R, E1>(
       fiberRefs: parent.getFiberRefs(),
       runtimeFlags: status.runtimeFlags
     })
-    const child = Runtime.runFork(runtime)(self)
-    return Effect.async<A, E | E1>((resume) => {
+    // The child is started and its interruption installed in one uninterruptible step: a caller
+    // interrupted between the two (it may yield between any two steps) left the child running
+    // unwatched, with no timer, a statement holding its connection to its end or forever.
+    return Effect.uninterruptibleMask((restore) => {
+      const child = Runtime.runFork(runtime)(self)
       let expired = false
       const timer = setTimeout(() => {
         expired = true
         child.unsafeInterruptAsFork(parent.id())
       }, millis)
-      child.addObserver((exit) => {
-        clearTimeout(timer)
-        resume(expired && Exit.isFailure(exit) ? Effect.fail(options.onTimeout()) : exit)
+      const awaited = Effect.async<A, E | E1>((resume) => {
+        child.addObserver((exit) => {
+          clearTimeout(timer)
+          resume(expired && Exit.isFailure(exit) ? Effect.fail(options.onTimeout()) : exit)
+        })
       })
-      return Effect.suspend(() => {
-        clearTimeout(timer)
-        return Fiber.interrupt(child)
-      })
+      return Effect.onInterrupt(restore(awaited), () =>
+        Effect.suspend(() => {
+          clearTimeout(timer)
+          return Fiber.interrupt(child)
+        }))
     })
   })
 

@@ -18,11 +18,12 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import type { Backend, ErrorContext } from "../errors.js"
+import type { Backend, BackendError, ErrorContext } from "../errors.js"
 import { classify, ConnectionError, DataAccessError, isTransient } from "../errors.js"
 import * as Metrics from "./Metrics.js"
 
@@ -99,11 +100,12 @@ export class RetryPolicy extends Context.Reference<RetryPolicy>()("effect-dao/Re
  */
 export const schedule = (options: RetryOptions): Schedule.Schedule<unknown> => {
   const maxDelay = Duration.decode(options.maxDelay)
-  const capped = Schedule.exponential(options.baseDelay, options.factor).pipe(
+  const exponential = Schedule.exponential(options.baseDelay, options.factor)
+  // Capped after the jitter, which would otherwise take a capped delay up to 20% past the cap.
+  const capped = (options.jitter ? Schedule.jittered(exponential) : exponential).pipe(
     Schedule.modifyDelay((delay) => Duration.min(delay, maxDelay))
   )
-  const spread = options.jitter ? Schedule.jittered(capped) : capped
-  return Schedule.intersect(spread, Schedule.recurs(options.retries))
+  return Schedule.intersect(capped, Schedule.recurs(options.retries))
 }
 
 /**
@@ -148,6 +150,39 @@ const messageOf = (error: unknown): string =>
     ? error.message
     : Metrics.reasonOf(error)
 
+/** The first statement of a transaction (or savepoint) after which the backend rolled it back. */
+class Aborted {
+  failure: BackendError | undefined = undefined
+}
+
+const currentAborted = FiberRef.unsafeMake<Aborted | undefined>(undefined)
+
+/**
+ * Whether a failed statement has rolled back the transaction it ran in, whatever the caller does
+ * next: on PostgreSQL any statement that fails on the server aborts its transaction (the next
+ * ones fail, and its COMMIT answers ROLLBACK without an error); elsewhere a deadlock or a
+ * serialization failure rolls back the whole transaction (later statements then run on their own).
+ */
+const abortsTransaction = (backend: Backend, error: BackendError): boolean =>
+  error instanceof DataAccessError &&
+  error.reason !== "Decode" &&
+  (backend === "postgres" || error.reason === "Deadlock" || error.reason === "SerializationFailure")
+
+/**
+ * Notes a statement that failed inside a `transaction`: if the backend rolled the transaction
+ * back at it, the transaction (or savepoint) cannot succeed, even when the caller catches the
+ * failure, and fails with it instead of reporting a COMMIT that applied nothing.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const statementFailed = (backend: Backend, error: BackendError): Effect.Effect<void> =>
+  Effect.map(FiberRef.get(currentAborted), (aborted) => {
+    if (aborted !== undefined && aborted.failure === undefined && abortsTransaction(backend, error)) {
+      aborted.failure = error
+    }
+  })
+
 /**
  * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it
  * fails transiently: serialization failure, deadlock, lock timeout, lost connection. Inside an
@@ -157,6 +192,12 @@ const messageOf = (error: unknown): string =>
  * transaction was rolled back and is retried; any other COMMIT failure (a connection lost
  * mid-commit) is a `ConnectionError` with reason `CommitOutcomeUnknown`, because the write may
  * or may not have been applied.
+ *
+ * A statement run by `Sql.run` that the backend rolled the transaction back at (any failed
+ * statement on PostgreSQL; a deadlock or serialization failure elsewhere) fails the transaction
+ * with its error even when `effect` catches it and succeeds: PostgreSQL would answer the COMMIT
+ * with a silent ROLLBACK. Inside a savepoint it fails the savepoint, whose rollback leaves the
+ * enclosing transaction usable.
  *
  * @since 0.1.0
  * @category combinators
@@ -171,8 +212,13 @@ export const transaction = (context: ErrorContext) =>
     const toTyped = classify({ ...context, operation: `${context.operation} (transaction)` })
     const once = Effect.gen(function*() {
       // Whether the work itself failed tells a failed ROLLBACK (nothing applied) from a failed COMMIT.
-      const workExit = yield* Ref.make<Option.Option<Exit.Exit<A, E>>>(Option.none())
-      const tracked = Effect.onExit(effect, (exit) => Ref.set(workExit, Option.some(exit)))
+      const workExit = yield* Ref.make<Option.Option<Exit.Exit<A, E | BackendError>>>(Option.none())
+      const aborted = new Aborted()
+      const work = Effect.flatMap(
+        Effect.locally(effect, currentAborted, aborted),
+        (value) => aborted.failure === undefined ? Effect.succeed(value) : Effect.fail(aborted.failure)
+      )
+      const tracked = Effect.onExit(work, (exit) => Ref.set(workExit, Option.some(exit)))
       return yield* sql.withTransaction(tracked).pipe(
         // @effect/sql turns a failed COMMIT or ROLLBACK into a defect; only those are caught here.
         Effect.catchSomeDefect((defect) => {
@@ -218,6 +264,7 @@ export const transaction = (context: ErrorContext) =>
  */
 export type BreakerState =
   | { readonly _tag: "Closed"; readonly failures: number }
+  /** `openedAt`: the clock's monotonic time in milliseconds (`Clock.currentTimeNanos`), not an epoch time. */
   | { readonly _tag: "Open"; readonly openedAt: number }
   | { readonly _tag: "HalfOpen"; readonly probing: boolean }
 
@@ -231,7 +278,10 @@ export interface CircuitBreakerOptions {
   readonly failureThreshold?: number | undefined
   /** How long the circuit stays open before one probe is let through. */
   readonly resetTimeout?: Duration.DurationInput | undefined
-  /** Which failures count against the backend; by default only connection failures do. */
+  /**
+   * Which failures count against the backend; by default connection failures and statements with
+   * no answer within their timeout (`QueryTimeout`), which prove nothing answered.
+   */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }
 
@@ -251,6 +301,22 @@ export interface CircuitBreaker {
 type Admission = "run" | "probe" | "reject"
 
 /**
+ * The clock's monotonic time in milliseconds: the wall clock (`currentTimeMillis`) steps when
+ * the system time is set, and a step back kept a circuit open for as long past its reset timeout.
+ */
+const monotonicMillis: Effect.Effect<number> = Effect.map(
+  Clock.currentTimeNanos,
+  (nanos) => Number(nanos / 1_000_000n)
+)
+
+/**
+ * A lost or refused connection, or a statement that timed out: a stalled server answers every
+ * statement so, and a timed-out probe must not close the circuit as if the server had answered.
+ */
+const againstBackend = (error: unknown): boolean =>
+  error instanceof ConnectionError || (error instanceof DataAccessError && error.reason === "QueryTimeout")
+
+/**
  * Creates a breaker: closed -> open after `failureThreshold` consecutive failures (default 5);
  * open -> half-open after `resetTimeout` (default 30 seconds), when one probe is let through;
  * a successful probe closes it, a failed one opens it again.
@@ -262,7 +328,7 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
   Effect.gen(function*() {
     const threshold = options.failureThreshold ?? 5
     const resetMillis = Duration.toMillis(options.resetTimeout ?? "30 seconds")
-    const isFailure = options.isFailure ?? ((error: unknown) => error instanceof ConnectionError)
+    const isFailure = options.isFailure ?? againstBackend
     const ref = yield* Ref.make<BreakerState>({ _tag: "Closed", failures: 0 })
 
     const admit = (now: number) =>
@@ -315,7 +381,7 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
     const afterClosed = <A, E>(exit: Exit.Exit<A, E>) =>
       Exit.isSuccess(exit)
         ? Ref.set(ref, closed)
-        : Effect.flatMap(Clock.currentTimeMillis, (now) => record("run", outcomeOf(exit), now))
+        : Effect.flatMap(monotonicMillis, (now) => record("run", outcomeOf(exit), now))
 
     // While closed (nearly always) no clock is read and no state changes before the call.
     const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
@@ -324,14 +390,17 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
         (state) => state._tag === "Closed" ? Effect.onExit(self, afterClosed) : guarded(self)
       )
 
+    // Admitted and its outcome's recording installed in one uninterruptible step: a probe
+    // interrupted between the two left the circuit half-open with a probe that never ends, and
+    // every later call was refused.
     const guarded = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConnectionError, R> =>
-      Effect.gen(function*() {
-        const admission = yield* Effect.flatMap(Clock.currentTimeMillis, admit)
-        if (admission === "reject") return yield* Effect.fail(rejected)
-        return yield* Effect.onExit(
-          self,
-          (exit) => Effect.flatMap(Clock.currentTimeMillis, (now) => record(admission, outcomeOf(exit), now))
-        )
+      Effect.uninterruptibleMask((restore) => {
+        const admitted = (admission: Admission): Effect.Effect<A, E | ConnectionError, R> =>
+          admission === "reject" ? Effect.fail(rejected) : Effect.onExit(
+            restore(self),
+            (exit) => Effect.flatMap(monotonicMillis, (now) => record(admission, outcomeOf(exit), now))
+          )
+        return Effect.flatMap(Effect.flatMap(monotonicMillis, admit), admitted)
       })
 
     return { backend: options.backend, state: Ref.get(ref), protect }

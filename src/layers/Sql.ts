@@ -46,7 +46,7 @@ import * as Durations from "./Durations.js"
 import * as Metrics from "./Metrics.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
-import { makeCircuitBreaker, retrying } from "./Resilience.js"
+import { makeCircuitBreaker, retrying, statementFailed } from "./Resilience.js"
 
 // ---------------------------------------------------------------------------------------------
 // Dialects
@@ -170,6 +170,8 @@ type Mapped<E> = Exclude<E, SqlError | ParseResult.ParseError> | BackendError
 const isSqlOrParse = (u: unknown): u is SqlError | ParseResult.ParseError =>
   u instanceof SqlError || ParseResult.isParseError(u)
 
+const isQueryTimeout = (u: unknown): u is DataAccessError => u instanceof DataAccessError && u.reason === "QueryTimeout"
+
 /**
  * The most bytes of a string MariaDB sorts by (its `max_sort_length` at the largest it takes):
  * at the default 1,024, strings alike in their first 1,024 bytes came out of `ORDER BY` in any
@@ -232,6 +234,11 @@ export const run = (options: RunOptions) =>
       target: backend.target
     }
     const toTyped = classify(context)
+    const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+    // A failure of the statement itself (not of decoding its rows) may have rolled back the
+    // transaction it ran in (`statementFailed`).
+    const failed = (error: BackendError): Effect.Effect<never, BackendError> =>
+      inTransaction ? Effect.zipRight(statementFailed(backend.backend, error), Effect.fail(error)) : Effect.fail(error)
     // A timer in the client, not the server's `statement_timeout`: it bounds what `run` runs and
     // nothing else on the pool (migrations, streams, a caller's own statements), and on timeout
     // it interrupts the statement, which on PostgreSQL cancels it on the server and leaves the
@@ -254,9 +261,9 @@ export const run = (options: RunOptions) =>
               detail: scrub(ParseIssue.describe(error))
             })
           )
-          : Effect.fail(toTyped(error)))
+          : failed(toTyped(error))),
+      Effect.catchIf(isQueryTimeout, failed)
     ) as Effect.Effect<A, Mapped<E>, R>
-    const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
     const guarded = backend.breaker.protect(bounded).pipe(Metrics.tracked(backend.backend, options.operation))
     const retried = options.idempotent && !inTransaction ? retrying("sql")(guarded) : guarded
     return yield* retried

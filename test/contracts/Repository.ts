@@ -1034,6 +1034,27 @@ export const suite = (
         })
       ))
 
+    it.effect("a write that fails inside a transaction and is caught there: the transaction commits the rest or fails, never succeeds having applied nothing", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          yield* people.create(person(1))
+          const outcome = yield* Effect.either(Repository.withTransaction(Effect.gen(function*() {
+            yield* people.create(person(2))
+            const clash = yield* Effect.either(people.create(person(3, { email: "e1@example.com" })))
+            expect(clash._tag).toBe("Left")
+            return "done" as const
+          })))
+          const stored = ids(yield* people.list())
+          // PostgreSQL rolls a transaction back at its failed statement; the others roll back the statement.
+          if (Either.isRight(outcome)) {
+            expect(stored).toEqual(["p00001", "p00002"])
+          } else {
+            expect(outcome.left._tag === "DataAccessError" && outcome.left.reason).toBe("UniqueViolation")
+            expect(stored).toEqual(["p00001"])
+          }
+        })
+      ))
+
     it.effect("concurrent reads of one id hand each caller values of its own", () =>
       withPeople((people) =>
         Effect.gen(function*() {

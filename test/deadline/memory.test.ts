@@ -8,6 +8,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
+import type * as Scheduler from "effect/Scheduler"
 import * as TestClock from "effect/TestClock"
 import { deadline } from "../../src/layers/Deadline.js"
 
@@ -84,6 +85,41 @@ describe("deadline", () => {
       const exit = yield* Fiber.interrupt(caller)
       assert.isTrue(Exit.isInterrupted(exit))
       assert.isTrue(finalized)
+    }))
+
+  it.live("a caller interrupted as it yields right after starting the effect still interrupts it", () =>
+    Effect.gen(function*() {
+      let started = false
+      let finalized = false
+      let caller: unknown = undefined
+      let holding = true
+      const held: Array<Scheduler.Task> = []
+      // The caller yields once, at its first step after the effect has started, and waits there
+      // until it has been interrupted.
+      const scheduler: Scheduler.Scheduler = {
+        shouldYield: (fiber) => fiber === caller && started && holding && held.length === 0 ? 0 : false,
+        scheduleTask: (task) => {
+          if (holding) held.push(task)
+          else setTimeout(task, 0)
+        }
+      }
+      const self = Effect.sync(() => (started = true)).pipe(
+        Effect.andThen(Effect.never),
+        Effect.onInterrupt(() => Effect.sync(() => (finalized = true)))
+      )
+      const fiber = yield* Effect.fork(Effect.withScheduler(
+        Effect.zipRight(Effect.withFiberRuntime((fiber) => Effect.sync(() => (caller = fiber))), within(60_000)(self)),
+        scheduler
+      ))
+      for (let i = 0; i < 100 && held.length === 0; i++) yield* Effect.yieldNow()
+      assert.isTrue(started)
+      assert.strictEqual(held.length, 1, "the caller yielded")
+      yield* Fiber.interruptFork(fiber)
+      yield* Effect.yieldNow()
+      holding = false
+      held.splice(0).forEach((task) => task())
+      assert.isTrue(Exit.isInterrupted(yield* Fiber.await(fiber)))
+      assert.isTrue(finalized, "the effect was interrupted, not left running")
     }))
 
   it.effect("under the TestClock, the clock drives the bound", () =>

@@ -1,9 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Ref from "effect/Ref"
+import type * as Scheduler from "effect/Scheduler"
 import * as TestClock from "effect/TestClock"
+import { vi } from "vitest"
 import { ConnectionError, DataAccessError } from "../../src/errors.js"
 import { makeCircuitBreaker, retrying, RetryPolicy } from "../../src/layers/Resilience.js"
 
@@ -97,6 +100,21 @@ describe("RetryPolicy", () => {
       })
     }))
 
+  it.effect("with jitter, no delay is longer than maxDelay either", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const policy = {
+        ...exact,
+        sql: { ...exact.sql, retries: 6, baseDelay: "1 second" as const, maxDelay: "2 seconds" as const }
+      }
+      const fiber = yield* Effect.fork(retrying("sql")(effect).pipe(Effect.provideService(RetryPolicy, policy)))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber).pipe(Effect.flip)
+      const times = yield* Ref.get(attempts)
+      assert.strictEqual(times.length, 7)
+      times.slice(1).forEach((time, i) => assert.isAtMost(time - times[i]!, 2000))
+    }))
+
   it.effect("caps a delay at maxDelay", () =>
     Effect.gen(function*() {
       const { attempts, effect } = yield* flaky(refused, 10)
@@ -165,11 +183,81 @@ describe("CircuitBreaker", () => {
       assert.strictEqual((yield* breaker.state)._tag, "Closed")
     }))
 
+  it.effect("a probe interrupted as it is admitted lets the next call probe; the circuit is not left half-open", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 1, resetTimeout: "5 seconds" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      yield* TestClock.adjust("5 seconds")
+      let caller: unknown = undefined
+      let holding = true
+      const held: Array<Scheduler.Task> = []
+      const probing = () => {
+        const state = Effect.runSync(breaker.state)
+        return state._tag === "HalfOpen" && state.probing
+      }
+      // The probe's fiber yields once, at its first step after it was admitted.
+      const scheduler: Scheduler.Scheduler = {
+        shouldYield: (fiber) => fiber === caller && holding && held.length === 0 && probing() ? 0 : false,
+        scheduleTask: (task) => {
+          if (holding) held.push(task)
+          else setTimeout(task, 0)
+        }
+      }
+      const probe = yield* Effect.fork(Effect.withScheduler(
+        Effect.zipRight(
+          Effect.withFiberRuntime((fiber) => Effect.sync(() => (caller = fiber))),
+          breaker.protect(Effect.never)
+        ),
+        scheduler
+      ))
+      for (let i = 0; i < 100 && held.length === 0; i++) yield* Effect.yieldNow()
+      assert.strictEqual(held.length, 1, "the probe yielded once admitted")
+      yield* Fiber.interruptFork(probe)
+      yield* Effect.yieldNow()
+      holding = false
+      held.splice(0).forEach((task) => task())
+      yield* Fiber.await(probe)
+      assert.strictEqual(yield* breaker.protect(Effect.succeed("next")), "next")
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
+  it.live("the reset timeout is measured on a monotonic clock: the system time set back does not prolong it", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 1, resetTimeout: "50 millis" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      const now = Date.now()
+      const setBack = vi.spyOn(Date, "now").mockImplementation(() => now - 3_600_000)
+      const probe = yield* Effect.sleep("80 millis").pipe(
+        Effect.zipRight(Effect.either(breaker.protect(Effect.succeed("probe")))),
+        Effect.ensuring(Effect.sync(() => setBack.mockRestore()))
+      )
+      assert.deepStrictEqual(probe, Either.right("probe"))
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
   it.effect("failures that prove the backend answered do not count", () =>
     Effect.gen(function*() {
       const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2 })
       for (let i = 0; i < 5; i++) yield* Effect.flip(breaker.protect(Effect.fail(duplicate)))
       assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
+  it.effect("statements that time out count against the backend; a probe that times out opens the circuit again", () =>
+    Effect.gen(function*() {
+      const timedOut = new DataAccessError({
+        backend: "postgres",
+        operation: "t",
+        reason: "QueryTimeout",
+        detail: "no answer within 30 seconds"
+      })
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2, resetTimeout: "5 seconds" })
+      for (let i = 0; i < 2; i++) yield* Effect.flip(breaker.protect(Effect.fail(timedOut)))
+      assert.strictEqual((yield* breaker.state)._tag, "Open")
+      yield* TestClock.adjust("5 seconds")
+      yield* Effect.flip(breaker.protect(Effect.fail(timedOut)))
+      const state = yield* breaker.state
+      assert.strictEqual(state._tag, "Open")
+      assert.strictEqual(state._tag === "Open" && state.openedAt, 5000)
     }))
 
   it.effect("a success resets the count of consecutive failures", () =>

@@ -95,6 +95,47 @@ await describeLive("postgres", "transactions on PostgreSQL", () => {
       })
     ))
 
+  it.live("a failed statement the work catches fails its transaction or savepoint, which PostgreSQL rolled back", () =>
+    withTable((sql, table) =>
+      Effect.gen(function*() {
+        const tx = transaction({ backend: "postgres", operation: "test.caught" })
+        const insert = (id: number) =>
+          sql`INSERT INTO ${sql(table)} ${sql.insert({ id, note: "x" })}`.pipe(Sql.run({ operation: "test.insert" }))
+        // Caught in the transaction itself: its COMMIT would answer ROLLBACK; it fails instead.
+        const caught = yield* Effect.flip(tx(Effect.gen(function*() {
+          yield* insert(1)
+          return yield* Effect.either(insert(1))
+        })))
+        assert.instanceOf(caught, DataAccessError)
+        assert.strictEqual(caught.reason, "UniqueViolation")
+        // Caught in a savepoint: the savepoint fails and is rolled back; the enclosing transaction commits.
+        const nested = yield* tx(Effect.gen(function*() {
+          yield* insert(2)
+          const inner = yield* Effect.either(tx(Effect.zipRight(insert(3), Effect.either(insert(2)))))
+          yield* insert(4)
+          return inner._tag
+        }))
+        assert.strictEqual(nested, "Left")
+        // A caught serialization failure: the whole transaction is retried.
+        const attempts = yield* Ref.make(0)
+        const retried = yield* tx(Effect.gen(function*() {
+          const attempt = yield* Ref.updateAndGet(attempts, (n) => n + 1)
+          yield* insert(4 + attempt)
+          if (attempt === 1) {
+            yield* Effect.either(
+              sql`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$`.pipe(
+                Sql.run({ operation: "test.conflict" })
+              )
+            )
+          }
+          return attempt
+        }))
+        assert.strictEqual(retried, 2)
+        const rows = yield* sql<{ id: number }>`SELECT id FROM ${sql(table)} ORDER BY id`
+        assert.deepStrictEqual(rows.map((r) => r.id), [2, 4, 6])
+      })
+    ))
+
   it.live("a connection lost mid-transaction is retried whole on a fresh connection", () =>
     withTable((sql, table) =>
       Effect.gen(function*() {
