@@ -345,13 +345,16 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
         }
       })
 
-    type Outcome = "healthy" | "failed" | "interrupted"
+    type Outcome = "healthy" | "failed" | "undecided"
 
     const outcomeOf = <A, E>(exit: Exit.Exit<A, E>): Outcome => {
       if (Exit.isSuccess(exit)) return "healthy"
-      if (Cause.isInterruptedOnly(exit.cause)) return "interrupted"
+      const failure = Cause.failureOption(exit.cause)
+      // An interruption, or a defect (a bug of the caller's or the driver's), says nothing of the
+      // backend: it neither closes a half-open circuit nor resets the count of failures.
+      if (Option.isNone(failure)) return "undecided"
       // A failure that says nothing about the backend (a unique violation) still proves it answered.
-      return Option.exists(Cause.failureOption(exit.cause), isFailure) ? "failed" : "healthy"
+      return isFailure(failure.value) ? "failed" : "healthy"
     }
 
     const record = (admission: Admission, outcome: Outcome, now: number) =>
@@ -359,7 +362,7 @@ export const makeCircuitBreaker = (options: CircuitBreakerOptions): Effect.Effec
         switch (outcome) {
           case "healthy":
             return { _tag: "Closed", failures: 0 }
-          case "interrupted":
+          case "undecided":
             return admission === "probe" ? { _tag: "HalfOpen", probing: false } : state
           case "failed": {
             if (admission === "probe") return { _tag: "Open", openedAt: now }

@@ -235,6 +235,21 @@ describe("CircuitBreaker", () => {
       assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
     }))
 
+  it.effect("a defect says nothing of the backend: it neither resets the count nor closes a half-open circuit", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2, resetTimeout: "5 seconds" })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      yield* Effect.exit(breaker.protect(Effect.die(new TypeError("a bug"))))
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 1 })
+      yield* Effect.flip(breaker.protect(Effect.fail(refused)))
+      assert.strictEqual((yield* breaker.state)._tag, "Open")
+      yield* TestClock.adjust("5 seconds")
+      yield* Effect.exit(breaker.protect(Effect.die(new TypeError("a bug"))))
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "HalfOpen", probing: false })
+      assert.strictEqual(yield* breaker.protect(Effect.succeed("probe")), "probe")
+      assert.deepStrictEqual(yield* breaker.state, { _tag: "Closed", failures: 0 })
+    }))
+
   it.effect("failures that prove the backend answered do not count", () =>
     Effect.gen(function*() {
       const breaker = yield* makeCircuitBreaker({ backend: "postgres", failureThreshold: 2 })
