@@ -17,6 +17,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
@@ -24,7 +25,8 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type { Backend, BackendError, ErrorContext } from "../errors.js"
-import { classify, ConnectionError, DataAccessError, isTransient } from "../errors.js"
+import { classify, ConnectionError, DataAccessError, isTransient, ValidationError } from "../errors.js"
+import * as Durations from "./Durations.js"
 import * as Metrics from "./Metrics.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -51,8 +53,8 @@ export interface RetryOptions {
 
 /**
  * The retry options in force, per backend kind. A `Context.Reference`: it has defaults (those
- * of the seeds) and a program overrides them with `RetryPolicy.layerConfig` or
- * `Layer.succeed(RetryPolicy, ...)`.
+ * of the seeds) and a program overrides them with `RetryPolicy.layerConfig` or, in code,
+ * `RetryPolicy.layer` (checked; `Layer.succeed(RetryPolicy, ...)` takes the options unchecked).
  *
  * @since 0.1.0
  * @category tags
@@ -80,7 +82,8 @@ export class RetryPolicy extends Context.Reference<RetryPolicy>()("effect-dao/Re
             Config.validate({ message: "must be between 0 and 20", validation: (n) => n >= 0 && n <= 20 }),
             Config.withDefault(base.retries)
           ),
-          baseDelay: Config.duration(`${prefix}_RETRY_BASE_DELAY`).pipe(
+          // A delay past a Node timer's 24 days would fire at once.
+          baseDelay: Durations.timeoutConfig(`${prefix}_RETRY_BASE_DELAY`).pipe(
             Config.withDefault(Duration.decode(base.baseDelay))
           )
         }).pipe(Config.map((read): RetryOptions => ({ ...base, ...read })))
@@ -90,7 +93,53 @@ export class RetryPolicy extends Context.Reference<RetryPolicy>()("effect-dao/Re
       }
     })
   )
+
+  /**
+   * A policy given in code, each kind's options over the defaults, checked (a bad one is a
+   * `ValidationError` naming it, where `Layer.succeed(RetryPolicy, ...)` with a delay that is no
+   * duration made the first retry a defect): `retries` a whole number from 0 to 20, `baseDelay`
+   * and `maxDelay` durations of more than nothing and at most 24 days, `factor` a finite number
+   * of at least 1.
+   *
+   * @example
+   * Layer.provide(program, RetryPolicy.layer({ sql: { retries: 5, baseDelay: "200 millis" } }))
+   *
+   * @since 0.1.0
+   * @category layers
+   */
+  static readonly layer = (options: {
+    readonly sql?: Partial<RetryOptions> | undefined
+    readonly redis?: Partial<RetryOptions> | undefined
+  }): Layer.Layer<RetryPolicy, ValidationError> => {
+    const defaults = RetryPolicy.defaultValue()
+    const kind = (name: "sql" | "redis") => checkedOptions(name, { ...defaults[name], ...options[name] })
+    return Either.match(Either.all({ sql: kind("sql"), redis: kind("redis") }), {
+      onLeft: (error) => Layer.fail(error),
+      onRight: (policy) => Layer.succeed(RetryPolicy, policy)
+    })
+  }
 }
+
+/** One kind's retry options, checked as `RetryPolicy.layer` documents. */
+const checkedOptions = (kind: "sql" | "redis", options: RetryOptions): Either.Either<RetryOptions, ValidationError> =>
+  Either.gen(function*() {
+    if (!(Number.isInteger(options.retries) && options.retries >= 0 && options.retries <= 20)) {
+      return yield* Either.left(
+        new ValidationError({ field: `${kind}.retries`, detail: "must be a whole number from 0 to 20" })
+      )
+    }
+    if (!(Number.isFinite(options.factor) && options.factor >= 1)) {
+      return yield* Either.left(
+        new ValidationError({ field: `${kind}.factor`, detail: "must be a finite number of at least 1" })
+      )
+    }
+    if (typeof options.jitter !== "boolean") {
+      return yield* Either.left(new ValidationError({ field: `${kind}.jitter`, detail: "must be true or false" }))
+    }
+    const baseDelay = yield* Durations.timeout(options.baseDelay, `${kind}.baseDelay`)
+    const maxDelay = yield* Durations.timeout(options.maxDelay, `${kind}.maxDelay`)
+    return { ...options, baseDelay, maxDelay }
+  })
 
 /**
  * The schedule of a retry policy: exponential, capped, optionally jittered, bounded.

@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import type * as Scheduler from "effect/Scheduler"
 import * as TestClock from "effect/TestClock"
@@ -33,6 +35,43 @@ const noJitter = {
 }
 
 describe("RetryPolicy", () => {
+  it.effect("RetryPolicy.layer takes a kind's options over the defaults, and refuses bad ones naming them", () =>
+    Effect.gen(function*() {
+      const { attempts, effect } = yield* flaky(refused, 10)
+      const fiber = yield* Effect.fork(
+        Effect.either(retrying("sql")(effect)).pipe(
+          Effect.provide(RetryPolicy.layer({ sql: { retries: 4, jitter: false } }))
+        )
+      )
+      yield* TestClock.adjust("1 minute")
+      assert.isTrue(Either.isLeft(yield* Fiber.join(fiber)))
+      assert.deepStrictEqual(yield* Ref.get(attempts), [0, 100, 300, 700, 1500])
+      const policy = yield* RetryPolicy.pipe(Effect.provide(RetryPolicy.layer({ redis: { retries: 0 } })))
+      assert.strictEqual(policy.redis.retries, 0)
+      assert.strictEqual(policy.sql.retries, exact.sql.retries)
+      const cases: ReadonlyArray<readonly [string, Parameters<typeof RetryPolicy.layer>[0]]> = [
+        ["sql.retries", { sql: { retries: -1 } }],
+        ["sql.retries", { sql: { retries: 1.5 } }],
+        ["redis.retries", { redis: { retries: 21 } }],
+        ["sql.baseDelay", { sql: { baseDelay: "abc" as never } }],
+        ["sql.baseDelay", { sql: { baseDelay: "30 days" } }],
+        ["redis.maxDelay", { redis: { maxDelay: 0 } }],
+        ["sql.factor", { sql: { factor: 0.5 } }],
+        ["sql.factor", { sql: { factor: Number.NaN } }]
+      ]
+      for (const [field, options] of cases) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(RetryPolicy.layer(options))))
+        assert.strictEqual(error.field, field, JSON.stringify(options))
+      }
+      // From the environment: a base delay past a Node timer's 24 days is refused as well.
+      const read = yield* Effect.either(
+        Effect.scoped(Layer.build(RetryPolicy.layerConfig)).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["SQL_RETRY_BASE_DELAY", "30 days"]])))
+        )
+      )
+      assert.isTrue(Either.isLeft(read) && String(read.left).includes("SQL_RETRY_BASE_DELAY"))
+    }))
+
   it.effect("SQL: 2 retries with exponential delays, then the error", () =>
     Effect.gen(function*() {
       const { attempts, effect } = yield* flaky(refused, 10)
