@@ -26,7 +26,7 @@ import { atMost, deadline } from "./Deadline.js"
 import * as Durations from "./Durations.js"
 import * as Metrics from "./Metrics.js"
 import type { CircuitBreaker } from "./Resilience.js"
-import { makeCircuitBreaker } from "./Resilience.js"
+import { makeCircuitBreaker, RetryPolicy, totalDelay } from "./Resilience.js"
 import { leafSpan } from "./Tracing.js"
 
 /**
@@ -243,6 +243,13 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
       try: () => redis.select(parsed.db),
       catch: unknownDatabase
     }).pipe(Effect.tapError(() => Effect.sync(() => redis.disconnect())))
+    /** Resolves once the client is ready (at once if it is). */
+    const ready = Effect.async<void>((resume) => {
+      if (redis.status === "ready") return resume(Effect.void)
+      const onReady = () => resume(Effect.void)
+      redis.once("ready", onReady)
+      return Effect.sync(() => void redis.off("ready", onReady))
+    })
     const connect = Effect.tryPromise({
       try: () => redis.connect(),
       catch: (error) =>
@@ -270,6 +277,23 @@ export const make = (options: RedisOptions): Effect.Effect<RedisClientService, C
           code: error.code,
           detail: error.detail
         })
+      ),
+      // A connect refused or dropped (a server still starting) is tried again by the client on
+      // its reconnect schedule: the layer waits for it to be ready for as long as the Redis retry
+      // policy's delays add up to; not after bad credentials, an unknown db or a timeout.
+      Effect.catchIf(
+        (error) => error.retryable && error.reason !== "Timeout",
+        (error) =>
+          Effect.flatMap(RetryPolicy, (policy) => {
+            const window = totalDelay(policy.redis)
+            return Effect.logWarning(
+              `redis connect: ${error.message}; waiting up to ${Duration.format(window)} for a reconnect`
+            ).pipe(
+              Effect.zipRight(Metrics.retried("redis", error)),
+              Effect.zipRight(ready),
+              Effect.timeoutFail({ duration: window, onTimeout: () => error })
+            )
+          })
       ),
       Effect.zipRight(selected)
     )

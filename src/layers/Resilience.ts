@@ -142,6 +142,20 @@ const checkedOptions = (kind: "sql" | "redis", options: RetryOptions): Either.Ei
   })
 
 /**
+ * How long a policy's retries wait in all, without jitter: the sum of its capped delays.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const totalDelay = (options: RetryOptions): Duration.Duration => {
+  const base = Duration.toMillis(Duration.decode(options.baseDelay))
+  const max = Duration.toMillis(Duration.decode(options.maxDelay))
+  let total = 0
+  for (let i = 0; i < options.retries; i++) total += Math.min(base * options.factor ** i, max)
+  return Duration.millis(total)
+}
+
+/**
  * The schedule of a retry policy: exponential, capped, optionally jittered, bounded.
  *
  * @since 0.1.0

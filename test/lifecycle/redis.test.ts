@@ -10,7 +10,8 @@ import * as Scope from "effect/Scope"
 import * as Redis from "../../src/layers/Redis.js"
 import { RedisClient } from "../../src/services/RedisClient.js"
 import { redisServer } from "../support/redisServer.js"
-import { describeLive, redisOptions, uniqueName } from "../support/services.js"
+import { answersOnceStarted } from "../support/release.js"
+import { describeLive, redisOptions, redisUrl, uniqueName } from "../support/services.js"
 
 await describeLive("redis", "scoped Redis layer", () => {
   it.live("a db the server does not have fails the connection, instead of going on in db 0", () =>
@@ -187,4 +188,22 @@ await describeLive("redis", "scoped Redis layer", () => {
       yield* admin.use("test.config", (r) => r.config("SET", "requirepass", "first-secret"))
       assert.strictEqual(yield* ping.pipe(Effect.retry({ times: 60, schedule: Schedule.spaced("100 millis") })), "PONG")
     })))
+})
+
+await describeLive("redis", "a Redis server still starting", () => {
+  it.live(
+    "refuses the first connect; the client's reconnect is waited for and the layer is built",
+    () =>
+      Effect.map(
+        answersOnceStarted(redisUrl, 6379, "redis", (port) =>
+          Effect.flatMap(RedisClient, (client) =>
+            client.use("start.ping", (redis) =>
+              redis.ping())).pipe(
+              Effect.provide(Redis.layer({ host: "127.0.0.1", port }))
+            )),
+        (answer) =>
+          assert.strictEqual(answer, "PONG")
+      ),
+    30_000
+  )
 })

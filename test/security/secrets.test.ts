@@ -223,7 +223,7 @@ describe("a connection URL that cannot be read", () => {
       assert.notInclude(cut.detail ?? "", "port")
     }))
 
-  it.effect("a Redis URL's path must be a db index", () =>
+  it.live("a Redis URL's path must be a db index", () =>
     Effect.gen(function*() {
       for (const path of ["abc", "-1", "1.5"]) {
         const error = yield* refused(Redis.layer({ url: Redacted.make(`redis://127.0.0.1:1/${path}`) }))

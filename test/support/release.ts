@@ -28,24 +28,26 @@ export const givesUpAfterFiveSeconds = (scope: Scope.CloseableScope, inFlight: E
     assert.isBelow(elapsed, 7_000)
   })
 
-const refusedRetries = Effect.map(
-  Metric.value(Metric.taggedWithLabels(Metrics.retries, [
-    MetricLabel.make("kind", "sql"),
-    MetricLabel.make("reason", "Refused")
-  ])),
-  (state) => state.count
-)
+const refusedRetries = (kind: "sql" | "redis") =>
+  Effect.map(
+    Metric.value(Metric.taggedWithLabels(Metrics.retries, [
+      MetricLabel.make("kind", kind),
+      MetricLabel.make("reason", "Refused")
+    ])),
+    (state) => state.count
+  )
 
 /**
- * Builds the SQL layer that `layerAt` makes for a port, in front of the server at `url`, that
- * refuses connections until the layer has been refused once and is about to try again, as a
- * server still starting does; asserts that the layer was built, answers a statement, and had its
- * connect retried.
+ * Runs `attempt` against a port in front of the server at `url` that refuses connections until
+ * the attempt has been refused once and is about to try again (a `kind` retry counted), as a
+ * server still starting does; answers what the attempt answers, having asserted that it was
+ * retried.
  */
-export const connectsOnceStarted = (
+export const answersOnceStarted = <A>(
   url: string,
   defaultPort: number,
-  layerAt: (port: number) => Layer.Layer<SqlClient.SqlClient, unknown>
+  kind: "sql" | "redis",
+  attempt: (port: number) => Effect.Effect<A, unknown>
 ) =>
   Effect.gen(function*() {
     const server = new URL(url)
@@ -54,14 +56,26 @@ export const connectsOnceStarted = (
     )
     yield* Effect.addFinalizer(() => Effect.promise(() => proxy.stop()))
     yield* Effect.promise(() => proxy.stop())
-    const before = yield* refusedRetries
-    const built = yield* Effect.fork(Effect.scoped(Effect.provide(
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe<{ one: unknown }>("SELECT 1 AS one")),
-      layerAt(proxy.port)
-    )))
-    while ((yield* refusedRetries) === before) yield* Effect.sleep("5 millis")
+    const before = yield* refusedRetries(kind)
+    const answer = yield* Effect.fork(attempt(proxy.port))
+    while ((yield* refusedRetries(kind)) === before) yield* Effect.sleep("5 millis")
     yield* Effect.promise(() => proxy.start())
-    const rows = yield* built
-    assert.strictEqual(Number(rows[0]?.one), 1)
-    assert.isAtLeast((yield* refusedRetries) - before, 1)
+    const answered = yield* answer
+    assert.isAtLeast((yield* refusedRetries(kind)) - before, 1)
+    return answered
   }).pipe(Effect.scoped)
+
+/** `answersOnceStarted` for a SQL layer, which must answer a statement once built. */
+export const connectsOnceStarted = (
+  url: string,
+  defaultPort: number,
+  layerAt: (port: number) => Layer.Layer<SqlClient.SqlClient, unknown>
+) =>
+  Effect.map(
+    answersOnceStarted(url, defaultPort, "sql", (port) =>
+      Effect.scoped(Effect.provide(
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe<{ one: unknown }>("SELECT 1 AS one")),
+        layerAt(port)
+      ))),
+    (rows) => assert.strictEqual(Number(rows[0]?.one), 1)
+  )
