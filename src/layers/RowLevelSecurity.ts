@@ -133,8 +133,11 @@ export const withTenant = <X, E, R>(
       operation: "RowLevelSecurity.withTenant",
       target: backend.target
     })(confined).pipe(
+      // Only a row the policy refuses is AccessDenied RowLevelSecurity; another refusal of the same
+      // code (a table the role has no GRANT on) stays the PermissionDenied it is.
       Effect.mapError((error) =>
-        error instanceof DataAccessError && error.reason === "PermissionDenied"
+        error instanceof DataAccessError && error.reason === "PermissionDenied" &&
+          /row-level security/i.test(error.detail)
           ? new AccessDenied({ reason: "RowLevelSecurity", table: error.table, detail: error.detail })
           : error
       )

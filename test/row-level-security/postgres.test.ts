@@ -108,6 +108,19 @@ await describeLive(
                 expect(Either.isLeft(foreign) && foreign.left._tag === "AccessDenied" && foreign.left.reason).toBe(
                   "RowLevelSecurity"
                 )
+                // A table the role has no GRANT on is refused as that, not as the policy's refusal.
+                const ungranted = `${table}_ungranted`
+                yield* sql`CREATE TABLE ${sql(ungranted)} (id INTEGER)`
+                const denied = yield* Effect.either(asApp(
+                  RowLevelSecurity.withTenant(sql`SELECT id FROM ${sql(ungranted)}`).pipe(
+                    Effect.provideService(CurrentTenant, "acme")
+                  )
+                )).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE IF EXISTS ${sql(ungranted)}`)))
+                expect(Either.isLeft(denied) && [denied.left._tag, (denied.left as { reason?: unknown }).reason])
+                  .toEqual([
+                    "DataAccessError",
+                    "PermissionDenied"
+                  ])
                 yield* asApp(
                   RowLevelSecurity.withTenant(sql`UPDATE ${sql(table)} SET name = 'stolen'`).pipe(
                     Effect.provideService(CurrentTenant, "acme")
