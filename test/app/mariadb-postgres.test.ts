@@ -22,7 +22,7 @@ const chosen = (variables: Record<string, string>) =>
     Effect.either
   )
 
-describe.skipIf(!up)("the SQL backend the program takes", () => {
+describe.skipIf(!up && !requireServices)("the SQL backend the program takes", () => {
   const both = { DATABASE_URL: pgUrl, MYSQL_URL: mysqlUrl }
 
   it.live("the first configured without SQL_BACKEND; the one it names with it", () =>

@@ -17,7 +17,7 @@ const check = Effect.flatMap(HealthTag, (health) => health.check)
 const up = (await isAvailable("mariadb")) && (await isAvailable("postgres")) && (await isAvailable("redis"))
 if (!up && !requireServices) console.error("[skip] health by tier: needs MariaDB, PostgreSQL and Redis")
 
-describe.skipIf(!up)("health by tier on MariaDB, PostgreSQL and Redis", () => {
+describe.skipIf(!up && !requireServices)("health by tier on MariaDB, PostgreSQL and Redis", () => {
   const remoteDb = Sql.layerMysql(mysqlOptions)
   const coreDb = Sql.layerPg(pgOptions)
 

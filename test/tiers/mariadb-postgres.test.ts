@@ -20,7 +20,7 @@ import { Users } from "../../src/services/Users.js"
 import * as AssetCyclesLayers from "../asset-cycles/layers.js"
 import * as CoreLayers from "../core/layers.js"
 import * as HashStoreLayers from "../hash-store/layers.js"
-import { isAvailable, mysqlOptions, pgOptions, uniqueName } from "../support/services.js"
+import { isAvailable, mysqlOptions, pgOptions, requireServices, uniqueName } from "../support/services.js"
 import * as UsersLayers from "../users/layers.js"
 
 const remoteTables = HashStoreLayers.freshTables()
@@ -41,8 +41,9 @@ const tiers = Layer.merge(
 )
 
 const up = (await isAvailable("mariadb")) && (await isAvailable("postgres"))
+if (!up && !requireServices) console.error("[skip] tiers: needs MariaDB and PostgreSQL")
 
-describe.skipIf(!up)("HashStore on MariaDB with Core on PostgreSQL", () => {
+describe.skipIf(!up && !requireServices)("HashStore on MariaDB with Core on PostgreSQL", () => {
   layer(tiers, { timeout: 120_000 })("one program", (it) => {
     it.effect("each tier reads and writes its own database", () =>
       Effect.gen(function*() {
@@ -78,7 +79,7 @@ const domains = Layer.merge(
   UsersLayers.onSql(layerPg(pgOptions), CacheTest)
 )
 
-describe.skipIf(!up)("AssetCycles on MariaDB with Users on PostgreSQL", () => {
+describe.skipIf(!up && !requireServices)("AssetCycles on MariaDB with Users on PostgreSQL", () => {
   layer(domains, { timeout: 120_000 })("one program", (it) => {
     it.effect("each DAO writes to its own database", () =>
       Effect.gen(function*() {
