@@ -136,12 +136,31 @@ export const dateText = (date: Date): string => {
 }
 
 /**
+ * `value` with every `Date` in it, at any depth of arrays, as `dateText` writes it: node-postgres
+ * writes a date in an array parameter with its zone's offset cut to whole minutes too. The same
+ * value when it holds none.
+ *
+ * @since 0.1.0
+ */
+export const exactDates = (value: unknown): unknown => {
+  if (value instanceof Date) return dateText(value)
+  if (!Array.isArray(value)) return value
+  let changed = false
+  const mapped = value.map((item) => {
+    const exact = exactDates(item)
+    if (exact !== item) changed = true
+    return exact
+  })
+  return changed ? mapped : value
+}
+
+/**
  * The text of a parameter value as node-postgres sends it, `null` for SQL NULL: booleans as
- * `true` / `false`, numbers and bigints as JavaScript prints them, dates as above, bytes as `\x`
- * hex (node-postgres sends them in binary), anything else through node-postgres itself (arrays
- * as array literals, objects as JSON). A value given to the server as this text is read by the
- * column type's input function exactly as the bound parameter would be: COPY fields and
- * `createMany`'s JSON rows (`Statements.insertRecordset`) are made of it.
+ * `true` / `false`, numbers and bigints as JavaScript prints them, dates as above (in arrays too),
+ * bytes as `\x` hex (node-postgres sends them in binary), anything else through node-postgres
+ * itself (arrays as array literals, objects as JSON). A value given to the server as this text is
+ * read by the column type's input function exactly as the bound parameter would be: COPY fields
+ * and `createMany`'s JSON rows (`Statements.insertRecordset`) are made of it.
  *
  * @since 0.1.0
  */
@@ -162,7 +181,7 @@ export const text = (value: unknown): string | null => {
   if (ArrayBuffer.isView(value)) {
     return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`
   }
-  const prepared = driver.utils.prepareValue(value)
+  const prepared = driver.utils.prepareValue(Array.isArray(value) ? exactDates(value) : value)
   return prepared === null || prepared === undefined ? null : String(prepared)
 }
 

@@ -645,10 +645,10 @@ const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
       ]
 })
 
-/** `values` with each `Date` as `Copy.dateText` writes it; the same array when it holds none. */
+/** `values` with each `Date` in them as `Copy.dateText` writes it; the same array when they hold none. */
 const exactDates = (values: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
-  values.some((value) => value instanceof Date)
-    ? values.map((value) => value instanceof Date ? Copy.dateText(value) : value)
+  values.some((value) => value instanceof Date || Array.isArray(value))
+    ? Copy.exactDates(values) as ReadonlyArray<unknown>
     : values
 
 /**

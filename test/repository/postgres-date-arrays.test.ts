@@ -1,0 +1,50 @@
+/**
+ * Dates inside array parameters on live PostgreSQL, in a zone whose offset had seconds (Amsterdam's
+ * local mean time, +00:17:30 before 1892): sent and read back to the millisecond, where
+ * node-postgres cut the offset to whole minutes.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Copy from "../../src/layers/Copy.js"
+import * as Sql from "../../src/layers/Sql.js"
+import { describeLive, pgOptions, uniqueName } from "../support/services.js"
+
+/** Runs `effect` with the process in `zone`, putting the zone back after. */
+const inZone = <A, E, R>(zone: string, effect: Effect.Effect<A, E, R>) => {
+  const before = process.env["TZ"]
+  return Effect.acquireUseRelease(
+    Effect.sync(() => void (process.env["TZ"] = zone)),
+    () => effect,
+    () =>
+      Effect.sync(() => {
+        if (before === undefined) delete process.env["TZ"]
+        else process.env["TZ"] = before
+      })
+  )
+}
+
+await describeLive("postgres", "dates in arrays on PostgreSQL", () => {
+  it.live("an array of dates is stored and read back exactly, as a parameter and as COPY text", () =>
+    inZone(
+      "Europe/Amsterdam",
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const table = uniqueName("date_arrays")
+        const dates = [new Date("1850-06-01T12:34:56.789Z"), new Date("2026-06-01T12:00:00.000Z")]
+        // The COPY text of an array keeps the offset to the second.
+        assert.include(Copy.text([dates[0]]) ?? "", "+00:17:30")
+        yield* sql`CREATE TABLE ${sql(table)} (id INTEGER PRIMARY KEY, ats TIMESTAMPTZ[] NOT NULL)`
+        yield* Effect.gen(function*() {
+          yield* sql`INSERT INTO ${sql(table)} (id, ats) VALUES (${1}, ${dates as never})`
+          yield* sql`INSERT INTO ${sql(table)} (id, ats) VALUES (${2}, ${Copy.text(dates)}::timestamptz[])`
+          const rows = yield* sql<{ readonly id: number; readonly ats: ReadonlyArray<Date> }>`
+            SELECT id, ats FROM ${sql(table)} ORDER BY id`
+          assert.deepStrictEqual(
+            rows.map((row) => [row.id, row.ats.map((at) => at.toISOString())]),
+            [1, 2].map((id) => [id, dates.map((at) => at.toISOString())])
+          )
+        }).pipe(Effect.ensuring(Effect.ignore(sql`DROP TABLE IF EXISTS ${sql(table)}`)))
+      }).pipe(Effect.provide(Sql.layerPg(pgOptions)))
+    ))
+})
