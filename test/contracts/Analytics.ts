@@ -19,6 +19,7 @@ import type { AnalyticsError } from "../../src/services/Analytics.js"
 import { Analytics } from "../../src/services/Analytics.js"
 import { makeRecording } from "../support/recording.js"
 import { uniqueName } from "../support/services.js"
+import { inZone } from "../support/zone.js"
 
 /** Creates and drops the seeded table, and gives the Analytics layer over the backend. */
 export class AnalyticsFixture extends Context.Tag("test/AnalyticsFixture")<AnalyticsFixture, {
@@ -183,15 +184,9 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<AnalyticsFixture, 
           expect(iso(fromJson)).toEqual(iso(omitted))
           // Text without an offset is UTC, as in filters, whatever the process's time zone (it was
           // read in that zone: 05:30 earlier in Kolkata).
-          const zone = process.env["TZ"]
-          const unzoned = yield* Effect.acquireUseRelease(
-            Effect.sync(() => void (process.env["TZ"] = "Asia/Kolkata")),
-            () => analytics.timeBuckets({ ...request, from: "2026-01-01T00:00:00", to: "2026-01-01 05:00" }),
-            () =>
-              Effect.sync(() => {
-                if (zone === undefined) delete process.env["TZ"]
-                else process.env["TZ"] = zone
-              })
+          const unzoned = yield* inZone(
+            "Asia/Kolkata",
+            analytics.timeBuckets({ ...request, from: "2026-01-01T00:00:00", to: "2026-01-01 05:00" })
           )
           expect(iso(unzoned)).toEqual(iso(omitted))
           // Without `to` the range runs up to now: the same rows as up to a minute from now.

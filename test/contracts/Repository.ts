@@ -23,6 +23,7 @@ import type { Repository as RepositoryOf } from "../../src/services/Repository.j
 import * as Repository from "../../src/services/Repository.js"
 import { CurrentActor, CurrentTenant } from "../../src/services/Repository.js"
 import { uniqueName } from "../support/services.js"
+import { inZone } from "../support/zone.js"
 
 // ---------------------------------------------------------------------------------------------
 // Tables
@@ -1460,39 +1461,31 @@ export const suite = (
 
     it.effect("dates before the process zone's first rule (an offset of seconds) are stored exactly by every write", () =>
       withValues((repository) =>
-        Effect.gen(function*() {
-          // Amsterdam's local mean time was +00:17:30: node-postgres sent it as +00:17.
-          const zone = process.env["TZ"]
-          yield* Effect.acquireRelease(
-            Effect.sync(() => {
-              process.env["TZ"] = "Europe/Amsterdam"
-            }),
-            () =>
-              Effect.sync(() => {
-                if (zone === undefined) delete process.env["TZ"]
-                else process.env["TZ"] = zone
-              })
-          )
-          const dates = [new Date("1000-01-01T00:00:00.000Z"), new Date("1850-06-01T12:34:56.789Z")]
-          const base = { label: "x", flag: true, amount: 1, note: null }
-          const record = (id: number, i: number) => ({ ...base, id, at: dates[i]! })
-          yield* repository.createMany(dates.map((_, i) => record(i + 1, i)))
-          yield* repository.createMany([record(11, 0)])
-          yield* repository.loadMany(dates.map((_, i) => record(i + 21, i)))
-          yield* repository.create(record(31, 1))
-          yield* repository.update(31, { at: dates[0]! })
-          const stored = yield* repository.list({ sort: [{ field: "id" }] })
-          expect(stored.map((value) => [value.id, value.at.toISOString()])).toEqual([
-            [1, dates[0]!.toISOString()],
-            [2, dates[1]!.toISOString()],
-            [11, dates[0]!.toISOString()],
-            [21, dates[0]!.toISOString()],
-            [22, dates[1]!.toISOString()],
-            [31, dates[0]!.toISOString()]
-          ])
-          const equal = yield* repository.list({ filters: [{ field: "at", op: "eq", value: dates[0]! }] })
-          expect(equal.map((value) => value.id).sort((a, b) => a - b)).toEqual([1, 11, 21, 31])
-        }).pipe(Effect.scoped)
+        // Amsterdam's local mean time was +00:17:30: node-postgres sent it as +00:17.
+        inZone(
+          "Europe/Amsterdam",
+          Effect.gen(function*() {
+            const dates = [new Date("1000-01-01T00:00:00.000Z"), new Date("1850-06-01T12:34:56.789Z")]
+            const base = { label: "x", flag: true, amount: 1, note: null }
+            const record = (id: number, i: number) => ({ ...base, id, at: dates[i]! })
+            yield* repository.createMany(dates.map((_, i) => record(i + 1, i)))
+            yield* repository.createMany([record(11, 0)])
+            yield* repository.loadMany(dates.map((_, i) => record(i + 21, i)))
+            yield* repository.create(record(31, 1))
+            yield* repository.update(31, { at: dates[0]! })
+            const stored = yield* repository.list({ sort: [{ field: "id" }] })
+            expect(stored.map((value) => [value.id, value.at.toISOString()])).toEqual([
+              [1, dates[0]!.toISOString()],
+              [2, dates[1]!.toISOString()],
+              [11, dates[0]!.toISOString()],
+              [21, dates[0]!.toISOString()],
+              [22, dates[1]!.toISOString()],
+              [31, dates[0]!.toISOString()]
+            ])
+            const equal = yield* repository.list({ filters: [{ field: "at", op: "eq", value: dates[0]! }] })
+            expect(equal.map((value) => value.id).sort((a, b) => a - b)).toEqual([1, 11, 21, 31])
+          })
+        )
       ))
 
     it.effect("loadMany loads many chunks, answers the count, and fills tenant and audit columns", () =>

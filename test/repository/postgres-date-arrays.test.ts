@@ -9,20 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Copy from "../../src/layers/Copy.js"
 import * as Sql from "../../src/layers/Sql.js"
 import { describeLive, pgOptions, uniqueName } from "../support/services.js"
-
-/** Runs `effect` with the process in `zone`, putting the zone back after. */
-const inZone = <A, E, R>(zone: string, effect: Effect.Effect<A, E, R>) => {
-  const before = process.env["TZ"]
-  return Effect.acquireUseRelease(
-    Effect.sync(() => void (process.env["TZ"] = zone)),
-    () => effect,
-    () =>
-      Effect.sync(() => {
-        if (before === undefined) delete process.env["TZ"]
-        else process.env["TZ"] = before
-      })
-  )
-}
+import { inZone } from "../support/zone.js"
 
 await describeLive("postgres", "dates in arrays on PostgreSQL", () => {
   it.live("an array of dates is stored and read back exactly, as a parameter and as COPY text", () =>
