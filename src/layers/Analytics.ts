@@ -85,7 +85,7 @@ const usable = (
   uses: ReadonlyArray<readonly [column: string, want: "number" | "date", field: string]>
 ): Effect.Effect<void, ValidationError> => {
   for (const [column, want, field] of uses) {
-    const kind = kinds.get(column)
+    const kind = kinds.get(column)?.kind
     if (kind === undefined || kind === "other" || kind === want) continue
     return Effect.fail(
       new ValidationError({
@@ -325,7 +325,7 @@ export const AnalyticsLive: Layer.Layer<Analytics, never, SqlClient.SqlClient | 
                 Schema.decodeUnknown(GroupRows)(rows.map((row) => ({
                   dimensions: plan.dimensions.map((d, i) => {
                     const value = row[AnalyticsStatements.dimensionAlias(i)]
-                    const kind = columns.get(d)
+                    const kind = columns.get(d)?.kind
                     return kind === "number" ? asNumber(value) : kind === "boolean" ? asBoolean(value) : value
                   }),
                   metrics: plan.metrics.map((_, i) => row[AnalyticsStatements.metricAlias(i)]),

@@ -11,19 +11,41 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
-import type { Filter } from "../schemas/Query.js"
+import type { Filter, Scalar } from "../schemas/Query.js"
 import type { Row } from "./Query.js"
 import { mapScalars, onDateColumn, unstorableText, unstorableValue } from "./Query.js"
 import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
 
 /**
- * The kinds of a table's columns by name; a column not in it is of no known kind.
+ * What a column holds: its kind and, for an integer column whose backend refuses to compare it
+ * with a number it cannot hold (PostgreSQL's), the least and greatest integers it holds (both
+ * exact as JavaScript numbers).
  *
  * @since 0.1.0
  * @category models
  */
-export type ColumnKinds = ReadonlyMap<string, ColumnKind>
+export interface Column {
+  readonly kind: ColumnKind
+  readonly integers?: readonly [least: number, greatest: number]
+}
+
+/**
+ * The columns of a table by name; a column not in it is of no known kind.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ColumnKinds = ReadonlyMap<string, Column>
+
+/**
+ * The integers a signed column of so many bits holds, as JavaScript numbers whose text (what the
+ * driver sends) the column holds too: a 64-bit column's least, -2^63, is sent as
+ * `-9223372036854776000`, past it, so its bounds are the numbers 1024 inside (2^53 and more is
+ * no longer exact either way).
+ */
+const integersOf = (bits: number): readonly [number, number] =>
+  bits >= 64 ? [-(2 ** 63) + 1024, 2 ** 63 - 1024] : [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1]
 
 /**
  * What a value is, where a column's kind can tell it apart.
@@ -53,7 +75,12 @@ export const fromCatalog = (
     const cached = known.get(table)
     if (cached !== undefined) return Effect.succeed(cached)
     return Statements.columnKinds(sql, table).pipe(
-      Effect.map((rows): ColumnKinds => new Map(rows.map((row) => [String(row.name), row.kind]))),
+      Effect.map((rows): ColumnKinds =>
+        new Map(rows.map((row) => [
+          String(row.name),
+          typeof row.bits === "number" ? { kind: row.kind, integers: integersOf(row.bits) } : { kind: row.kind }
+        ]))
+      ),
       exec(table),
       // No columns is a table not there (yet): looked up again next time, or one created later
       // would never have its filters and aggregated columns checked.
@@ -79,7 +106,7 @@ export const fromRows = (rows: ReadonlyArray<Row>): ColumnKinds => {
       seen.set(field, before === undefined || before === kind ? kind : "mixed")
     }
   }
-  return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, kind] as const]))
+  return new Map([...seen].flatMap(([field, kind]) => kind === "mixed" ? [] : [[field, { kind }] as const]))
 }
 
 /**
@@ -114,9 +141,70 @@ const comparable = (filter: Filter): Either.Either<Filter, ValidationError> => {
   })
 }
 
+/**
+ * A filter on an integer column holding `least` to `greatest` with its numbers made ones the
+ * column holds, matching the same rows: `> 15.5` is `>= 16`, `= 20.5` matches nothing, `< 1e12`
+ * on a 32-bit column every value, `in` keeps the members that fit. PostgreSQL failed the statement
+ * on such a number (it reads the parameter as the column's type), where MariaDB, SQL Server and
+ * memory compare numbers as numbers. A filter whose numbers all fit is left as it is.
+ */
+const onIntegers = (filter: Filter, [least, greatest]: readonly [number, number]): Filter => {
+  const fits = (value: Scalar) =>
+    typeof value !== "number" || (Number.isInteger(value) && value >= least && value <= greatest)
+  const nothing: Filter = { field: filter.field, op: "in", values: [] }
+  const every: Filter = { field: filter.field, op: "isNotNull" }
+  const atLeast = (n: number): Filter =>
+    n > greatest ? nothing : n <= least ? every : { field: filter.field, op: "gte", value: n }
+  const atMost = (n: number): Filter =>
+    n < least ? nothing : n >= greatest ? every : { field: filter.field, op: "lte", value: n }
+  switch (filter.op) {
+    case "eq":
+    case "ne":
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte": {
+      const x = filter.value
+      if (typeof x !== "number" || fits(x)) return filter
+      switch (filter.op) {
+        case "eq":
+          return nothing
+        case "ne":
+          return every
+        case "gt":
+          return atLeast(Math.floor(x) + 1)
+        case "gte":
+          return atLeast(Math.ceil(x))
+        case "lt":
+          return atMost(Math.ceil(x) - 1)
+        case "lte":
+          return atMost(Math.floor(x))
+      }
+    }
+    case "in":
+      return filter.values.every(fits) ? filter : { ...filter, values: filter.values.filter(fits) }
+    case "notIn": {
+      if (filter.values.every(fits)) return filter
+      const values = filter.values.filter(fits)
+      // `NOT IN` an unfit number alone is every value but NULL; an empty `notIn` would match NULLs.
+      return values.length === 0 ? every : { ...filter, values }
+    }
+    case "between": {
+      const { from, to } = filter
+      if (typeof from !== "number" || typeof to !== "number" || (fits(from) && fits(to))) return filter
+      const low = Math.ceil(from)
+      const high = Math.floor(to)
+      if (low > high || low > greatest || high < least) return nothing
+      return low <= least ? atMost(high) : high >= greatest ? atLeast(low) : { ...filter, from: low, to: high }
+    }
+    default:
+      return filter
+  }
+}
+
 /** A filter's values checked against its column's kind (see `typedFilters`). */
 const ofColumnKind = (kinds: ColumnKinds, filter: Filter): Either.Either<Filter, ValidationError> => {
-  const kind = kinds.get(filter.field)
+  const kind = kinds.get(filter.field)?.kind
   if (kind === "date") return onDateColumn(filter)
   if (kind === undefined || kind === "other" || filter.op === "like" || filter.op === "ilike") {
     return Either.right(filter)
@@ -139,8 +227,9 @@ const ofColumnKind = (kinds: ColumnKinds, filter: Filter): Either.Either<Filter,
  * instant it names (ISO 8601 only) and `like` is refused: PostgreSQL read `"today"` as a date,
  * MySQL/MariaDB read the text in the session's zone, dropping any offset, and the in-memory
  * layer matched nothing. Columns of no known kind are left to the backend. Then each value must
- * be one every backend compares alike (`comparable`). The table query and analytics DAOs check
- * their filters with it.
+ * be one every backend compares alike (`comparable`), and a number on an integer column of known
+ * range one it holds (`onIntegers`). The table query and analytics DAOs check their filters with
+ * it.
  *
  * @since 0.1.0
  * @category combinators
@@ -149,4 +238,12 @@ export const typedFilters = (
   kinds: ColumnKinds,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) => Either.flatMap(ofColumnKind(kinds, filter), comparable)))
+  Either.all(filters.map((filter) =>
+    ofColumnKind(kinds, filter).pipe(
+      Either.flatMap(comparable),
+      Either.map((checked) => {
+        const integers = kinds.get(checked.field)?.integers
+        return integers === undefined ? checked : onIntegers(checked, integers)
+      })
+    )
+  ))

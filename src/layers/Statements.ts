@@ -261,7 +261,22 @@ export const insertReturning = (
 export type ColumnKind = "date" | "number" | "string" | "boolean" | "other"
 
 /**
- * A table's columns and their kinds (`ColumnKind`), from the catalog of each dialect: on
+ * A column as the catalog describes it (`columnKinds`): its name, its kind and, on PostgreSQL, the
+ * width in bits of an integer column (`SMALLINT`, `INTEGER`, `BIGINT`, or a domain over one), the
+ * one dialect that refuses to compare such a column with a fractional or out-of-range number
+ * (the others compare the values as numbers).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CatalogColumn {
+  readonly name: string
+  readonly kind: ColumnKind
+  readonly bits?: number | null
+}
+
+/**
+ * A table's columns and their kinds (`CatalogColumn`), from the catalog of each dialect: on
  * PostgreSQL the table the statements' own name resolves to (`to_regclass`, the search path); on
  * MySQL/MariaDB the current database's (`BOOLEAN` is a `TINYINT(1)` there, by convention a
  * boolean, as the other dialects' booleans); on SQL Server the current schema's. No rows if the
@@ -273,24 +288,26 @@ export type ColumnKind = "date" | "number" | "string" | "boolean" | "other"
 export const columnKinds = (
   sql: Sql,
   table: string
-): Statement.Statement<{ readonly name: string; readonly kind: ColumnKind }> =>
+): Statement.Statement<CatalogColumn> =>
   sql.onDialectOrElse({
     pg: () =>
-      sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT a.attname AS name, CASE
+      sql<CatalogColumn>`SELECT a.attname AS name, CASE
           WHEN a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN 'date'
           WHEN t.typcategory = 'N' THEN 'number' WHEN t.typcategory = 'S' THEN 'string'
-          WHEN t.typcategory = 'B' THEN 'boolean' ELSE 'other' END AS kind
+          WHEN t.typcategory = 'B' THEN 'boolean' ELSE 'other' END AS kind,
+          CASE COALESCE(NULLIF(t.typbasetype, 0), t.oid) WHEN 'int2'::regtype THEN 16
+            WHEN 'int4'::regtype THEN 32 WHEN 'int8'::regtype THEN 64 END AS bits
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
         WHERE a.attrelid = to_regclass(${regclass(table)}) AND a.attnum > 0 AND NOT a.attisdropped`,
     mssql: () =>
-      sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT COLUMN_NAME AS name, CASE
+      sql<CatalogColumn>`SELECT COLUMN_NAME AS name, CASE
           WHEN DATA_TYPE IN ('date', 'datetime', 'datetime2', 'datetimeoffset', 'smalldatetime') THEN 'date'
           WHEN DATA_TYPE IN ('tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'float', 'real', 'money', 'smallmoney') THEN 'number'
           WHEN DATA_TYPE IN ('char', 'varchar', 'nchar', 'nvarchar', 'text', 'ntext') THEN 'string'
           WHEN DATA_TYPE = 'bit' THEN 'boolean' ELSE 'other' END AS kind
         FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = SCHEMA_NAME() AND TABLE_NAME = ${table}`,
     orElse: () =>
-      sql<{ readonly name: string; readonly kind: ColumnKind }>`SELECT COLUMN_NAME AS name, CASE
+      sql<CatalogColumn>`SELECT COLUMN_NAME AS name, CASE
           WHEN DATA_TYPE IN ('date', 'datetime', 'timestamp') THEN 'date'
           WHEN COLUMN_TYPE = 'tinyint(1)' THEN 'boolean'
           WHEN DATA_TYPE IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double') THEN 'number'

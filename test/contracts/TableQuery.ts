@@ -266,6 +266,48 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
         })
       ))
 
+    it.effect("a number an integer column cannot hold is compared as a number", () =>
+      withTable((table) =>
+        Effect.gen(function*() {
+          const tableQuery = yield* TableQuery
+          const ids = (filter: Filter) =>
+            Effect.map(
+              tableQuery.query({ table, columns: ["id"], filters: [filter], sort: [{ field: "id" }] }),
+              (found) => found.map((row) => row["id"])
+            )
+          // PostgreSQL failed each of these on the server (`created` is an INTEGER: "invalid input
+          // syntax for type integer", "out of range"); MariaDB and memory compared numbers.
+          const cases: ReadonlyArray<readonly [Filter, ReadonlyArray<number>]> = [
+            [{ field: "created", op: "eq", value: 20.5 }, []],
+            [{ field: "created", op: "ne", value: 20.5 }, [1, 2, 4, 5]],
+            [{ field: "created", op: "gt", value: 15.5 }, [1, 4, 5]],
+            [{ field: "created", op: "gte", value: 19.5 }, [1, 4, 5]],
+            [{ field: "created", op: "lt", value: 20.5 }, [2, 4, 5]],
+            [{ field: "created", op: "lte", value: 19.99 }, [2]],
+            [{ field: "created", op: "gt", value: 1e12 }, []],
+            [{ field: "created", op: "lt", value: 1e12 }, [1, 2, 4, 5]],
+            [{ field: "created", op: "gte", value: -1e12 }, [1, 2, 4, 5]],
+            [{ field: "created", op: "lte", value: -1e12 }, []],
+            [{ field: "created", op: "lt", value: 1e19 }, [1, 2, 4, 5]],
+            [{ field: "created", op: "eq", value: -1e19 }, []],
+            [{ field: "created", op: "in", values: [20, 20.5, 1e12] }, [4, 5]],
+            [{ field: "created", op: "in", values: [20.5] }, []],
+            [{ field: "created", op: "notIn", values: [10, 20.5] }, [1, 4, 5]],
+            [{ field: "created", op: "notIn", values: [20.5, -1e12] }, [1, 2, 4, 5]],
+            [{ field: "created", op: "between", from: 10.5, to: 30 }, [1, 4, 5]],
+            [{ field: "created", op: "between", from: 15.5, to: 25.5 }, [4, 5]],
+            [{ field: "created", op: "between", from: 20.2, to: 20.8 }, []],
+            [{ field: "created", op: "between", from: -1e12, to: 1e12 }, [1, 2, 4, 5]],
+            [{ field: "created", op: "between", from: 1e12, to: 2e12 }, []],
+            // Numbers it holds run as they are.
+            [{ field: "created", op: "gte", value: 20 }, [1, 4, 5]]
+          ]
+          for (const [filter, expected] of cases) {
+            expect(yield* ids(filter), JSON.stringify(filter)).toEqual(expected)
+          }
+        })
+      ))
+
     it.effect("queryAs decodes with a Schema; a mismatch is DataAccessError Decode", () =>
       withTable((table) =>
         Effect.gen(function*() {

@@ -62,6 +62,8 @@ describe("Repository SQL (compiled)", () => {
     expect(mysqlParams).toEqual(["people"])
     const [onPg, pgParams] = Statements.columnKinds(pg, "we\"ird").compile()
     expect(onPg).toContain("to_regclass($1)")
+    // Integer widths, of a domain's base type too, for the filters PostgreSQL would refuse.
+    expect(onPg).toContain("CASE COALESCE(NULLIF(t.typbasetype, 0), t.oid) WHEN 'int2'::regtype THEN 16")
     expect(pgParams).toEqual(["\"we\"\"ird\""])
   })
 
