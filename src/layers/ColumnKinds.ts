@@ -238,12 +238,40 @@ export const typedFilters = (
   kinds: ColumnKinds,
   filters: ReadonlyArray<Filter>
 ): Either.Either<ReadonlyArray<Filter>, ValidationError> =>
-  Either.all(filters.map((filter) =>
-    ofColumnKind(kinds, filter).pipe(
-      Either.flatMap(comparable),
-      Either.map((checked) => {
-        const integers = kinds.get(checked.field)?.integers
-        return integers === undefined ? checked : onIntegers(checked, integers)
-      })
+  Either.map(
+    Either.all(filters.map((filter) => Either.flatMap(ofColumnKind(kinds, filter), comparable))),
+    (checked) => onIntegerColumns(kinds, checked)
+  )
+
+/**
+ * Filters whose numbers on integer columns of known range are ones the columns hold, matching the
+ * same rows (`> 15.5` is `>= 16`, `= 20.5` matches nothing): PostgreSQL failed a statement
+ * comparing an `INTEGER` column with a number it cannot hold, where the other backends compare
+ * numbers as numbers. Filters on other columns are left as they are.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const onIntegerColumns = (kinds: ColumnKinds, filters: ReadonlyArray<Filter>): ReadonlyArray<Filter> =>
+  filters.map((filter) => {
+    const integers = kinds.get(filter.field)?.integers
+    return integers === undefined ? filter : onIntegers(filter, integers)
+  })
+
+/**
+ * Whether every number in the filters is one an integer column of any width holds (an integer
+ * from -32768 to 32767), so that `onIntegerColumns` would change nothing and the columns need not
+ * be looked up.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const fitEveryInteger = (filters: ReadonlyArray<Filter>): boolean =>
+  filters.every((filter) =>
+    Either.isRight(
+      mapScalars(filter, (value) =>
+        typeof value !== "number" || (Number.isInteger(value) && Math.abs(value) <= 32_767)
+          ? Either.right(value)
+          : Either.left(value))
     )
-  ))
+  )

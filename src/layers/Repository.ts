@@ -37,6 +37,7 @@ import type {
 } from "../services/Repository.js"
 import { CurrentActor, Repositories } from "../services/Repository.js"
 import * as Batcher from "./Batcher.js"
+import * as ColumnKinds from "./ColumnKinds.js"
 import * as Copy from "./Copy.js"
 import type { Row, Where } from "./Query.js"
 import {
@@ -1189,6 +1190,18 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
           })
         )
       })
+    // PostgreSQL fails a statement comparing an integer column with a number it cannot hold
+    // (`id = 1.5`, `age > 1e12` on an INTEGER), where the other backends and memory compare
+    // numbers: such filters become their integer equivalents (`ColumnKinds.onIntegerColumns`), the
+    // column widths read once from the catalog when a filter first has such a number.
+    const kindsOf = ColumnKinds.fromCatalog(sql, () => exec("columns", true))
+    const holdable = (where: Where): Effect.Effect<Where, BackendError> =>
+      backend.dialect.name !== "pg" || ColumnKinds.fitEveryInteger(where.filters)
+        ? Effect.succeed(where)
+        : Effect.map(
+          kindsOf(table),
+          (kinds) => ({ ...where, filters: ColumnKinds.onIntegerColumns(kinds, where.filters) })
+        )
     const insertRecordset = (rows: ReadonlyArray<Row>) => {
       const names = Object.keys(rows[0]!)
       return Effect.flatMap(typedColumns(names), (typed) => {
@@ -1219,41 +1232,55 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
           : Effect.as(insertValues([row]), Option.none()),
       upsert: (row, on, updates) =>
         Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
-      select: (where, sort, window, forUpdate) => {
-        const read = (lock: boolean) =>
-          Statements.select(sql, table, columns, where, sort, window, lock).pipe(exec("select", true))
-        if (forUpdate !== true || !backend.dialect.locksGaps) return read(forUpdate === true)
-        // A locking read here would also lock the gaps next to what it scans and the keys it did not
-        // find, and transactions inserting there would deadlock. The rows are read plainly, then
-        // locked by their primary keys (record locks only), still matching the same conditions.
-        return Effect.flatMap(read(false), (found) => {
-          if (found.length === 0) return Effect.succeed(found)
-          const byKey: Where = {
-            ...where,
-            filters: [{ field: key, op: "in", values: found.map((row) => row[key] as Query.Scalar) }, ...where.filters]
-          }
-          return Statements.select(sql, table, columns, byKey, sort, { limit: window?.limit }, true).pipe(
-            exec("select", true)
-          )
-        })
-      },
-      count: (where, exact) =>
-        Statements.count(sql, table, where, exact).pipe(
-          Effect.map((rows) => {
-            const total = Number(rows[0]?.n ?? 0)
-            return { total, exact: exact === undefined ? total : Number(rows[0]?.e ?? 0) }
-          }),
-          exec("count", true)
+      select: (given, sort, window, forUpdate) =>
+        Effect.flatMap(holdable(given), (where) => {
+          const read = (lock: boolean) =>
+            Statements.select(sql, table, columns, where, sort, window, lock).pipe(exec("select", true))
+          if (forUpdate !== true || !backend.dialect.locksGaps) return read(forUpdate === true)
+          // A locking read here would also lock the gaps next to what it scans and the keys it did
+          // not find, and transactions inserting there would deadlock. The rows are read plainly,
+          // then locked by their primary keys (record locks only), still matching the same conditions.
+          return Effect.flatMap(read(false), (found) => {
+            if (found.length === 0) return Effect.succeed(found)
+            const byKey: Where = {
+              ...where,
+              filters: [
+                { field: key, op: "in", values: found.map((row) => row[key] as Query.Scalar) },
+                ...where.filters
+              ]
+            }
+            return Statements.select(sql, table, columns, byKey, sort, { limit: window?.limit }, true).pipe(
+              exec("select", true)
+            )
+          })
+        }),
+      count: (given, exact) =>
+        Effect.flatMap(holdable(given), (where) =>
+          Statements.count(sql, table, where, exact).pipe(
+            Effect.map((rows) => {
+              const total = Number(rows[0]?.n ?? 0)
+              return { total, exact: exact === undefined ? total : Number(rows[0]?.e ?? 0) }
+            }),
+            exec("count", true)
+          )),
+      update: (set, given) =>
+        Effect.flatMap(
+          holdable(given),
+          (where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false))
         ),
-      update: (set, where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false)),
-      updateReturning: (set, where) =>
-        backend.backend === "postgres"
-          ? Statements.update(sql, table, set, where, columns).pipe(
-            exec("update", false),
-            Effect.map((rows) => Option.fromNullable(rows[0]))
-          )
-          : Effect.as(Statements.update(sql, table, set, where).pipe(exec("update", false)), Option.none()),
-      remove: (where) => Statements.remove(sql, table, where).pipe(Effect.asVoid, exec("delete", false)),
+      updateReturning: (set, given) =>
+        Effect.flatMap(holdable(given), (where) =>
+          backend.backend === "postgres"
+            ? Statements.update(sql, table, set, where, columns).pipe(
+              exec("update", false),
+              Effect.map((rows) => Option.fromNullable(rows[0]))
+            )
+            : Effect.as(Statements.update(sql, table, set, where).pipe(exec("update", false)), Option.none())),
+      remove: (given) =>
+        Effect.flatMap(
+          holdable(given),
+          (where) => Statements.remove(sql, table, where).pipe(Effect.asVoid, exec("delete", false))
+        ),
       copy: copyFrom && ((rows) => copyFrom(table, columns, rows).pipe(exec("copy", false))),
       estimate: Effect.suspend(() => {
         const statement = Statements.estimate(sql, table)
