@@ -11,11 +11,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { BackendError } from "../errors.js"
 import { ValidationError } from "../errors.js"
-import type { Filter, Scalar } from "../schemas/Query.js"
+import type { Compare, Filter, Scalar } from "../schemas/Query.js"
 import type { Row } from "./Query.js"
 import { mapScalars, onDateColumn, unstorableText, unstorableValue } from "./Query.js"
 import type { ColumnKind } from "./Statements.js"
 import * as Statements from "./Statements.js"
+
+/** A filter comparing its field with one value (`eq`, `ne`, `lt`, `lte`, `gt`, `gte`). */
+type Comparison = typeof Compare.Type
 
 /**
  * What a column holds: its kind and, for an integer column whose backend refuses to compare it
@@ -157,30 +160,20 @@ const onIntegers = (filter: Filter, [least, greatest]: readonly [number, number]
     n > greatest ? nothing : n <= least ? every : { field: filter.field, op: "gte", value: n }
   const atMost = (n: number): Filter =>
     n < least ? nothing : n >= greatest ? every : { field: filter.field, op: "lte", value: n }
+  // An integer v is > x when v >= floor(x) + 1, >= x when v >= ceil(x), and so on.
+  const compared: Record<Comparison["op"], (x: number) => Filter> = {
+    eq: () => nothing,
+    ne: () => every,
+    gt: (x) => atLeast(Math.floor(x) + 1),
+    gte: (x) => atLeast(Math.ceil(x)),
+    lt: (x) => atMost(Math.ceil(x) - 1),
+    lte: (x) => atMost(Math.floor(x))
+  }
+  if (Object.hasOwn(compared, filter.op)) {
+    const { op, value } = filter as Comparison
+    return typeof value !== "number" || fits(value) ? filter : compared[op](value)
+  }
   switch (filter.op) {
-    case "eq":
-    case "ne":
-    case "lt":
-    case "lte":
-    case "gt":
-    case "gte": {
-      const x = filter.value
-      if (typeof x !== "number" || fits(x)) return filter
-      switch (filter.op) {
-        case "eq":
-          return nothing
-        case "ne":
-          return every
-        case "gt":
-          return atLeast(Math.floor(x) + 1)
-        case "gte":
-          return atLeast(Math.ceil(x))
-        case "lt":
-          return atMost(Math.ceil(x) - 1)
-        case "lte":
-          return atMost(Math.floor(x))
-      }
-    }
     case "in":
       return filter.values.every(fits) ? filter : { ...filter, values: filter.values.filter(fits) }
     case "notIn": {
