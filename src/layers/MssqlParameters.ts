@@ -12,12 +12,16 @@ type TediousType = MssqlClient.MssqlClientConfig["parameterTypes"] extends Recor
   : never
 
 const isInt32 = (n: number) => n >= -2_147_483_648 && n <= 2_147_483_647
+const isInt64 = (n: number) => n >= -(2 ** 63) && n < 2 ** 63
 
-/** The tedious type a JS number is sent as: INT while it fits, BIGINT beyond, FLOAT for fractions. */
+/**
+ * The tedious type a JS number is sent as: INT while it fits, BIGINT beyond, FLOAT for fractions
+ * and for integers past BIGINT's range (`1e19`), which tedious refused to send as BIGINT.
+ */
 const numberType = (value: unknown): TediousType =>
   typeof value === "bigint"
     ? Tedious.TYPES.BigInt
-    : typeof value === "number" && !Number.isInteger(value)
+    : typeof value === "number" && (!Number.isInteger(value) || !isInt64(value))
     ? Tedious.TYPES.Float
     : typeof value === "number" && !isInt32(value)
     ? Tedious.TYPES.BigInt

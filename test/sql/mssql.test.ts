@@ -32,4 +32,13 @@ describe("SQL Server number parameters", () => {
     assert.strictEqual(parameter(-2_147_483_649).declaration, "bigint")
     assert.strictEqual(parameter(-2_147_483_648).declaration, "int")
   })
+
+  it("an integer past BIGINT's range is FLOAT (tedious refused it as BIGINT)", () => {
+    const { data, declaration } = parameter(1e19)
+    assert.strictEqual(declaration, "float")
+    assert.strictEqual(data.readDoubleLE(0), 1e19)
+    assert.strictEqual(parameter(2 ** 63).declaration, "float")
+    assert.strictEqual(parameter(-(2 ** 63)).declaration, "bigint")
+    assert.strictEqual(parameter(-(2 ** 63) - 4096).declaration, "float")
+  })
 })
