@@ -319,6 +319,9 @@ const fieldKindsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlyMap<string, Re
   return fields
 }
 
+/** Whether two key values are the same where both are text: exactly, whatever a collation would match. */
+const sameText = (a: unknown, b: unknown): boolean => typeof a !== "string" || typeof b !== "string" || a === b
+
 /** Whether two encoded values are the same: dates by instant, bytes by content, JSON by its text. */
 const sameEncoded = (a: unknown, b: unknown): boolean => {
   if (Object.is(a, b)) return true
@@ -608,7 +611,11 @@ export const makeRepository = <A, I>(
         const tenant = yield* currentTenant
         const where: Where = { filters: [idFilter(id), ...(deleted === "either" ? [] : visibility(deleted))] }
         const [row] = yield* store.select(where, [tiebreak], { limit: 1 }, true)
-        if (row === undefined) return yield* Effect.fail(new NotFound({ table, id: String(id) }))
+        // Compared once more: a PAD SPACE or case-insensitive collation (MySQL/MariaDB, SQL Server)
+        // matched `p1 ` and `P1` with `p1`, and the write went to that row.
+        if (row === undefined || String(row[idColumn]) !== String(id)) {
+          return yield* Effect.fail(new NotFound({ table, id: String(id) }))
+        }
         yield* owned([row], tenant)
         return { row, tenant }
       })
@@ -951,6 +958,20 @@ export const makeRepository = <A, I>(
             // Every unique key is checked first, not only `on`: MySQL's ON DUPLICATE KEY fires on
             // any of them, which could otherwise update a different (or another tenant's) row.
             const [target] = yield* store.select({ filters: key }, [tiebreak], { limit: 1 })
+            // A row the key matches only by the collation (`p2` for `p2 `, PAD SPACE on MySQL/MariaDB
+            // and SQL Server) is another row, which the write would overwrite: the key is taken.
+            if (target !== undefined && on.some((c) => !sameText(target[c], row[c]))) {
+              return yield* Effect.fail(
+                new DataAccessError({
+                  backend: stores.backend,
+                  operation: "Repository.upsert",
+                  reason: "UniqueViolation",
+                  table,
+                  constraint: on.join(","),
+                  detail: `(${on.join(", ")}) matches another row's key as the column's collation compares it`
+                })
+              )
+            }
             yield* keysLeadTo(target, unique)
             yield* store.upsert(row, on, updates)
             // A row committed after those reads (or, on MySQL/MariaDB, after the snapshot they read)

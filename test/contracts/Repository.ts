@@ -18,6 +18,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as AccessPolicyLayer from "../../src/layers/AccessPolicy.js"
+import { columnTypes } from "../../src/migrations/ColumnTypes.js"
 import type { Filter } from "../../src/schemas/Query.js"
 import type { Repository as RepositoryOf } from "../../src/services/Repository.js"
 import * as Repository from "../../src/services/Repository.js"
@@ -43,6 +44,11 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
   readonly createKeys: (table: string) => Effect.Effect<void, unknown>
   /** A table of an integer key and a text column of unbounded length (`body`). */
   readonly createTexts: (table: string) => Effect.Effect<void, unknown>
+  /**
+   * A table of a text key and a label in the text type the migrations use (`columnTypes.text`),
+   * whose collation pads with spaces on MySQL/MariaDB and SQL Server: `p1 ` equals `p1` there.
+   */
+  readonly createPadded: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -67,6 +73,7 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
       mssql: () => "DATETIME2(3)",
       orElse: () => "TIMESTAMP"
     }))
+    const padded = (yield* columnTypes).text
     const bool = sql.literal(sql.onDialectOrElse({ mssql: () => "BIT", orElse: () => "BOOLEAN" }))
     const double = sql.literal(sql.onDialectOrElse({ mssql: () => "FLOAT", orElse: () => "DOUBLE PRECISION" }))
     return {
@@ -118,6 +125,10 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
             orElse: () => "TEXT"
           }))
         } NOT NULL)`.pipe(Effect.asVoid),
+      createPadded: (table) =>
+        sql`CREATE TABLE ${sql(table)} (id ${padded(64)} NOT NULL PRIMARY KEY, label ${padded(64)} NOT NULL)`.pipe(
+          Effect.asVoid
+        ),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -133,6 +144,7 @@ export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractT
   createValues: () => Effect.void,
   createRounded: () => Effect.void,
   createKeys: () => Effect.void,
+  createPadded: () => Effect.void,
   createTexts: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
@@ -327,6 +339,20 @@ const withRounded = <X, E, R>(body: (repository: RepositoryOf<Rounded>) => Effec
     return yield* Repository.make({ table, schema: Rounded, id: "id" }).pipe(
       Effect.flatMap(body),
       Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Rounded.fields) } })),
+      Effect.ensuring(Effect.ignore(tables.drop(table)))
+    )
+  })
+
+const Labelled = Schema.Struct({ id: Schema.String, label: Schema.String })
+
+const withPadded = <X, E, R>(body: (repository: RepositoryOf<typeof Labelled.Type>) => Effect.Effect<X, E, R>) =>
+  Effect.gen(function*() {
+    const tables = yield* ContractTables
+    const table = uniqueName("padded")
+    yield* tables.createPadded(table)
+    return yield* Repository.make({ table, schema: Labelled, id: "id" }).pipe(
+      Effect.flatMap(body),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "label"] } })),
       Effect.ensuring(Effect.ignore(tables.drop(table)))
     )
   })
@@ -1298,6 +1324,31 @@ export const suite = (
             const refused = yield* failureOf(repository.list({ filters: [{ field: "at", op, value: "2024" }] }))
             expect(refused?._tag, op).toBe("ValidationError")
           }
+        })
+      ))
+
+    it.effect("a write to an id that a padding collation matches with another row's touches no other row", () =>
+      withPadded((repository) =>
+        Effect.gen(function*() {
+          const { backend } = yield* Repository.Repositories
+          yield* repository.createMany([{ id: "p1", label: "a" }, { id: "p2", label: "b" }])
+          // MariaDB matched `p1 ` with `p1` (PAD SPACE), and the write went to that row.
+          expect(yield* failureOf(repository.update("p1 ", { label: "x" }))).toMatchObject({ _tag: "NotFound" })
+          expect(yield* failureOf(repository.delete("p1 "))).toMatchObject({ _tag: "NotFound" })
+          expect(yield* failureOf(repository.purge("p1 "))).toMatchObject({ _tag: "NotFound" })
+          // `p2 ` is a key of its own where text does not pad; where it does, it is `p2`'s, taken.
+          const upserted = yield* Effect.either(repository.upsert({ id: "p2 ", label: "z" }))
+          const pads = backend === "mysql" || backend === "mariadb" || backend === "mssql"
+          if (pads) {
+            expect(Either.isLeft(upserted) && upserted.left).toMatchObject({ reason: "UniqueViolation" })
+          } else {
+            expect(upserted).toEqual(Either.right({ id: "p2 ", label: "z" }))
+          }
+          const stored = yield* repository.list({ filters: [{ field: "id", op: "in", values: ["p1", "p2"] }] })
+          expect(stored.filter((row) => row.id === "p1" || row.id === "p2")).toEqual([
+            { id: "p1", label: "a" },
+            { id: "p2", label: "b" }
+          ])
         })
       ))
 
