@@ -53,4 +53,21 @@ describe("ParseIssue.describe", () => {
     const Tagged = Schema.String.pipe(Schema.filter((s) => s.startsWith("ok") || `${s} does not start with ok`))
     expect(describeFailure(Tagged, "SECRET")).not.toContain("SECRET")
   })
+
+  it("drops a message that holds the value escaped, or a snippet of it", () => {
+    // `JSON.parse` quotes the first characters; `NumberFromString` the value as JSON writes it.
+    const claims = describeFailure(
+      Schema.parseJson(Schema.Struct({ role: Schema.String })),
+      "tok_live_9f8e7d6c5b4a3210"
+    )
+    expect(claims).not.toContain("tok_live")
+    expect(claims).toContain("the value: Expected")
+    const pin = describeFailure(Schema.Struct({ pin: Schema.NumberFromString }), { pin: "4711\n8812-secret" })
+    expect(pin).not.toContain("8812")
+    expect(pin).toContain("pin: Expected")
+    const nested = Schema.Struct({ tags: Schema.Array(Schema.String) }).pipe(
+      Schema.filter((value) => value.tags.length > 1 || `only ${JSON.stringify(value.tags)}`)
+    )
+    expect(describeFailure(nested, { tags: ["SECRET-TAG"] })).not.toContain("SECRET")
+  })
 })
