@@ -54,7 +54,17 @@ export interface CacheOptions {
 interface KeyStore {
   /** The values of many keys, one per key, in order, `null` for a missing key (`MGET`). */
   readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string | null>, BackendError>
-  readonly set: (key: string, value: string, ttlMillis: number) => Effect.Effect<void, BackendError>
+  /**
+   * Stores a value, unless `stale` says, as the command is issued (each attempt's), that it must
+   * not be: a check made in the same step as the command, so that a change issued after the check
+   * is also applied after the write.
+   */
+  readonly set: (
+    key: string,
+    value: string,
+    ttlMillis: number,
+    stale?: () => boolean
+  ) => Effect.Effect<void, BackendError>
   readonly unlink: (keys: ReadonlyArray<string>) => Effect.Effect<number, BackendError>
   /** Deletes a key only while it still holds `value`, in one step: a value written since stays. */
   readonly unlinkIf: (key: string, value: string) => Effect.Effect<boolean, BackendError>
@@ -88,8 +98,11 @@ const redisStore = Effect.map(RedisClient, (client): KeyStore => {
             Array<string | null>
           >
           : redis.mget(...keys)),
-    set: (key, value, ttlMillis) =>
-      Effect.asVoid(client.use("Redis.set", (redis) => redis.set(key, value, "PX", ttlMillis))),
+    set: (key, value, ttlMillis, stale) =>
+      Effect.asVoid(
+        client.use("Redis.set", (redis) =>
+          stale?.() === true ? Promise.resolve(null) : redis.set(key, value, "PX", ttlMillis))
+      ),
     unlink: (keys) =>
       keys.length === 0 ? Effect.succeed(0) : client.use("Redis.unlink", (redis) => redis.unlink(...keys)),
     unlinkIf: (key, value) =>
@@ -122,7 +135,8 @@ const memoryStore = Effect.sync((): KeyStore => {
   return {
     deleteWhileScanning: true,
     getMany: (keys) => withNow((now) => keys.map((key) => alive(key, now)?.value ?? null)),
-    set: (key, value, ttlMillis) => withNow((now) => void entries.set(key, { value, expiresAt: now + ttlMillis })),
+    set: (key, value, ttlMillis, stale) =>
+      withNow((now) => void (stale?.() === true || entries.set(key, { value, expiresAt: now + ttlMillis }))),
     unlink: (keys) =>
       withNow((now) => keys.filter((key) => alive(key, now) !== undefined && entries.delete(key)).length),
     unlinkIf: (key, value) => withNow((now) => alive(key, now)?.value === value && entries.delete(key)),
@@ -282,7 +296,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
         return Effect.as(Effect.ignore(observed(store.unlinkIf(full, raw), true)), Option.none<A>())
       })
 
-    const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number) =>
+    const write = <A, I>(full: string, schema: Schema.Schema<A, I>, value: A, ttl: number, stale?: () => boolean) =>
       Effect.gen(function*() {
         const codec = jsonCodec(schema)
         const encoded = yield* codec.encode(value).pipe(
@@ -299,7 +313,7 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
               "(Schema.Date rather than Schema.DateFromSelf, finite numbers)"
           })
         }
-        yield* Effect.ignore(observed(store.set(full, encoded, ttl), true))
+        yield* Effect.ignore(observed(store.set(full, encoded, ttl, stale), true))
       })
 
     const ttlOf = (options: SetOptions | undefined) =>
@@ -365,9 +379,10 @@ const makeWith = (store: KeyStore, options: CacheOptions) =>
                 yield* Effect.annotateCurrentSpan("cache.hit", Option.isSome(cached))
                 if (Option.isSome(cached)) return cached.value
                 const value = yield* load
-                // Loaded before the key was written or invalidated: answered, never stored.
+                // Loaded before the key was written or invalidated: answered, never stored, nor
+                // by an attempt of the write made after a change (a retry after a blip).
                 if (flight.superseded) return value
-                yield* write(full, schema, value, ttl).pipe(
+                yield* write(full, schema, value, ttl, () => flight.superseded).pipe(
                   Effect.catchAll((error) => Effect.logWarning(`Cache: value not stored: ${error.message}`))
                 )
                 return value

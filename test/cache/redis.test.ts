@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -12,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { Redis as IORedis } from "ioredis"
+import { ConnectionError } from "../../src/errors.js"
 import * as CacheLayer from "../../src/layers/Cache.js"
 import * as Redis from "../../src/layers/Redis.js"
 import { RetryPolicy } from "../../src/layers/Resilience.js"
@@ -109,6 +111,32 @@ const countingCommands = (attempts: Ref.Ref<number>) =>
     }))
   )
 
+/**
+ * The Redis client whose first `SET` fails with a connection reset (a blip, retried per the
+ * policy), `failed` completed as it does; every other command goes through.
+ */
+const firstSetFails = (failed: Deferred.Deferred<void>) =>
+  Layer.effect(
+    RedisClient,
+    Effect.map(RedisClient, (client) => {
+      let first = true
+      return {
+        ...client,
+        use: <A>(operation: string, f: (redis: IORedis) => Promise<A>) =>
+          Effect.suspend(() => {
+            if (operation !== "Redis.set" || !first) return client.use(operation, f)
+            first = false
+            return Effect.zipRight(
+              Deferred.succeed(failed, undefined),
+              Effect.fail(
+                new ConnectionError({ backend: "redis", operation, reason: "Reset", detail: "read ECONNRESET" })
+              )
+            )
+          })
+      }
+    })
+  )
+
 /** A proxy in front of the test Redis, stopped with the scope. */
 const redisProxy = Effect.acquireRelease(
   Effect.promise(() => {
@@ -187,6 +215,36 @@ await describeLive("redis", "Cache degradation on live Redis", () => {
       yield* Fiber.join(slept)
       expect(yield* cache.get(key, Schema.Number)).toEqual(Option.some(42))
     })))
+
+  it.live("a getOrSet write retried after a blip stores nothing once the key was invalidated or set", () =>
+    Effect.gen(function*() {
+      for (const change of ["invalidate", "set"] as const) {
+        const failed = yield* Deferred.make<void>()
+        const layer = CacheLayer.layer({ namespace: namespace("blip") }).pipe(
+          Layer.provide(firstSetFails(failed)),
+          Layer.provide(Redis.layer(redisOptions))
+        )
+        yield* Effect.gen(function*() {
+          const cache = yield* Cache
+          const key = entry({ run: uniqueName("r"), n: 1 })
+          const reader = yield* Effect.fork(cache.getOrSet(key, Schema.String, Effect.succeed("old")))
+          // The first SET has failed; its retry waits out the backoff while the key changes.
+          yield* Deferred.await(failed)
+          if (change === "invalidate") yield* cache.invalidate(key)
+          else yield* cache.set(key, Schema.String, "new")
+          expect(yield* Fiber.join(reader)).toBe("old")
+          yield* realWait(100)
+          expect(yield* cache.get(key, Schema.String), change).toEqual(
+            change === "invalidate" ? Option.none() : Option.some("new")
+          )
+        }).pipe(Effect.provide(layer))
+      }
+    }).pipe(
+      Effect.provideService(RetryPolicy, {
+        ...RetryPolicy.defaultValue(),
+        redis: { retries: 3, baseDelay: "50 millis", factor: 2, maxDelay: "50 millis", jitter: false }
+      })
+    ))
 
   it.live("a read is retried per the RetryPolicy before it fails", () =>
     Effect.gen(function*() {
