@@ -5,7 +5,8 @@
  * gives a `Key`, which the Redis DAOs render (with the application's namespace) when they use it.
  * Rendering rejects any parameter value that could widen a `SCAN MATCH` or reach another key:
  * glob characters, braces, a backslash, whitespace or control characters (CR/LF), the separator,
- * an empty value, or one longer than `maxParameterLength`.
+ * an empty value, or one longer than `maxParameterLength`; and a template with two parameters in
+ * one segment (`{a}-{b}`), whose values could be split two ways.
  *
  * @example
  * ```ts
@@ -212,6 +213,17 @@ const compileTemplate = (template: string): Either.Either<CompiledTemplate, Vali
     from = match.index + match[0].length
   }
   statics.push(template.slice(from))
+  // Values hold no separator, so one parameter per segment names one key per set of values; two
+  // in a segment do not: `doc:{tenant}-{doc}` renders `doc:acme-eu-7` for (`acme-eu`, `7`) and
+  // for (`acme`, `eu-7`), one tenant's key reachable by another's values.
+  if (statics.slice(1, -1).some((between) => !between.includes(separator))) {
+    return Either.left(
+      new ValidationError({
+        field: "pattern",
+        detail: `template must have "${separator}" between any two parameters, or two sets of values name one key`
+      })
+    )
+  }
   return Either.right({ names, statics })
 }
 

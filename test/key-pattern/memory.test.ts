@@ -73,6 +73,13 @@ describe("KeyPattern", () => {
     expect(rejected(extra).field).toBe("other")
     expect(rejected(KeyPattern.make("user:*:{id}")({ id: 1 })).field).toBe("pattern")
     expect(rejected(KeyPattern.make("")()).field).toBe("pattern")
+    // Two parameters in one segment: ("acme-eu", "7") and ("acme", "eu-7") named one key.
+    expect(rejected(KeyPattern.make("doc:{tenant}-{doc_id}")({ tenant: "acme", doc_id: "eu-7" })).field).toBe("pattern")
+    expect(rejected(KeyPattern.make("report:{year}{month}")({ year: 2021, month: 1 })).field).toBe("pattern")
+    // One per segment, with static text beside it, stays.
+    expect(KeyPattern.render(KeyPattern.make("doc:t{tenant}:v{n}x")({ tenant: "a", n: 2 }))).toEqual(
+      Either.right("doc:ta:v2x")
+    )
     for (const namespace of ["a*", "a::b", ":a", "a b", "x\r\n"]) {
       expect(rejected(status({ asset_id: "t" }), { namespace }).field).toBe("namespace")
     }
