@@ -2,9 +2,9 @@
  * PostgreSQL's bulk load: `COPY table (columns) FROM STDIN`, in the text format, streamed on a
  * connection of its own taken from the pool.
  *
- * Values are written as node-postgres writes them as parameters (dates in the same form, arrays
- * and objects through its own `prepareValue`), so a row loaded here reads back as one inserted
- * with `INSERT`. One `COPY` is one statement: it is loaded whole or not at all. A copy that fails
+ * Values are written as the pooled connections send them as parameters (dates in UTC, arrays
+ * and objects through node-postgres's own `prepareValue`), so a row loaded here reads back as one
+ * inserted with `INSERT`. One `COPY` is one statement: it is loaded whole or not at all. A copy that fails
  * or is interrupted before the server answered is cancelled and its connection discarded, never
  * handed back to the pool in the middle of a copy.
  *
@@ -42,7 +42,6 @@ export type CopyFrom = <E, R>(
 /** What node-postgres does with a parameter: typed structurally, it is not in its declarations. */
 const driver = Pg as unknown as {
   readonly utils: { readonly prepareValue: (value: unknown) => unknown }
-  readonly defaults: { readonly parseInputDatesAsUTC?: boolean | undefined }
 }
 
 const special = /[\\\n\r\t]/
@@ -63,82 +62,56 @@ const dayMillis = 86_400_000
 const firstMillis = -62_135_596_800_000
 const endMillis = 253_402_300_800_000
 
-/** `YYYY-MM-DDT` of the last day formatted, and the last offset: consecutive rows mostly share both. */
+/** `YYYY-MM-DDT` of the last day formatted: consecutive rows mostly share it. */
 let lastDay = Number.NaN
 let lastDayText = ""
-let lastOffset = Number.NaN
-let lastOffsetText = ""
 
-/** `+hh:mm`, or `+hh:mm:ss` for an offset of seconds (a zone's local mean time, before its first rule). */
-const offsetText = (seconds: number): string => {
-  if (seconds !== lastOffset) {
-    const abs = Math.abs(seconds)
-    const hours = Math.floor(abs / 3_600)
-    const minutes = Math.floor(abs / 60) % 60
-    lastOffset = seconds
-    lastOffsetText = `${seconds < 0 ? "-" : "+"}${pad2[hours] ?? hours}:${pad2[minutes]}${
-      abs % 60 === 0 ? "" : `:${pad2[abs % 60]}`
-    }`
-  }
-  return lastOffsetText
+/** A date of a year outside 1..9999 in UTC: more digits, or ` BC` (the year 0 is 1 BC). */
+const farDateText = (date: Date): string => {
+  const year = date.getUTCFullYear()
+  const bc = year <= 0
+  return `${String(bc ? 1 - year : year).padStart(4, "0")}-${pad2[date.getUTCMonth() + 1]}-${pad2[date.getUTCDate()]}T${
+    pad2[date.getUTCHours()]
+  }:${pad2[date.getUTCMinutes()]}:${pad2[date.getUTCSeconds()]}.${pad3[date.getUTCMilliseconds()]}+00:00${
+    bc ? " BC" : ""
+  }`
 }
 
 /**
- * The offset of the process's zone at `date`, in seconds, from its calendar getters: for dates
- * before a zone's first rule (its local mean time, Amsterdam's +00:17:30 in 1850) it holds
- * seconds, which `getTimezoneOffset` drops.
- */
-const exactOffset = (date: Date): number => {
-  const wall = new Date(0)
-  wall.setUTCFullYear(date.getFullYear(), date.getMonth(), date.getDate())
-  wall.setUTCHours(date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds())
-  return Math.round((wall.getTime() - date.getTime()) / 1_000)
-}
-
-/**
- * A date as node-postgres sends it (`2026-01-01T00:00:01.000+00:00`, in the process's time zone
- * unless `parseInputDatesAsUTC`), built from arithmetic rather than a dozen calendar getters.
- * The wall time and the offset are the zone's own, to the second: node-postgres writes the local
- * time with the offset cut to whole minutes, so before a zone's first rule a `TIMESTAMPTZ` was
- * stored up to a minute off (30 seconds in Amsterdam), and a `TIMESTAMP` written with the cut
- * offset's wall time read back as far off. Years outside 1..9999 and invalid dates go through
- * node-postgres itself.
+ * A date as it is sent to PostgreSQL: its instant in UTC (`2026-01-01T00:00:01.000+00:00`),
+ * whatever the process's time zone, built from arithmetic rather than a dozen calendar getters.
+ * A `TIMESTAMPTZ` takes the instant; a `TIMESTAMP` or a `DATE`, which drop the offset, take its
+ * UTC wall time and day, as MySQL/MariaDB (a UTC session) and memory hold them and as they are
+ * read back (`Sql.ts`). node-postgres sent the local time of the process's zone, its offset cut
+ * to whole minutes: a `TIMESTAMP` or `DATE` compared in another zone matched other rows, and
+ * before a zone's first rule (its local mean time) a `TIMESTAMPTZ` was stored up to a minute
+ * off. An invalid date goes through node-postgres itself.
  *
  * @since 0.1.0
  */
 export const dateText = (date: Date): string => {
   const time = date.getTime()
-  const utc = driver.defaults.parseInputDatesAsUTC === true
-  let offset = utc ? 0 : -date.getTimezoneOffset() * 60
-  let local = time + offset * 1_000
-  if (!(local >= firstMillis && local < endMillis)) return String(driver.utils.prepareValue(date))
-  // One getter tells whether the zone's offset here has seconds that `getTimezoneOffset` dropped
-  // (a local mean time of less than a minute reads as an offset of 0).
-  if (!utc && ((Math.floor(local / 1_000) % 60) + 60) % 60 !== date.getSeconds()) {
-    offset = exactOffset(date)
-    local = time + offset * 1_000
-    if (!(local >= firstMillis && local < endMillis)) return String(driver.utils.prepareValue(date))
+  if (!(time >= firstMillis && time < endMillis)) {
+    return Number.isNaN(time) ? String(driver.utils.prepareValue(date)) : farDateText(date)
   }
-  const day = Math.floor(local / dayMillis)
+  const day = Math.floor(time / dayMillis)
   if (day !== lastDay) {
     lastDay = day
     lastDayText = new Date(day * dayMillis).toISOString().slice(0, 11)
   }
-  let rest = local - day * dayMillis
+  let rest = time - day * dayMillis
   const hours = Math.floor(rest / 3_600_000)
   rest -= hours * 3_600_000
   const minutes = Math.floor(rest / 60_000)
   rest -= minutes * 60_000
   const seconds = Math.floor(rest / 1_000)
-  return `${lastDayText}${pad2[hours]}:${pad2[minutes]}:${pad2[seconds]}.${pad3[rest - seconds * 1_000]}${
-    offsetText(offset)
-  }`
+  return `${lastDayText}${pad2[hours]}:${pad2[minutes]}:${pad2[seconds]}.${pad3[rest - seconds * 1_000]}+00:00`
 }
 
 /**
- * `value` with every `Date` in it, at any depth of arrays, as `dateText` writes it: node-postgres
- * writes a date in an array parameter with its zone's offset cut to whole minutes too. The same
- * value when it holds none.
+ * `value` with every `Date` in it, at any depth of arrays, as `dateText` writes it (node-postgres
+ * writes a date in an array parameter in the process's zone too). The same value when it holds
+ * none.
  *
  * @since 0.1.0
  */

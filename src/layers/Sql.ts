@@ -636,14 +636,76 @@ const parseInt8 = (value: string): number | string => {
   return Number.isSafeInteger(n) ? n : value
 }
 
-/** The driver's parsers, but for int8's (asked for per column of every result: made once). */
-const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => ({
-  getTypeParser:
-    ((oid: number, format?: "text" | "binary") =>
-      oid === 20 && format !== "binary" ? parseInt8 : types.getTypeParser(oid, format)) as Pg.CustomTypesConfig[
-        "getTypeParser"
-      ]
-})
+/** `TIMESTAMP` text as PostgreSQL writes it (ISO `DateStyle`), to the microsecond, maybe BC. */
+const timestampText = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?( BC)?$/
+/** `DATE` text, maybe BC. */
+const dateOnlyText = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/
+
+/** The instant of a UTC wall time; `bc` counts the year back from 1 BC, the year 0. */
+const utcInstant = (
+  [year, month, day]: readonly [string, string, string],
+  bc: boolean,
+  time: readonly [number, number, number, number] = [0, 0, 0, 0]
+): Date => {
+  const date = new Date(0)
+  date.setUTCFullYear(bc ? 1 - Number(year) : Number(year), Number(month) - 1, Number(day))
+  date.setUTCHours(...time)
+  return date
+}
+
+/**
+ * The parsers of `TIMESTAMP` and `DATE` text: the UTC wall time and day it names, as they are
+ * sent (`Copy.dateText`) and as MySQL/MariaDB (a UTC session) and memory hold them, whatever the
+ * process's time zone. node-postgres read them in the process's zone: the same row gave another
+ * `Date` in each zone, and a wall time that zone skips (a spring-forward hour) none of its own.
+ * Anything else (`infinity`) goes to node-postgres's parser.
+ */
+const utcParsers = (types: typeof Pg.types) => {
+  const parserOf = types.getTypeParser as (oid: number, format: "text") => (text: string) => unknown
+  const fallbackTimestamp = parserOf(1114, "text")
+  const fallbackDate = parserOf(1082, "text")
+  const textArray = parserOf(1009, "text")
+  const timestamp = (text: string): unknown => {
+    const match = timestampText.exec(text)
+    if (match === null) return fallbackTimestamp(text)
+    const [, year = "", month = "", day = "", hours, minutes, seconds, fraction, bc] = match
+    // To the millisecond, the microseconds cut as node-postgres cuts them.
+    const millis = fraction === undefined ? 0 : Number(fraction.padEnd(3, "0").slice(0, 3))
+    return utcInstant([year, month, day], bc !== undefined, [Number(hours), Number(minutes), Number(seconds), millis])
+  }
+  const date = (text: string): unknown => {
+    const match = dateOnlyText.exec(text)
+    if (match === null) return fallbackDate(text)
+    const [, year = "", month = "", day = "", bc] = match
+    return utcInstant([year, month, day], bc !== undefined)
+  }
+  /** An array literal's elements, at any depth, through `element` (NULLs stay null). */
+  const arrayOf = (element: (text: string) => unknown) => {
+    const each = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(each) : typeof value === "string" ? element(value) : value
+    return (text: string) => each(textArray(text))
+  }
+  return new Map<number, (text: string) => unknown>([
+    [1114, timestamp],
+    [1082, date],
+    [1115, arrayOf(timestamp)],
+    [1182, arrayOf(date)]
+  ])
+}
+
+/**
+ * The driver's parsers, but for int8's and the UTC parsers of `TIMESTAMP` and `DATE`
+ * (`utcParsers`); asked for per column of every result, so made once.
+ */
+const pgTypes = (types: typeof Pg.types): Pg.CustomTypesConfig => {
+  const utc = utcParsers(types)
+  return {
+    getTypeParser: ((oid: number, format?: "text" | "binary") => {
+      if (format === "binary") return types.getTypeParser(oid, format)
+      return oid === 20 ? parseInt8 : utc.get(oid) ?? types.getTypeParser(oid, format)
+    }) as Pg.CustomTypesConfig["getTypeParser"]
+  }
+}
 
 /** `values` with each `Date` in them as `Copy.dateText` writes it; the same array when they hold none. */
 const exactDates = (values: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
@@ -652,11 +714,11 @@ const exactDates = (values: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
     : values
 
 /**
- * Makes a pooled connection send its `Date` parameters as bulk loads write them
- * (`Copy.dateText`): node-postgres cuts the zone's offset to whole minutes, so before a zone's
- * first rule (its local mean time) a date written by `create` or compared in a filter was up to a
- * minute off the one `createMany` and `loadMany` stored. Statements given as text and values
- * (`@effect/sql-pg`'s) or as a config holding them; a submittable (a cursor, a copy) is left as it is.
+ * Makes a pooled connection send its `Date` parameters as bulk loads write them, in UTC
+ * (`Copy.dateText`), as `TIMESTAMP` and `DATE` are read back (`utcParsers`): node-postgres sent
+ * the process zone's local time, which those columns keep without its offset. Statements given as
+ * text and values (`@effect/sql-pg`'s) or as a config holding them; a submittable (a cursor, a
+ * copy) is left as it is, its values already prepared by node-postgres.
  */
 const sendExactDates = (client: Pg.PoolClient): void => {
   const query = client.query.bind(client) as (...args: Array<unknown>) => unknown

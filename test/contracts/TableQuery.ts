@@ -17,10 +17,13 @@ import type { AccessPolicy } from "../../src/services/AccessPolicy.js"
 import type { Row } from "../../src/services/TableQuery.js"
 import { TableQuery } from "../../src/services/TableQuery.js"
 import { uniqueName } from "../support/services.js"
+import { inZone } from "../support/zone.js"
 
 /** Creates a seeded `asset_cycles`-like table and gives the TableQuery layer over the backend. */
 export class TableQueryFixture extends Context.Tag("test/TableQueryFixture")<TableQueryFixture, {
   readonly seed: (table: string, rows: ReadonlyArray<Row>) => Effect.Effect<void, unknown>
+  /** A table of an id, a `DATE` (`day`) and a timestamp without a zone (`ts`), seeded. */
+  readonly seedWallTimes: (table: string, rows: ReadonlyArray<Row>) => Effect.Effect<void, unknown>
   readonly drop: (table: string) => Effect.Effect<void, unknown>
   readonly tableQuery: Layer.Layer<TableQuery, never, AccessPolicy>
   readonly custom: boolean
@@ -52,6 +55,16 @@ export const sqlFixture: Layer.Layer<TableQueryFixture, never, SqlClient.SqlClie
             created INTEGER NULL, secret ${text} NULL, at ${time} NULL, flag ${flag} NULL)`
           yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
         }),
+      seedWallTimes: (table, rows) =>
+        Effect.gen(function*() {
+          const wall = sql.literal(sql.onDialectOrElse({
+            mysql: () => "DATETIME(3)",
+            mssql: () => "DATETIME2(3)",
+            orElse: () => "TIMESTAMP(3)"
+          }))
+          yield* sql`CREATE TABLE ${sql(table)} (id INTEGER NOT NULL PRIMARY KEY, day DATE NULL, ts ${wall} NULL)`
+          yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as Array<Record<string, unknown>>)}`
+        }),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       tableQuery: TableQueryLive.pipe(Layer.provide(Layer.succeedContext(context))),
       custom: true
@@ -63,6 +76,7 @@ export const memoryFixture: Layer.Layer<TableQueryFixture> = Layer.sync(TableQue
   const tables = new Map<string, ReadonlyArray<Row>>()
   return {
     seed: (table, rows) => Effect.sync(() => void tables.set(table, rows)),
+    seedWallTimes: (table, rows) => Effect.sync(() => void tables.set(table, rows)),
     drop: (table) => Effect.sync(() => void tables.delete(table)),
     tableQuery: TableQueryTest(tables),
     custom: false
@@ -307,6 +321,47 @@ export const suite = (name: string, fixtureLayer: Layer.Layer<TableQueryFixture,
           }
         })
       ))
+
+    it.effect("DATE and zoneless timestamp columns hold UTC days and wall times, whatever the process's zone", () =>
+      Effect.gen(function*() {
+        const fixture = yield* TableQueryFixture
+        const utc = (text: string) => new Date(text)
+        // 2026-03-08 02:30 is a wall time New York skips (its clocks went from 02:00 to 03:00).
+        const wallRows: ReadonlyArray<Row> = [
+          { id: 1, day: utc("2026-01-01T00:00:00Z"), ts: utc("2026-01-01T00:00:00Z") },
+          { id: 2, day: utc("2026-01-02T00:00:00Z"), ts: utc("2026-01-01T23:30:00.250Z") },
+          { id: 3, day: utc("2026-03-08T00:00:00Z"), ts: utc("2026-03-08T02:30:00Z") }
+        ]
+        for (const zone of ["America/New_York", "Asia/Kolkata"]) {
+          const table = uniqueName("walls")
+          const policy = AccessPolicyLayer.layer({
+            [table]: { readable: ["id", "day", "ts"], filterable: ["day", "ts"], sortable: ["id"] }
+          })
+          yield* inZone(
+            zone,
+            Effect.gen(function*() {
+              yield* fixture.seedWallTimes(table, wallRows)
+              const tableQuery = yield* TableQuery
+              const ids = (filter: Filter) =>
+                Effect.map(
+                  tableQuery.query({ table, columns: ["id"], filters: [filter], sort: [{ field: "id" }] }),
+                  (found) => found.map((row) => row["id"])
+                )
+              // PostgreSQL took the local time node-postgres sent, its offset dropped by the column.
+              expect(yield* ids({ field: "day", op: "eq", value: "2026-01-02" }), zone).toEqual([2])
+              expect(yield* ids({ field: "ts", op: "eq", value: utc("2026-01-01T23:30:00.250Z") }), zone).toEqual([2])
+              expect(yield* ids({ field: "ts", op: "lt", value: "2026-01-02T00:00:00Z" }), zone).toEqual([1, 2])
+              expect(yield* ids({ field: "ts", op: "gte", value: "2026-03-08T02:30:00Z" }), zone).toEqual([3])
+              // And read back as the same instants (node-postgres read them in the process's zone).
+              const all = yield* tableQuery.query({ table, sort: [{ field: "id" }] })
+              expect(all, zone).toEqual(wallRows)
+            }).pipe(
+              Effect.provide(fixture.tableQuery.pipe(Layer.provide(policy))),
+              Effect.ensuring(Effect.ignore(fixture.drop(table)))
+            )
+          )
+        }
+      }))
 
     it.effect("queryAs decodes with a Schema; a mismatch is DataAccessError Decode", () =>
       withTable((table) =>
