@@ -386,7 +386,8 @@ const aggregate = (aggregation: Aggregation, values: ReadonlyArray<unknown>): nu
     case "avg":
       return numbers.reduce((a, b) => a + b, 0) / numbers.length
     case "min":
-      return numbers.reduce((a, b) => Math.min(a, b))
+      // NaN is above every number in PostgreSQL's order: the least is NaN only when all are.
+      return numbers.reduce((a, b) => Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.min(a, b))
     case "max":
       return numbers.reduce((a, b) => Math.max(a, b))
   }
@@ -409,8 +410,13 @@ const dimensionOf = (value: unknown): DimensionValue | undefined =>
     ? Math.abs(Number(value)) <= Number.MAX_SAFE_INTEGER ? Number(value) : String(value)
     : undefined
 
+/** A group's dimensions as text: JSON writes NaN and the infinities as `null`, so they are named. */
 const groupKey = (values: ReadonlyArray<DimensionValue | undefined>): string =>
-  JSON.stringify(values.map((v) => v instanceof Date ? { at: v.getTime() } : v))
+  JSON.stringify(
+    values.map((v) =>
+      v instanceof Date ? { at: v.getTime() } : typeof v === "number" && !Number.isFinite(v) ? { n: String(v) } : v
+    )
+  )
 
 const memoryEngine = (tables: ReadonlyMap<string, ReadonlyArray<Row>>): Engine => {
   const failure = (operation: string, table: string, reason: "UndefinedObject" | "InvalidValue", detail: string) =>

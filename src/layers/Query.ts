@@ -358,8 +358,13 @@ const compareStrings = (a: string, b: string): number => {
  * SQL comparison of two non-null values; a date column compared with a date string works. `NaN`
  * when the two cannot be compared (text that is not a number against a number, a string that is
  * not a date against a date): no comparison of them holds, as none would match on the SQL side.
+ * A stored NaN (which PostgreSQL's floating-point columns and memory keep) equals NaN and is above
+ * every other number, infinity included, as PostgreSQL orders it.
  */
 const compareValues = (left: unknown, right: unknown): number => {
+  if (typeof left === "number" && typeof right === "number" && (Number.isNaN(left) || Number.isNaN(right))) {
+    return Number.isNaN(left) ? (Number.isNaN(right) ? 0 : 1) : -1
+  }
   let a = comparable(left)
   let b = comparable(right)
   if (left instanceof Date && typeof b === "string") b = parseInstant(b)
