@@ -11,7 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { NotFound, ValidationError } from "../errors.js"
 import type { AssetCycle } from "../schemas/AssetCycle.js"
-import { AssetCycle as AssetCycleSchema, assetCycleColumns, AssetCycleInsert } from "../schemas/AssetCycle.js"
+import { AssetCycle as AssetCycleSchema, assetCycleColumns, AssetCycleInsert, Guid } from "../schemas/AssetCycle.js"
 import { decode } from "../schemas/Query.js"
 import type { AccessPolicy } from "../services/AccessPolicy.js"
 import type { AssetCyclesService } from "../services/AssetCycles.js"
@@ -33,6 +33,10 @@ export const tables: PolicyTables = {
 }
 
 const decodeInsert = decode(AssetCycleInsert, "cycle")
+// A guid that no insert takes is a ValidationError on every backend: MariaDB's PAD SPACE
+// collation matched `site-1 ` with `site-1`, where PostgreSQL and memory found nothing.
+const decodeSiteGuid = decode(Guid, "siteGuid")
+const decodeAssetGuid = decode(Guid, "assetGuid")
 
 /**
  * @since 0.1.0
@@ -96,19 +100,23 @@ export const make = Effect.gen(function*() {
       })).pipe(Effect.withSpan("AssetCycles.complete", { attributes: { table: "asset_cycles" } })),
 
     inProgress: (request, siteGuid) =>
-      cycles.listPage(request, {
-        filters: [
-          { field: "cycle_status", op: "eq", value: "INPROGRESS" },
-          ...(siteGuid !== undefined ? [{ field: "site_guid", op: "eq" as const, value: siteGuid }] : [])
-        ],
-        sort: [{ field: "created_date", direction: "desc" }]
+      Effect.gen(function*() {
+        const site = siteGuid === undefined ? undefined : yield* decodeSiteGuid(siteGuid)
+        return yield* cycles.listPage(request, {
+          filters: [
+            { field: "cycle_status", op: "eq", value: "INPROGRESS" },
+            ...(site !== undefined ? [{ field: "site_guid", op: "eq" as const, value: site }] : [])
+          ],
+          sort: [{ field: "created_date", direction: "desc" }]
+        })
       }).pipe(Effect.withSpan("AssetCycles.inProgress", { attributes: { table: "asset_cycles" } })),
 
     completedFor: (assetGuid) =>
-      finals.list({
-        filters: [{ field: "asset_guid", op: "eq", value: assetGuid }],
-        sort: [{ field: "created_date", direction: "asc" }]
-      }).pipe(Effect.withSpan("AssetCycles.completedFor", { attributes: { table: "asset_cycles_final" } }))
+      Effect.flatMap(decodeAssetGuid(assetGuid), (asset) =>
+        finals.list({
+          filters: [{ field: "asset_guid", op: "eq", value: asset }],
+          sort: [{ field: "created_date", direction: "asc" }]
+        })).pipe(Effect.withSpan("AssetCycles.completedFor", { attributes: { table: "asset_cycles_final" } }))
   }
   return service
 })

@@ -18,8 +18,13 @@ export const CycleStatus = Schema.Literal("INPROGRESS", "COMPLETE")
  */
 export type CycleStatus = typeof CycleStatus.Type
 
-/** Identifiers from outside: short, printable, no whitespace. */
-const Guid = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._:-]{1,64}$/))
+/**
+ * Identifiers from outside: short, printable, no whitespace.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Guid = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._:-]{1,64}$/))
 
 /**
  * One row of `asset_cycles` (and of `asset_cycles_final`).

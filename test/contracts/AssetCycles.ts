@@ -117,4 +117,24 @@ export const suite = (name: string, dao: Layer.Layer<AssetCycles, unknown>) =>
           ["asset-4", "asset-3", "asset-1", "asset-0"]
         )
       }))
+
+    it.effect("a site or asset guid that no insert takes is a ValidationError, not another's cycles", () =>
+      Effect.gen(function*() {
+        const cycles = yield* AssetCycles
+        const where = site()
+        const asset = uniqueName("asset")
+        const cycle = yield* cycles.insert({ asset_guid: asset, site_guid: where, current_work_state_id: 1 })
+        yield* cycles.complete(cycle.cycle_id)
+        yield* cycles.insert({ asset_guid: asset, site_guid: where, current_work_state_id: 2 })
+        // MariaDB's PAD SPACE collation matched `site ` with `site`; PostgreSQL and memory found nothing.
+        for (const guid of [`${where} `, "", "a b"]) {
+          const page = yield* Effect.flip(cycles.inProgress({ page: 1, perPage: 10 }, guid))
+          assert.strictEqual(page._tag, "ValidationError")
+          assert.strictEqual(page._tag === "ValidationError" && page.field, "siteGuid")
+        }
+        const finals = yield* Effect.flip(cycles.completedFor(`${asset} `))
+        assert.strictEqual(finals._tag === "ValidationError" && finals.field, "assetGuid")
+        assert.strictEqual((yield* cycles.inProgress({ page: 1, perPage: 10 }, where)).total, 1)
+        assert.strictEqual((yield* cycles.completedFor(asset)).length, 1)
+      }))
   })
