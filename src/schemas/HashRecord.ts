@@ -47,7 +47,7 @@ export const Path = Schema.String.pipe(
 
 /**
  * A name a directory lists: one path segment, no `/`, no NUL, no lone surrogate, not `.` or `..`,
- * at most 255 characters. A listed directory's path is looked up by `untrackedChildren`: a lone
+ * not ending in whitespace (as no `Path` does), at most 255 characters. A listed directory's path is looked up by `untrackedChildren`: a lone
  * surrogate in it, which no SQL backend can compare, made every walk fail.
  *
  * @since 0.1.0
@@ -58,7 +58,9 @@ export const ChildName = Schema.String.pipe(
   Schema.maxLength(255),
   Schema.filter((name) => !/[/\u0000]/.test(name) || "one path segment: no / and no NUL"),
   Schema.filter((name) => wellFormed(name) || "no lone surrogate (not Unicode text)"),
-  Schema.filter((name) => (name !== "." && name !== "..") || "not . or ..")
+  Schema.filter((name) => (name !== "." && name !== "..") || "not . or .."),
+  // Its path would end in it, which `Path` refuses: `untrackedChildren` named a path never tracked.
+  Schema.filter((name) => !/\s$/.test(name) || "no trailing whitespace")
 )
 
 /**
