@@ -46,7 +46,7 @@ export interface CacheOptions {
   readonly namespace?: string | undefined
   /** TTL of a value stored without one. Default 1 hour. */
   readonly defaultTtl?: Duration.DurationInput | undefined
-  /** Keys asked for per SCAN step, and deleted per UNLINK, by `invalidatePrefix`. Default 1000. */
+  /** Keys asked for per SCAN step, and deleted per UNLINK, by `invalidatePrefix`: 1 to 100,000, default 1000. */
   readonly batchSize?: number | undefined
 }
 
@@ -145,13 +145,21 @@ const memoryStore = Effect.sync((): KeyStore => {
   }
 })
 
+/** The most keys asked for per SCAN step and deleted per UNLINK by `invalidatePrefix`. */
+const maxBatchSize = 100_000
+
 const settings = (options: CacheOptions) =>
   Effect.gen(function*() {
     const namespace = yield* KeyPattern.checkNamespace(options.namespace ?? "")
     const defaultTtl = yield* Durations.ttlMillis(options.defaultTtl ?? "1 hour", "defaultTtl")
     const batchSize = options.batchSize ?? 1000
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      return yield* new ValidationError({ field: "batchSize", detail: "must be a positive integer" })
+    // Redis refused a SCAN COUNT past 2^63 (`1e19`) on every call, where memory took it; a step of
+    // that many keys would hold the server far too long anyway.
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatchSize) {
+      return yield* new ValidationError({
+        field: "batchSize",
+        detail: `must be an integer from 1 to ${maxBatchSize}`
+      })
     }
     return { namespace, defaultTtl, batchSize }
   })

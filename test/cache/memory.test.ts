@@ -16,6 +16,18 @@ suite("Cache contract: in-memory test layer with a namespace", CacheLayer.layerT
   clock: "test"
 })
 
+describe("Cache options", () => {
+  it.effect("a batch size that is no integer from 1 to 100,000 is a ValidationError when the layer is built", () =>
+    Effect.gen(function*() {
+      for (const batchSize of [0, 1.5, 100_001, 1e19, Number.NaN]) {
+        const exit = yield* Effect.exit(Layer.build(CacheLayer.layerTest({ batchSize })).pipe(Effect.scoped))
+        expect(Exit.isFailure(exit) && String(exit), String(batchSize)).toContain("batchSize")
+      }
+      const built = yield* Effect.exit(Layer.build(CacheLayer.layerTest({ batchSize: 100_000 })).pipe(Effect.scoped))
+      expect(Exit.isSuccess(built)).toBe(true)
+    }))
+})
+
 describe("Cache spans and logs", () => {
   it.effect("every method runs in a span named after it, whose attributes hold the pattern and never a value", () => {
     const recording = makeRecording()
