@@ -22,6 +22,10 @@ await describeLive("mariadb", "RowLevelSecurity on MariaDB", () => {
         RowLevelSecurity.migration({ table: "t", tenantColumn: "tenant_id", role: "app" })
       )
       expect(migration._tag === "DataAccessError" && migration.reason).toBe("UndefinedObject")
+      // Input that lacks something is refused for that first, as on PostgreSQL.
+      expect((yield* Effect.flip(RowLevelSecurity.withTenant(body)))._tag).toBe("AccessDenied")
+      const badName = yield* Effect.flip(RowLevelSecurity.migration({ table: "x.y", tenantColumn: "t", role: "app" }))
+      expect(badName._tag).toBe("ValidationError")
       expect((yield* sql<{ readonly one: number }>`SELECT 1 AS one`)[0]?.one).toBe(1)
     }).pipe(Effect.provide(layerMysql(mysqlOptions))))
 })
