@@ -125,6 +125,9 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
    */
   const send = (pending: Pending<K, A>, waiters: ReadonlyArray<Waiter<K, A>>) => {
     count(pending.group, waiters.length)
+    // The batch's outcome goes to its callers (`onExit`, which runs even if the fiber is
+    // interrupted); the fiber then ends quietly, or a failed batch was also logged as a fiber that
+    // ended with an unhandled error.
     Runtime.runFork(pending.runtime)(
       Effect.onExit(
         Effect.suspend(() => options.execute(waiters.map((waiter) => waiter.key))),
@@ -141,7 +144,7 @@ export const make = <K, A, E>(options: BatcherOptions<K, A, E>): Batcher<K, A, E
               waiters.forEach((waiter) => waiter.resume(Effect.failCause(exit.cause)))
             }
           })
-      )
+      ).pipe(Effect.catchAllCause(() => Effect.void))
     )
   }
 

@@ -1,13 +1,37 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Ref from "effect/Ref"
 import * as Batcher from "../../src/layers/Batcher.js"
 
 describe("Batcher", () => {
+  it.live("a failed batch fails its callers and logs nothing of its own, at any level", () => {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => void lines.push(`${logLevel.label} ${String(message)}`))
+    return Effect.gen(function*() {
+      const batcher = Batcher.make({
+        execute: (_keys: ReadonlyArray<number>) => Effect.fail("refused" as const)
+      })
+      const exits = yield* Effect.all([1, 2].map((key) => Effect.exit(batcher.load(key))), { concurrency: "unbounded" })
+      assert.deepStrictEqual(exits.map((exit) => Exit.isFailure(exit) && Cause.squash(exit.cause)), [
+        "refused",
+        "refused"
+      ])
+      yield* Effect.sleep("10 millis")
+      // The batch's fiber was logged as one that ended with an unhandled error, at debug level.
+      assert.deepStrictEqual(lines, [])
+    }).pipe(
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Logger.withMinimumLogLevel(LogLevel.All)
+    )
+  })
+
   it.effect("independent fibers loading at once share one execute", () =>
     Effect.gen(function*() {
       const calls: Array<ReadonlyArray<number>> = []
