@@ -925,6 +925,18 @@ export const makeRepository = <A, I>(
           const key: Array<Filter> = on.map((c) => ({ field: c, op: "eq", value: row[c] as Query.Scalar }))
           const kept = new Set([idColumn, ...on, config.tenant, audit.createdAt, audit.createdBy])
           const updates = columns.filter((c) => !kept.has(c))
+          /** The upsert refused as the server refuses a duplicate key: `columns` belong to another row. */
+          const taken = (key: ReadonlyArray<string>, detail: string) =>
+            Effect.fail(
+              new DataAccessError({
+                backend: stores.backend,
+                operation: "Repository.upsert",
+                reason: "UniqueViolation",
+                table,
+                constraint: key.join(","),
+                detail: `(${key.join(", ")}) ${detail}`
+              })
+            )
           /** Each unique key of the row that some row holds leads to `target`, a row of this tenant. */
           const keysLeadTo = (target: Row | undefined, keys: ReadonlyArray<ReadonlyArray<string>>) =>
             Effect.gen(function*() {
@@ -941,16 +953,7 @@ export const makeRepository = <A, I>(
                   return yield* Effect.fail(mismatch("the row belongs to another tenant"))
                 }
                 if (target === undefined || String(existing[idColumn]) !== String(target[idColumn])) {
-                  return yield* Effect.fail(
-                    new DataAccessError({
-                      backend: stores.backend,
-                      operation: "Repository.upsert",
-                      reason: "UniqueViolation",
-                      table,
-                      constraint: other.join(","),
-                      detail: `(${other.join(", ")}) already belongs to another row`
-                    })
-                  )
+                  return yield* taken(other, "already belongs to another row")
                 }
               }
             })
@@ -961,16 +964,7 @@ export const makeRepository = <A, I>(
             // A row the key matches only by the collation (`p2` for `p2 `, PAD SPACE on MySQL/MariaDB
             // and SQL Server) is another row, which the write would overwrite: the key is taken.
             if (target !== undefined && on.some((c) => !sameText(target[c], row[c]))) {
-              return yield* Effect.fail(
-                new DataAccessError({
-                  backend: stores.backend,
-                  operation: "Repository.upsert",
-                  reason: "UniqueViolation",
-                  table,
-                  constraint: on.join(","),
-                  detail: `(${on.join(", ")}) matches another row's key as the column's collation compares it`
-                })
-              )
+              return yield* taken(on, "matches another row's key as the column's collation compares it")
             }
             yield* keysLeadTo(target, unique)
             yield* store.upsert(row, on, updates)

@@ -273,33 +273,34 @@ const withPeople = <X, E, R>(
   })
 
 /** Runs `body` against a fresh table of `Value`s (dropped afterwards). */
-const withValues = <X, E, R>(body: (repository: RepositoryOf<Value>) => Effect.Effect<X, E, R>) =>
+/**
+ * A repository over a fresh table of one of the contract's shapes, the whole schema readable,
+ * made with `create` and dropped after `body`.
+ */
+const withTableOf = <A, I extends { readonly id: unknown }>(
+  prefix: string,
+  create: (tables: Context.Tag.Service<ContractTables>) => (table: string) => Effect.Effect<void, unknown>,
+  schema: Schema.Schema<A, I> & { readonly fields: Schema.Struct.Fields }
+) =>
+<X, E, R>(body: (repository: RepositoryOf<A>) => Effect.Effect<X, E, R>) =>
   Effect.gen(function*() {
     const tables = yield* ContractTables
-    const table = uniqueName("values")
-    yield* tables.createValues(table)
-    return yield* Repository.make({ table, schema: Value, id: "id" }).pipe(
+    const table = uniqueName(prefix)
+    yield* create(tables)(table)
+    return yield* Repository.make({ table, schema, id: "id" }).pipe(
       Effect.flatMap(body),
-      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Value.fields) } })),
+      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(schema.fields) } })),
       Effect.ensuring(Effect.ignore(tables.drop(table)))
     )
   })
+
+const withValues = withTableOf("values", (tables) => tables.createValues, Value)
 
 const Text = Schema.Struct({ id: Schema.Number, body: Schema.String })
 type Text = typeof Text.Type
 
 /** Runs `body` against a fresh table of long texts (dropped afterwards). */
-const withTexts = <X, E, R>(body: (repository: RepositoryOf<Text>) => Effect.Effect<X, E, R>) =>
-  Effect.gen(function*() {
-    const tables = yield* ContractTables
-    const table = uniqueName("texts")
-    yield* tables.createTexts(table)
-    return yield* Repository.make({ table, schema: Text, id: "id" }).pipe(
-      Effect.flatMap(body),
-      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "body"] } })),
-      Effect.ensuring(Effect.ignore(tables.drop(table)))
-    )
-  })
+const withTexts = withTableOf("texts", (tables) => tables.createTexts, Text)
 
 /** Every id of a `listCursor` walk of `limit` rows a page (at most 50 pages: one that repeats rows ends there). */
 const cursorWalk = <A extends { readonly id: unknown }>(
@@ -331,31 +332,11 @@ const Rounded = Schema.Struct({
 })
 type Rounded = typeof Rounded.Type
 
-const withRounded = <X, E, R>(body: (repository: RepositoryOf<Rounded>) => Effect.Effect<X, E, R>) =>
-  Effect.gen(function*() {
-    const tables = yield* ContractTables
-    const table = uniqueName("rounded")
-    yield* tables.createRounded(table)
-    return yield* Repository.make({ table, schema: Rounded, id: "id" }).pipe(
-      Effect.flatMap(body),
-      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Rounded.fields) } })),
-      Effect.ensuring(Effect.ignore(tables.drop(table)))
-    )
-  })
+const withRounded = withTableOf("rounded", (tables) => tables.createRounded, Rounded)
 
 const Labelled = Schema.Struct({ id: Schema.String, label: Schema.String })
 
-const withPadded = <X, E, R>(body: (repository: RepositoryOf<typeof Labelled.Type>) => Effect.Effect<X, E, R>) =>
-  Effect.gen(function*() {
-    const tables = yield* ContractTables
-    const table = uniqueName("padded")
-    yield* tables.createPadded(table)
-    return yield* Repository.make({ table, schema: Labelled, id: "id" }).pipe(
-      Effect.flatMap(body),
-      Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: ["id", "label"] } })),
-      Effect.ensuring(Effect.ignore(tables.drop(table)))
-    )
-  })
+const withPadded = withTableOf("padded", (tables) => tables.createPadded, Labelled)
 
 /** Runs an effect with no `CurrentTenant` at all. */
 const withoutTenant = <X, E>(effect: Effect.Effect<X, E>) =>
