@@ -396,6 +396,10 @@ const postgresCodes: Record<string, Verdict> = {
   "42703": data("UndefinedObject"),
   "42883": data("UndefinedObject"),
   "42601": data("SyntaxError"),
+  "42704": data("UndefinedObject"),
+  // A protocol violation is the server refusing a statement as sent (a bind of the wrong number
+  // of parameters): the connection stays usable.
+  "08P01": data("SyntaxError"),
   "25006": data("ReadOnly"),
   "53200": data("OutOfMemory"),
   "28P01": connection("AuthFailed"),

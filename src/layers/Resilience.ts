@@ -213,9 +213,17 @@ const messageOf = (error: unknown): string =>
     ? error.message
     : Metrics.reasonOf(error)
 
-/** The first statement of a transaction (or savepoint) after which the backend rolled it back. */
+/**
+ * The first statement of a transaction (or savepoint) after which the backend rolled it back,
+ * and the transaction enclosing it (for a savepoint).
+ */
 class Aborted {
   failure: BackendError | undefined = undefined
+  constructor(readonly enclosing: Aborted | undefined) {}
+  /** The failure that rolled back this transaction or one around it. */
+  rolledBack(): BackendError | undefined {
+    return this.failure ?? this.enclosing?.rolledBack()
+  }
 }
 
 const currentAborted = FiberRef.unsafeMake<Aborted | undefined>(undefined)
@@ -223,13 +231,15 @@ const currentAborted = FiberRef.unsafeMake<Aborted | undefined>(undefined)
 /**
  * Whether a failed statement has rolled back the transaction it ran in, whatever the caller does
  * next: on PostgreSQL any statement that fails on the server aborts its transaction (the next
- * ones fail, and its COMMIT answers ROLLBACK without an error); elsewhere a deadlock or a
- * serialization failure rolls back the whole transaction (later statements then run on their own).
+ * ones fail, and its COMMIT answers ROLLBACK without an error), and so does one whose connection
+ * failed (only an open breaker sent nothing); elsewhere a deadlock or a serialization failure
+ * rolls back the whole transaction (later statements then run on their own).
  */
 const abortsTransaction = (backend: Backend, error: BackendError): boolean =>
-  error instanceof DataAccessError &&
-  error.reason !== "Decode" &&
-  (backend === "postgres" || error.reason === "Deadlock" || error.reason === "SerializationFailure")
+  error instanceof DataAccessError
+    ? error.reason !== "Decode" &&
+      (backend === "postgres" || error.reason === "Deadlock" || error.reason === "SerializationFailure")
+    : backend === "postgres" && error.reason !== "CircuitOpen"
 
 /**
  * Notes a statement that failed inside a `transaction`: if the backend rolled the transaction
@@ -241,10 +251,27 @@ const abortsTransaction = (backend: Backend, error: BackendError): boolean =>
  */
 export const statementFailed = (backend: Backend, error: BackendError): Effect.Effect<void> =>
   Effect.map(FiberRef.get(currentAborted), (aborted) => {
-    if (aborted !== undefined && aborted.failure === undefined && abortsTransaction(backend, error)) {
-      aborted.failure = error
+    if (aborted === undefined || !abortsTransaction(backend, error)) return
+    // PostgreSQL rolls back to the savepoint; MySQL/MariaDB and SQL Server roll back the whole
+    // transaction at a deadlock, savepoints and all.
+    const whole = backend !== "postgres"
+    for (let level: Aborted | undefined = aborted; level !== undefined; level = whole ? level.enclosing : undefined) {
+      if (level.failure === undefined) level.failure = error
     }
   })
+
+/**
+ * The failure that rolled back the current transaction (or one around its savepoint), if one
+ * did: a statement sent after it would fail on PostgreSQL, and on MySQL/MariaDB run on its own,
+ * outside any transaction, and stay when the transaction is tried again.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const rolledBack: Effect.Effect<BackendError | undefined> = Effect.map(
+  FiberRef.get(currentAborted),
+  (aborted) => aborted?.rolledBack()
+)
 
 /**
  * Runs `effect` in a transaction, retrying the whole transaction (after its rollback) when it
@@ -276,10 +303,13 @@ export const transaction = (context: ErrorContext) =>
     const once = Effect.gen(function*() {
       // Whether the work itself failed tells a failed ROLLBACK (nothing applied) from a failed COMMIT.
       const workExit = yield* Ref.make<Option.Option<Exit.Exit<A, E | BackendError>>>(Option.none())
-      const aborted = new Aborted()
+      const aborted = new Aborted(yield* FiberRef.get(currentAborted))
       const work = Effect.flatMap(
         Effect.locally(effect, currentAborted, aborted),
-        (value) => aborted.failure === undefined ? Effect.succeed(value) : Effect.fail(aborted.failure)
+        (value) => {
+          const failure = aborted.rolledBack()
+          return failure === undefined ? Effect.succeed(value) : Effect.fail(failure)
+        }
       )
       const tracked = Effect.onExit(work, (exit) => Ref.set(workExit, Option.some(exit)))
       return yield* sql.withTransaction(tracked).pipe(

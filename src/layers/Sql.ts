@@ -46,7 +46,7 @@ import * as Durations from "./Durations.js"
 import * as Metrics from "./Metrics.js"
 import * as PgCancel from "./PgCancel.js"
 import type { CircuitBreaker } from "./Resilience.js"
-import { makeCircuitBreaker, retrying, statementFailed } from "./Resilience.js"
+import { makeCircuitBreaker, retrying, rolledBack, statementFailed } from "./Resilience.js"
 
 // ---------------------------------------------------------------------------------------------
 // Dialects
@@ -266,6 +266,10 @@ export const run = (options: RunOptions) =>
     ) as Effect.Effect<A, Mapped<E>, R>
     const guarded = backend.breaker.protect(bounded).pipe(Metrics.tracked(backend.backend, options.operation))
     const retried = options.idempotent && !inTransaction ? retrying("sql")(guarded) : guarded
+    // In a transaction the backend has rolled back, the statement is not sent: it fails with what
+    // rolled the transaction back (on MySQL/MariaDB it would have run and stayed on its own).
+    const rolledBackBy = inTransaction ? yield* rolledBack : undefined
+    if (rolledBackBy !== undefined) return yield* Effect.fail(rolledBackBy)
     return yield* retried
   }).pipe(
     // No stack trace: capturing one per statement cost more than a point read's round trip.

@@ -136,6 +136,31 @@ await describeLive("postgres", "transactions on PostgreSQL", () => {
       })
     ))
 
+  it.live("a statement the server refuses as malformed (a parameter count) fails its transaction, not the connection", () =>
+    withTable((sql, table) =>
+      Effect.gen(function*() {
+        const tx = transaction({ backend: "postgres", operation: "test.bind" })
+        const run = Sql.run({ operation: "test.bind" })
+        // 08P01, "bind message supplies 1 parameters": typed as a lost connection, caught and
+        // committed as nothing, retried, and counted against the breaker until it opened.
+        const caught = yield* Effect.flip(tx(Effect.gen(function*() {
+          yield* run(sql`INSERT INTO ${sql(table)} ${sql.insert({ id: 1, note: "x" })}`)
+          yield* Effect.either(run(sql.unsafe(`SELECT $1::int AS a, $2::int AS b`, [1])))
+          return "done"
+        })))
+        assert.instanceOf(caught, DataAccessError)
+        assert.strictEqual(caught.reason, "SyntaxError")
+        for (let i = 0; i < 3; i++) {
+          const alone = yield* Effect.flip(
+            Sql.run({ operation: "test.bind", idempotent: true })(sql.unsafe(`SELECT $1::int AS a, $2::int AS b`, [1]))
+          )
+          assert.strictEqual(alone._tag === "DataAccessError" && alone.reason, "SyntaxError")
+        }
+        assert.deepStrictEqual(yield* run(sql<{ one: number }>`SELECT 1 AS one`), [{ one: 1 }])
+        assert.strictEqual((yield* sql`SELECT id FROM ${sql(table)}`).length, 0)
+      })
+    ))
+
   it.live("a connection lost mid-transaction is retried whole on a fresh connection", () =>
     withTable((sql, table) =>
       Effect.gen(function*() {
