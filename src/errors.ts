@@ -441,6 +441,15 @@ const mysqlCommon: Record<number, Verdict> = {
   1365: data("InvalidValue"),
   1146: data("UndefinedObject"),
   1054: data("UndefinedObject"),
+  // As PostgreSQL's classes name them: an unknown function or table to drop, a value out of
+  // range or cut short, a column count or name the statement gets wrong, a table made twice.
+  1305: data("UndefinedObject"),
+  1051: data("UndefinedObject"),
+  1690: data("InvalidValue"),
+  1265: data("InvalidValue"),
+  1136: data("SyntaxError"),
+  1052: data("SyntaxError"),
+  1050: data("SyntaxError"),
   1064: data("SyntaxError"),
   1142: data("PermissionDenied"),
   1143: data("PermissionDenied"),

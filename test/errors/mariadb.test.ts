@@ -71,6 +71,29 @@ await describeLive("mariadb", "error classification on MariaDB", () => {
       })
     ))
 
+  it.live("the statement errors PostgreSQL gives a reason for have the same reason here", () =>
+    withTables((sql, parent) =>
+      Effect.gen(function*() {
+        const reasonOf = (statement: string) =>
+          Effect.map(
+            Effect.flip(run(sql.unsafe(statement))),
+            (error) => error._tag === "DataAccessError" && error.reason
+          )
+        // Each was Unknown; PostgreSQL's SQLSTATE classes name them so.
+        const cases: ReadonlyArray<readonly [string, DataAccessError["reason"]]> = [
+          ["SELECT no_such_function_xyz(1)", "UndefinedObject"],
+          [`DROP TABLE ${parent}_missing`, "UndefinedObject"],
+          ["SELECT 9223372036854775807 + 1", "InvalidValue"],
+          [`INSERT INTO ${parent} (id, name) VALUES (1)`, "SyntaxError"],
+          [`SELECT id FROM ${parent} a JOIN ${parent} b ON a.id = b.id`, "SyntaxError"],
+          [`CREATE TABLE ${parent} (id int)`, "SyntaxError"]
+        ]
+        for (const [statement, reason] of cases) {
+          assert.strictEqual(yield* reasonOf(statement), reason, statement)
+        }
+      })
+    ))
+
   it.live("a value the server quotes back in its message is left out of the error", () =>
     withTables((sql, parent) =>
       Effect.gen(function*() {
