@@ -57,6 +57,9 @@ await describeLive("postgres", "error classification on PostgreSQL", () => {
         assert.strictEqual(nul.reason, "InvalidValue")
         assert.strictEqual(nul.code, "22021")
         assert.strictEqual(undefinedTable.reason, "UndefinedObject")
+        // 42704, a type no schema holds: it was SyntaxError, by its class.
+        const undefinedType = yield* Effect.flip(run(sql.unsafe("SELECT CAST('1' AS no_such_type_xyz)")))
+        assert.strictEqual(undefinedType._tag === "DataAccessError" && undefinedType.reason, "UndefinedObject")
         assert.isFalse((duplicate as DataAccessError).retryable)
       })
     ))
