@@ -950,7 +950,9 @@ const fromConfig = <E>(
     Effect.flatMap(
       config,
       Option.match({
-        onNone: () => Effect.dieMessage(`${name} is not configured`),
+        // A program that asked for this backend's layer and configured none: a `ConfigError`,
+        // as any missing setting is, not a defect.
+        onNone: () => Effect.fail(ConfigError.MissingData([], `${name} is not configured`)),
         onSome: (options) => Effect.succeed(layer(options))
       })
     )

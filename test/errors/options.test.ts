@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -98,6 +99,20 @@ describe("connection settings", () => {
         const error = yield* fromEnv(layer, env)
         assert.instanceOf(error, ConnectionError)
         assert.strictEqual((error as ConnectionError).reason, "InvalidUrl", JSON.stringify(env))
+      }
+    }))
+
+  it.live("a configured layer with nothing configured is a ConfigError naming what to set, not a defect", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [Sql.layerPgConfig, "DATABASE_URL"],
+        [Sql.layerMysqlConfig, "MYSQL_URL"],
+        [Sql.layerMssqlConfig, "MSSQL_URL"]
+      ] as const
+      for (const [layer, variable] of cases) {
+        const error = yield* fromEnv(layer, [["PGSQL_PASSWORD", "x"]])
+        assert.isTrue(ConfigError.isConfigError(error), variable)
+        assert.include(String(error), variable)
       }
     }))
 
