@@ -6,6 +6,7 @@ import * as Redis from "../../src/layers/Redis.js"
 import * as Sql from "../../src/layers/Sql.js"
 import { Health as HealthTag } from "../../src/services/Health.js"
 import { describeLive, pgOptions, redisOptions } from "../support/services.js"
+import { startProxy } from "../support/tcpProxy.js"
 
 const check = Effect.flatMap(HealthTag, (health) => health.check)
 
@@ -54,6 +55,31 @@ await describeLive("postgres", "health on live PostgreSQL and Redis", () => {
         )
       )
     ))
+
+  it.live(
+    "a server that stops answering is down at the timeout, not when the statement's cancel gives up",
+    () =>
+      Effect.gen(function*() {
+        const proxy = yield* Effect.acquireRelease(
+          Effect.promise(() => startProxy({ host: "127.0.0.1", port: 5432 })),
+          (proxy) => Effect.promise(() => proxy.stop())
+        )
+        const layer = Health.layer({ timeout: "500 millis" }).pipe(
+          Layer.provide(Sql.layerPg({ ...pgOptions, port: proxy.port }))
+        )
+        yield* Effect.gen(function*() {
+          assert.strictEqual((yield* check).status, "up")
+          proxy.freeze()
+          const started = Date.now()
+          const report = yield* check
+          // The cancel of the interrupted `SELECT 1` could not reach the server either: 2.5 s.
+          assert.isBelow(Date.now() - started, 1_500)
+          assert.strictEqual(report.status, "down")
+          assert.include(report.backends[0]?.detail ?? "", "Timeout")
+        }).pipe(Effect.provide(layer))
+      }).pipe(Effect.scoped),
+    30_000
+  )
 
   it.live("one backend down makes the whole report down while the other stays up", () =>
     Effect.gen(function*() {
