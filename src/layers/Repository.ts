@@ -319,6 +319,33 @@ const fieldKindsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlyMap<string, Re
   return fields
 }
 
+const isNames = (value: unknown): boolean => Array.isArray(value) && value.every((name) => typeof name === "string")
+
+/**
+ * What is wrong with a configuration from untyped code (JSON, `as any`), if anything: read as
+ * one, `unique: ["email"]` (a key, not a list of keys) died on `key.map`, and so did a `null`
+ * configuration, table or schema.
+ */
+const unfitConfig = (config: unknown): string | undefined => {
+  if (typeof config !== "object" || config === null) return `expected an object, got ${describeType(config)}`
+  const { id, schema, softDelete, table, tenant, unique } = config as Record<string, unknown>
+  if (typeof table !== "string") return `table: expected a string, got ${describeType(table)}`
+  // A schema is a function (a class), with its fields as a property.
+  if (typeof schema !== "function" || typeof (schema as { fields?: unknown }).fields !== "object") {
+    return "schema: expected a Schema.Struct (a schema with fields)"
+  }
+  if (typeof id !== "string") return `id: expected a field name, got ${describeType(id)}`
+  for (const [name, value] of [["tenant", tenant], ["softDelete", softDelete]] as const) {
+    if (value !== undefined && typeof value !== "string") {
+      return `${name}: expected a field name, got ${describeType(value)}`
+    }
+  }
+  if (unique !== undefined && !(Array.isArray(unique) && unique.every(isNames))) {
+    return "unique: expected a list of keys, each a list of field names ([[\"email\"]])"
+  }
+  return undefined
+}
+
 /** Whether two key values are the same where both are text: exactly, whatever a collation would match. */
 const sameText = (a: unknown, b: unknown): boolean => typeof a !== "string" || typeof b !== "string" || a === b
 
@@ -351,6 +378,8 @@ export const makeRepository = <A, I>(
   config: RepositoryConfig<A, I>
 ): Effect.Effect<Repository<A>, AccessDenied | ValidationError, AccessPolicy> =>
   Effect.gen(function*() {
+    const unfit = unfitConfig(config)
+    if (unfit !== undefined) return yield* new ValidationError({ field: "config", detail: unfit })
     const policy = yield* AccessPolicy
     const table = config.table
     const columns = Object.keys(config.schema.fields)
@@ -1115,6 +1144,12 @@ export const makeRepository = <A, I>(
 
       forEachPage: (f, queryInput, chunkSize = 500) =>
         Effect.gen(function*() {
+          if (typeof f !== "function") {
+            return yield* new ValidationError({
+              field: "f",
+              detail: `expected a function of a page, got ${describeType(f)}`
+            })
+          }
           const { scan, total } = yield* keysetScan(pageScan(queryInput, chunkSize), queryInput)
           const most = total ?? Infinity
           let after: ReadonlyArray<Cursor.CursorValue> | undefined = undefined

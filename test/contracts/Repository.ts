@@ -1182,6 +1182,34 @@ export const suite = (
         })
       ))
 
+    it.effect("a configuration or page function from untyped code is a ValidationError, not a defect", () =>
+      withPeople((people, table) =>
+        Effect.gen(function*() {
+          const make = (config: unknown) =>
+            Effect.map(
+              failureOf(
+                Repository.make(config as Parameters<typeof Repository.make<Person, typeof Person.Encoded>>[0])
+              ),
+              (error) => [error?._tag, (error as { field?: string } | undefined)?.field]
+            )
+          // `unique: ["email"]` (one key, not a list of keys) died on `key.map`.
+          for (
+            const config of [
+              null,
+              { table, schema: Person, id: "id", unique: ["email"] },
+              { table, schema: Person, id: "id", unique: "email" },
+              { table: null, schema: Person, id: "id" },
+              { table, schema: Schema.String, id: "id" },
+              { table, schema: Person, id: 1 }
+            ]
+          ) {
+            expect(yield* make(config), JSON.stringify(config)).toEqual(["ValidationError", "config"])
+          }
+          const walk = people.forEachPage as unknown as (f: unknown) => Effect.Effect<number, { _tag: string }>
+          expect((yield* failureOf(walk(null)))?._tag).toBe("ValidationError")
+        })
+      ))
+
     it.effect("a list argument that is no array, from untyped code, is a ValidationError naming it, and writes nothing", () =>
       withPeople((people) =>
         Effect.gen(function*() {
