@@ -216,6 +216,20 @@ const dateFieldsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlySet<string> =>
   return fields
 }
 
+/**
+ * The fields a schema may leave out but whose values take no `null` (`Schema.optional(X)`): a
+ * column holds NULL for what was left out, which is read back as the field left out. Read as a
+ * value, a record created without such a field (a managed `deleted_at`, say) was written, and
+ * then failed to decode on every backend.
+ */
+const absentWhenNullOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlyArray<string> => {
+  const encoded = AST.encodedAST(schema.ast)
+  if (!AST.isTypeLiteral(encoded)) return []
+  return encoded.propertySignatures.flatMap((signature) =>
+    signature.isOptional && !Schema.is(Schema.make(signature.type))(null) ? [String(signature.name)] : []
+  )
+}
+
 /** What an untyped argument is, for a message: its type, never its value. */
 const describeType = (value: unknown): string =>
   value === null || value === undefined
@@ -411,7 +425,14 @@ export const makeRepository = <A, I>(
 
     // Rows are decoded and encoded synchronously (an `Either` per row, not an effect): on reads of
     // many rows and on `createMany` the effect per row cost more than the codec itself.
-    const decodeRow = Decoder.decodeUnknownEither(config.schema)
+    const decodeValues = Decoder.decodeUnknownEither(config.schema)
+    const absentWhenNull = absentWhenNullOf(config.schema)
+    const decodeRow = absentWhenNull.length === 0 ? decodeValues : (row: Row) => {
+      if (!absentWhenNull.some((field) => row[field] === null)) return decodeValues(row)
+      const present: Record<string, unknown> = { ...row }
+      for (const field of absentWhenNull) if (present[field] === null) delete present[field]
+      return decodeValues(present)
+    }
     const dateFields = dateFieldsOf(config.schema)
     const fieldKinds = fieldKindsOf(config.schema)
 

@@ -272,7 +272,6 @@ const withPeople = <X, E, R>(
     )
   })
 
-/** Runs `body` against a fresh table of `Value`s (dropped afterwards). */
 /**
  * A repository over a fresh table of one of the contract's shapes, the whole schema readable,
  * made with `create` and dropped after `body`.
@@ -1181,6 +1180,54 @@ export const suite = (
           expect(yield* people.count()).toBe(count)
         })
       ))
+
+    it.effect("a field the schema may leave out and that takes no null is read back left out where its column is NULL", () =>
+      Effect.gen(function*() {
+        const tables = yield* ContractTables
+        const table = uniqueName("loose")
+        yield* tables.create(table)
+        // `Schema.optional`, not `optionalWith(..., { nullable: true })`: create wrote the row and
+        // then failed to decode its NULLs, on every backend.
+        const Loose = Schema.Struct({
+          id: Schema.String,
+          tenant_id: Schema.optional(Schema.String),
+          name: Schema.String,
+          email: Schema.String,
+          age: Schema.optional(Schema.Number),
+          created_at: Schema.optional(Schema.DateFromSelf),
+          updated_at: Schema.optional(Schema.DateFromSelf),
+          created_by: Schema.optional(Schema.String),
+          updated_by: Schema.optional(Schema.String),
+          deleted_at: Schema.optional(Schema.DateFromSelf)
+        })
+        yield* Effect.gen(function*() {
+          const loose = yield* Repository.make({
+            table,
+            schema: Loose,
+            id: "id",
+            tenant: "tenant_id",
+            softDelete: "deleted_at",
+            audit: true
+          })
+          const created = yield* loose.create({ id: "l1", name: "a", email: "l1@example.com" })
+          expect([created.id, created.tenant_id, "age" in created, "deleted_at" in created]).toEqual([
+            "l1",
+            "acme",
+            false,
+            false
+          ])
+          expect(Option.map(yield* loose.findById("l1"), (row) => "deleted_at" in row)).toEqual(Option.some(false))
+          yield* loose.delete("l1")
+          const restored = yield* loose.restore("l1")
+          expect("deleted_at" in restored).toBe(false)
+          expect((yield* loose.list()).map((row) => row.id)).toEqual(["l1"])
+        }).pipe(
+          Effect.provide(AccessPolicyLayer.layer({ [table]: { readable: Object.keys(Loose.fields) } })),
+          Effect.provideService(CurrentTenant, "acme"),
+          Effect.provideService(CurrentActor, "alice"),
+          Effect.ensuring(Effect.ignore(tables.drop(table)))
+        )
+      }))
 
     it.effect("a configuration or page function from untyped code is a ValidationError, not a defect", () =>
       withPeople((people, table) =>
