@@ -1273,6 +1273,30 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
           kindsOf(table),
           (kinds) => ({ ...where, filters: ColumnKinds.onIntegerColumns(kinds, where.filters) })
         )
+    // node-postgres sends a JS array as a PostgreSQL array literal, which a JSON column refuses
+    // ("invalid input syntax for type json", where MariaDB and memory stored it): on a `json` or
+    // `jsonb` column an array goes as its JSON text, as an object does.
+    const jsonArrays = (rows: ReadonlyArray<Row>): Effect.Effect<ReadonlyArray<Row>, BackendError> => {
+      if (backend.dialect.name !== "pg") return Effect.succeed(rows)
+      const arrays = new Set<string>()
+      for (const row of rows) for (const name in row) if (Array.isArray(row[name])) arrays.add(name)
+      if (arrays.size === 0) return Effect.succeed(rows)
+      return Effect.map(typedColumns([...arrays]), (typed) => {
+        const json = Option.match(typed, {
+          onNone: () => [],
+          onSome: (found) => found.filter((c) => c.type === "json" || c.type === "jsonb").map((c) => c.name)
+        })
+        if (json.length === 0) return rows
+        return rows.map((row) => {
+          let written: Record<string, unknown> | undefined
+          for (const name of json) {
+            if (Array.isArray(row[name])) (written ??= { ...row })[name] = JSON.stringify(row[name])
+          }
+          return written ?? row
+        })
+      })
+    }
+    const jsonArraysOf = (row: Row) => Effect.map(jsonArrays([row]), (rows) => rows[0] ?? row)
     const insertRecordset = (rows: ReadonlyArray<Row>) => {
       const names = Object.keys(rows[0]!)
       return Effect.flatMap(typedColumns(names), (typed) => {
@@ -1293,16 +1317,24 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
       maxParams: backend.dialect.maxParams,
       maxStatementBytes: backend.dialect.maxStatementBytes,
       queuesStatements: backend.dialect.queuesStatements,
-      insert: (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows),
-      insertReturning: (row) =>
-        backend.backend === "postgres" || backend.backend === "mariadb"
-          ? Statements.insertReturning(sql, table, row, columns).pipe(
-            exec("insert", false),
-            Effect.map((rows) => Option.fromNullable(rows[0]))
-          )
-          : Effect.as(insertValues([row]), Option.none()),
-      upsert: (row, on, updates) =>
-        Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false)),
+      insert: (given) =>
+        Effect.flatMap(
+          jsonArrays(given),
+          (rows) => rows.length > 1 && backend.dialect.name === "pg" ? insertRecordset(rows) : insertValues(rows)
+        ),
+      insertReturning: (given) =>
+        Effect.flatMap(jsonArraysOf(given), (row) =>
+          backend.backend === "postgres" || backend.backend === "mariadb"
+            ? Statements.insertReturning(sql, table, row, columns).pipe(
+              exec("insert", false),
+              Effect.map((rows) => Option.fromNullable(rows[0]))
+            )
+            : Effect.as(insertValues([row]), Option.none())),
+      upsert: (given, on, updates) =>
+        Effect.flatMap(
+          jsonArraysOf(given),
+          (row) => Statements.upsert(sql, table, row, on, updates).pipe(Effect.asVoid, exec("upsert", false))
+        ),
       select: (given, sort, window, forUpdate) =>
         Effect.flatMap(holdable(given), (where) => {
           const read = (lock: boolean) =>
@@ -1334,25 +1366,36 @@ export const makeSqlStores: Effect.Effect<Stores, never, SqlClient.SqlClient | S
             }),
             exec("count", true)
           )),
-      update: (set, given) =>
+      update: (values, given) =>
         Effect.flatMap(
-          holdable(given),
-          (where) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false))
+          Effect.zip(jsonArraysOf(values), holdable(given)),
+          ([set, where]) => Statements.update(sql, table, set, where).pipe(Effect.asVoid, exec("update", false))
         ),
-      updateReturning: (set, given) =>
-        Effect.flatMap(holdable(given), (where) =>
-          backend.backend === "postgres"
-            ? Statements.update(sql, table, set, where, columns).pipe(
-              exec("update", false),
-              Effect.map((rows) => Option.fromNullable(rows[0]))
-            )
-            : Effect.as(Statements.update(sql, table, set, where).pipe(exec("update", false)), Option.none())),
+      updateReturning: (values, given) =>
+        Effect.flatMap(
+          Effect.zip(jsonArraysOf(values), holdable(given)),
+          ([set, where]) =>
+            backend.backend === "postgres"
+              ? Statements.update(sql, table, set, where, columns).pipe(
+                exec("update", false),
+                Effect.map((rows) => Option.fromNullable(rows[0]))
+              )
+              : Effect.as(Statements.update(sql, table, set, where).pipe(exec("update", false)), Option.none())
+        ),
       remove: (given) =>
         Effect.flatMap(
           holdable(given),
           (where) => Statements.remove(sql, table, where).pipe(Effect.asVoid, exec("delete", false))
         ),
-      copy: copyFrom && ((rows) => copyFrom(table, columns, rows).pipe(exec("copy", false))),
+      // The column types are read before the copy takes its connection (read during it, on a pool
+      // of one they would wait for the copy's own connection); a failure to read them is the
+      // copy's to report.
+      copy: copyFrom &&
+        ((rows) =>
+          Effect.zipRight(
+            Effect.ignore(typedColumns(columns)),
+            copyFrom(table, columns, Stream.mapEffect(rows, jsonArrays)).pipe(exec("copy", false))
+          )),
       estimate: Effect.suspend(() => {
         const statement = Statements.estimate(sql, table)
         return statement === undefined

@@ -49,6 +49,8 @@ export class ContractTables extends Context.Tag("test/ContractTables")<ContractT
    * whose collation pads with spaces on MySQL/MariaDB and SQL Server: `p1 ` equals `p1` there.
    */
   readonly createPadded: (table: string) => Effect.Effect<void, unknown>
+  /** A table of an integer key and a JSON column (`tags`: `JSONB` on PostgreSQL). */
+  readonly createJson: (table: string) => Effect.Effect<void, unknown>
 }>() {}
 
 /**
@@ -129,6 +131,10 @@ export const sqlTables: Layer.Layer<ContractTables, never, SqlClient.SqlClient> 
         sql`CREATE TABLE ${sql(table)} (id ${padded(64)} NOT NULL PRIMARY KEY, label ${padded(64)} NOT NULL)`.pipe(
           Effect.asVoid
         ),
+      createJson: (table) =>
+        sql`CREATE TABLE ${sql(table)} (id INTEGER NOT NULL PRIMARY KEY, tags ${
+          sql.literal(sql.onDialectOrElse({ pg: () => "JSONB", mssql: () => "NVARCHAR(MAX)", orElse: () => "JSON" }))
+        } NOT NULL)`.pipe(Effect.asVoid),
       drop: (table) => sql`DROP TABLE ${sql(table)}`.pipe(Effect.asVoid),
       snapshot: (table) =>
         sql`SELECT id, tenant_id, name, email, age, deleted_at FROM ${sql(table)} ORDER BY id`.pipe(
@@ -145,6 +151,7 @@ export const memoryTables: Layer.Layer<ContractTables> = Layer.succeed(ContractT
   createRounded: () => Effect.void,
   createKeys: () => Effect.void,
   createPadded: () => Effect.void,
+  createJson: () => Effect.void,
   createTexts: () => Effect.void,
   drop: () => Effect.void,
   snapshot: () => Effect.succeed([])
@@ -336,6 +343,11 @@ const withRounded = withTableOf("rounded", (tables) => tables.createRounded, Rou
 const Labelled = Schema.Struct({ id: Schema.String, label: Schema.String })
 
 const withPadded = withTableOf("padded", (tables) => tables.createPadded, Labelled)
+
+/** A JSON array: as written, or as the text MariaDB (whose JSON is text) answers. */
+const Tags = Schema.Array(Schema.String)
+const Tagged = Schema.Struct({ id: Schema.Number, tags: Schema.Union(Tags, Schema.parseJson(Tags)) })
+const withJson = withTableOf("json", (tables) => tables.createJson, Tagged)
 
 /** Runs an effect with no `CurrentTenant` at all. */
 const withoutTenant = <X, E>(effect: Effect.Effect<X, E>) =>
@@ -1228,6 +1240,28 @@ export const suite = (
           Effect.ensuring(Effect.ignore(tables.drop(table)))
         )
       }))
+
+    it.effect("an array written to a JSON column is stored as JSON by every write", () =>
+      withJson((repository) =>
+        Effect.gen(function*() {
+          // PostgreSQL refused node-postgres's array literal ("invalid input syntax for type json").
+          yield* repository.create({ id: 1, tags: ["a", "b"] })
+          yield* repository.createMany([{ id: 2, tags: [] }, { id: 3, tags: ["c"] }])
+          yield* repository.loadMany([{ id: 4, tags: ["d", "e"] }, { id: 5, tags: ["f"] }])
+          yield* repository.upsert({ id: 6, tags: ["g"] })
+          yield* repository.upsert({ id: 1, tags: ["a", "b", "c"] })
+          yield* repository.update(2, { tags: ["x"] })
+          const stored = yield* repository.list({ sort: [{ field: "id" }] })
+          expect(stored.map((row) => [row.id, row.tags])).toEqual([
+            [1, ["a", "b", "c"]],
+            [2, ["x"]],
+            [3, ["c"]],
+            [4, ["d", "e"]],
+            [5, ["f"]],
+            [6, ["g"]]
+          ])
+        })
+      ))
 
     it.effect("a configuration or page function from untyped code is a ValidationError, not a defect", () =>
       withPeople((people, table) =>
