@@ -1210,10 +1210,26 @@ export const makeRepository = <A, I>(
     return repository
   })
 
+/** What to run once the outermost `withTransaction` around the fiber commits (`afterCommit`). */
+const afterCommits = FiberRef.unsafeMake<Array<Effect.Effect<void>> | undefined>(undefined)
+
 const repositories = (stores: Stores): RepositoriesService => ({
   backend: stores.backend,
   make: (config) => makeRepository(stores, config),
-  withTransaction: stores.transaction
+  withTransaction: (effect) =>
+    Effect.flatMap(FiberRef.get(afterCommits), (outer) => {
+      if (outer !== undefined) return stores.transaction(effect)
+      // Shared by the fibers the work forks, and by every attempt: an extra run does no harm.
+      const pending: Array<Effect.Effect<void>> = []
+      return stores.transaction(Effect.locally(effect, afterCommits, pending)).pipe(
+        Effect.tap(() => Effect.suspend(() => Effect.all(pending, { discard: true })))
+      )
+    }),
+  afterCommit: (effect) =>
+    Effect.flatMap(
+      FiberRef.get(afterCommits),
+      (pending) => pending === undefined ? effect : Effect.sync(() => void pending.push(effect))
+    )
 })
 
 // ---------------------------------------------------------------------------------------------

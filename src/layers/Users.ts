@@ -55,11 +55,18 @@ export const make = Effect.gen(function*() {
   const cache = yield* Cache
   const key = (id: string) => KeyPattern.user({ user_id: id })
 
+  const repositories = yield* Repository.Repositories
+
   /** A stale copy lives at most its TTL; a failed invalidation is worth a warning, not a failed write. */
-  const forget = (id: string) =>
+  const dropCached = (id: string) =>
     cache.invalidate(key(id)).pipe(
       Effect.catchAll((error) => Effect.logWarning(`Users: cached copy of a user not dropped (${error._tag})`))
     )
+  /**
+   * Dropped now, and again once the caller's `withTransaction` commits: a read in between finds
+   * the row as it was before the commit and caches it again, for the TTL.
+   */
+  const forget = (id: string) => Effect.zipRight(dropCached(id), repositories.afterCommit(dropCached(id)))
 
   const load = (id: string) =>
     Effect.flatMap(

@@ -234,6 +234,12 @@ export interface RepositoriesService {
   readonly withTransaction: <X, E, R>(
     effect: Effect.Effect<X, E, R>
   ) => Effect.Effect<X, E | ConnectionError | DataAccessError, R>
+  /**
+   * Runs `effect` once the `withTransaction` it is called in has committed (nothing if it fails),
+   * or at once outside one: for what must follow the change, such as dropping a cached copy, which
+   * a reader in between would otherwise cache again from the rows as they were before the commit.
+   */
+  readonly afterCommit: (effect: Effect.Effect<void>) => Effect.Effect<void>
 }
 
 /**

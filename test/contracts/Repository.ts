@@ -1263,6 +1263,29 @@ export const suite = (
         })
       ))
 
+    it.effect("afterCommit runs once the outermost withTransaction commits, never after one that fails", () =>
+      withPeople((people) =>
+        Effect.gen(function*() {
+          const repositories = yield* Repository.Repositories
+          const ran: Array<string> = []
+          const mark = (label: string) => repositories.afterCommit(Effect.sync(() => void ran.push(label)))
+          yield* mark("outside")
+          yield* repositories.withTransaction(Effect.gen(function*() {
+            yield* people.create(person(1))
+            yield* repositories.withTransaction(mark("nested"))
+            yield* Effect.all([mark("forked"), mark("inside")], { concurrency: "unbounded" })
+            // Not yet: the transaction has not committed.
+            expect(ran).toEqual(["outside"])
+          }))
+          expect([...ran].sort()).toEqual(["forked", "inside", "nested", "outside"])
+          const failed = yield* Effect.either(
+            repositories.withTransaction(Effect.zipRight(mark("failed"), Effect.fail("no")))
+          )
+          expect(failed._tag).toBe("Left")
+          expect(ran).not.toContain("failed")
+        })
+      ))
+
     it.effect("a configuration or page function from untyped code is a ValidationError, not a defect", () =>
       withPeople((people, table) =>
         Effect.gen(function*() {

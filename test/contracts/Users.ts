@@ -4,7 +4,9 @@
  * a row behind the DAO's back and see the cached copy served.
  */
 import { assert, layer } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
@@ -15,6 +17,13 @@ import { Users } from "../../src/services/Users.js"
 import { uniqueName } from "../support/services.js"
 
 const hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+
+/**
+ * The reader's read, or a second of real time: on PGlite, which serves one connection's
+ * transaction at a time, the read waits for the commit.
+ */
+const readOrWait = (read: Deferred.Deferred<void>) =>
+  Effect.race(Deferred.await(read), Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1_000))))
 
 const fresh = () => {
   const name = uniqueName("u").replace(/[^a-z0-9_]/g, "").slice(-24)
@@ -97,6 +106,46 @@ export const suite = (
         const fresh_ = Option.getOrThrow(yield* dao.findById(user.id))
         assert.strictEqual(fresh_.username, renamed)
         assert.isFalse(fresh_.is_active)
+      }))
+
+    it.effect("a change inside withTransaction drops the cached copy again once committed", () =>
+      Effect.gen(function*() {
+        const dao = yield* Users
+        const user = yield* dao.create(fresh())
+        yield* dao.findById(user.id)
+        const changed = yield* Deferred.make<void>()
+        const read = yield* Deferred.make<void>()
+        // A reader outside the transaction, between the change and the commit: it finds the row as
+        // it was and caches it again, which stayed for the 30 minutes of the cached copy's TTL.
+        const reader = yield* Effect.fork(
+          Deferred.await(changed).pipe(
+            Effect.zipRight(dao.findById(user.id)),
+            Effect.zipRight(Deferred.succeed(read, undefined))
+          )
+        )
+        yield* Repository.withTransaction(Effect.gen(function*() {
+          yield* dao.update(user.id, { is_active: false })
+          yield* Deferred.succeed(changed, undefined)
+          yield* readOrWait(read)
+        }))
+        yield* Fiber.join(reader)
+        assert.isFalse(Option.getOrThrow(yield* dao.findById(user.id)).is_active)
+        // The same for a delete.
+        const gone = yield* Deferred.make<void>()
+        const seen = yield* Deferred.make<void>()
+        const late = yield* Effect.fork(
+          Deferred.await(gone).pipe(
+            Effect.zipRight(dao.findById(user.id)),
+            Effect.zipRight(Deferred.succeed(seen, undefined))
+          )
+        )
+        yield* Repository.withTransaction(Effect.gen(function*() {
+          yield* dao.delete(user.id)
+          yield* Deferred.succeed(gone, undefined)
+          yield* readOrWait(seen)
+        }))
+        yield* Fiber.join(late)
+        assert.isTrue(Option.isNone(yield* dao.findById(user.id)))
       }))
 
     it.effect("delete is soft, drops the cached copy, and a second delete is NotFound", () =>
