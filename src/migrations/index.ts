@@ -11,6 +11,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import { classify } from "../errors.js"
 import { atMost } from "../layers/Deadline.js"
 import { SqlBackend } from "../layers/Sql.js"
@@ -81,11 +82,18 @@ const migrator = (completed: Set<number>) =>
     table
   })
 
-/** A migration that failed is a defect of the Migrator's (`orDie`); here it is its typed failure. */
+/**
+ * A migration that failed is a defect of the Migrator's (`orDie`); here it is its typed failure.
+ * So is a COMMIT or ROLLBACK that failed (a connection lost mid-run), which @effect/sql makes a
+ * defect: it fails as the driver's error, which `classified` types.
+ */
 const typedFailure = <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.catchSomeDefect(
     self,
-    (defect) => defect instanceof Migrator.MigrationError ? Option.some(Effect.fail(defect)) : Option.none()
+    (defect) =>
+      defect instanceof Migrator.MigrationError || defect instanceof SqlError
+        ? Option.some(Effect.fail(defect))
+        : Option.none()
   )
 
 const lockFailure = () =>
@@ -142,31 +150,44 @@ const inLockedTransaction = (sql: SqlClient.SqlClient) =>
  * deleted, and the next start runs them again.
  */
 const onMysql = (sql: SqlClient.SqlClient) =>
-  Effect.scoped(Effect.gen(function*() {
-    const connection = yield* sql.reserve
-    yield* held(connection.execute(`SELECT GET_LOCK('${table}', ${lockSeconds}) AS got`, [], undefined))
-    yield* Effect.addFinalizer(() =>
-      // Bounded: a server that stopped answering would hold the run's end forever.
-      Effect.ignore(connection.execute(`SELECT RELEASE_LOCK('${table}')`, [], undefined).pipe(atMost("5 seconds")))
-    )
-    return yield* Effect.gen(function*() {
-      const recorded = yield* sql<{ readonly id: unknown }>`SELECT MAX(migration_id) AS id FROM ${sql(table)}`.pipe(
-        Effect.map(([row]) => Number(row?.id ?? 0)),
-        // No table yet: the Migrator makes it.
-        Effect.orElseSucceed(() => 0)
+  Effect.suspend(() => {
+    // What the run found recorded, and what it completed, for the cleanup after a failure.
+    let recorded: number | undefined
+    const completed = new Set<number>()
+    const run = Effect.scoped(Effect.gen(function*() {
+      const connection = yield* sql.reserve
+      yield* held(connection.execute(`SELECT GET_LOCK('${table}', ${lockSeconds}) AS got`, [], undefined))
+      yield* Effect.addFinalizer(() =>
+        // Bounded: a server that stopped answering would hold the run's end forever.
+        Effect.ignore(connection.execute(`SELECT RELEASE_LOCK('${table}')`, [], undefined).pipe(atMost("5 seconds")))
       )
-      const completed = new Set<number>()
-      return yield* migrator(completed).pipe(
-        Effect.onError(() =>
-          Effect.ignore(
-            sql`DELETE FROM ${sql(table)} WHERE migration_id > ${recorded}${
-              completed.size > 0 ? sql` AND migration_id NOT IN ${sql.in([...completed])}` : sql``
-            }`
+      return yield* Effect.gen(function*() {
+        recorded = yield* sql<{ readonly id: unknown }>`SELECT MAX(migration_id) AS id FROM ${sql(table)}`.pipe(
+          Effect.map(([row]) => Number(row?.id ?? 0)),
+          // No table yet: the Migrator makes it.
+          Effect.orElseSucceed(() => 0)
+        )
+        return yield* migrator(completed)
+      }).pipe(Effect.provideService(SqlClient.TransactionConnection, [connection, -1] as const))
+    }))
+    // On a pooled connection once the run's is given back: the run's own may be the one lost,
+    // and a pool of one has no other. A few tries, bounded: left, the records of what did not
+    // complete made every later start answer that the schema was up to date.
+    const cleanup = (since: number) =>
+      sql`DELETE FROM ${sql(table)} WHERE migration_id > ${since}${
+        completed.size > 0 ? sql` AND migration_id NOT IN ${sql.in([...completed])}` : sql``
+      }`.pipe(
+        Effect.retry(Schedule.intersect(Schedule.spaced("200 millis"), Schedule.recurs(4))),
+        atMost("5 seconds"),
+        Effect.catchAllCause(() =>
+          Effect.logError(
+            `migrations: the records of migrations that did not complete could not be deleted; ` +
+              `delete those after ${since} from ${table} before the next start`
           )
         )
       )
-    }).pipe(Effect.provideService(SqlClient.TransactionConnection, [connection, -1] as const))
-  }))
+    return run.pipe(Effect.onError(() => recorded === undefined ? Effect.void : cleanup(recorded)))
+  })
 
 /**
  * A statement of the run outside any migration (making the migrations table, reading it, taking

@@ -19,8 +19,16 @@ export interface TcpProxy {
 }
 
 export const startProxy = async (
-  target: { readonly host: string; readonly port: number }
+  target: { readonly host: string; readonly port: number },
+  options: {
+    /**
+     * Cuts the first connection whose client sends this text, as it sends it (the text is not
+     * passed on): a connection lost at that statement, new connections passed on as before.
+     */
+    readonly cutOn?: string | undefined
+  } = {}
 ): Promise<TcpProxy> => {
+  let cutPending = options.cutOn
   const sockets = new Set<net.Socket>()
   let frozen = false
   const track = (socket: net.Socket) => {
@@ -32,7 +40,13 @@ export const startProxy = async (
     track(client)
     track(upstream)
     const forward = (from: net.Socket, to: net.Socket) =>
-      from.on("data", (chunk) => {
+      from.on("data", (chunk: Buffer) => {
+        if (from === client && cutPending !== undefined && chunk.includes(cutPending)) {
+          cutPending = undefined
+          client.destroy()
+          upstream.destroy()
+          return
+        }
         if (!frozen) to.write(chunk)
       })
     forward(client, upstream)
