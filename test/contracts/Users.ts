@@ -113,38 +113,28 @@ export const suite = (
         const dao = yield* Users
         const user = yield* dao.create(fresh())
         yield* dao.findById(user.id)
-        const changed = yield* Deferred.make<void>()
-        const read = yield* Deferred.make<void>()
         // A reader outside the transaction, between the change and the commit: it finds the row as
         // it was and caches it again, which stayed for the 30 minutes of the cached copy's TTL.
-        const reader = yield* Effect.fork(
-          Deferred.await(changed).pipe(
-            Effect.zipRight(dao.findById(user.id)),
-            Effect.zipRight(Deferred.succeed(read, undefined))
-          )
-        )
-        yield* Repository.withTransaction(Effect.gen(function*() {
-          yield* dao.update(user.id, { is_active: false })
-          yield* Deferred.succeed(changed, undefined)
-          yield* readOrWait(read)
-        }))
-        yield* Fiber.join(reader)
+        const withReaderBetween = <A, E>(change: Effect.Effect<A, E>) =>
+          Effect.gen(function*() {
+            const changed = yield* Deferred.make<void>()
+            const read = yield* Deferred.make<void>()
+            const reader = yield* Effect.fork(
+              Deferred.await(changed).pipe(
+                Effect.zipRight(dao.findById(user.id)),
+                Effect.zipRight(Deferred.succeed(read, undefined))
+              )
+            )
+            yield* Repository.withTransaction(Effect.gen(function*() {
+              yield* change
+              yield* Deferred.succeed(changed, undefined)
+              yield* readOrWait(read)
+            }))
+            yield* Fiber.join(reader)
+          })
+        yield* withReaderBetween(dao.update(user.id, { is_active: false }))
         assert.isFalse(Option.getOrThrow(yield* dao.findById(user.id)).is_active)
-        // The same for a delete.
-        const gone = yield* Deferred.make<void>()
-        const seen = yield* Deferred.make<void>()
-        const late = yield* Effect.fork(
-          Deferred.await(gone).pipe(
-            Effect.zipRight(dao.findById(user.id)),
-            Effect.zipRight(Deferred.succeed(seen, undefined))
-          )
-        )
-        yield* Repository.withTransaction(Effect.gen(function*() {
-          yield* dao.delete(user.id)
-          yield* Deferred.succeed(gone, undefined)
-          yield* readOrWait(seen)
-        }))
-        yield* Fiber.join(late)
+        yield* withReaderBetween(dao.delete(user.id))
         assert.isTrue(Option.isNone(yield* dao.findById(user.id)))
       }))
 

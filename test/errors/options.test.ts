@@ -102,14 +102,16 @@ describe("connection settings", () => {
       }
     }))
 
+  /** Each configured SQL layer, and the variable of its URL. */
+  const configuredLayers = [
+    [Sql.layerPgConfig, "DATABASE_URL"],
+    [Sql.layerMysqlConfig, "MYSQL_URL"],
+    [Sql.layerMssqlConfig, "MSSQL_URL"]
+  ] as const
+
   it.live("a configured layer with nothing configured is a ConfigError naming what to set, not a defect", () =>
     Effect.gen(function*() {
-      const cases = [
-        [Sql.layerPgConfig, "DATABASE_URL"],
-        [Sql.layerMysqlConfig, "MYSQL_URL"],
-        [Sql.layerMssqlConfig, "MSSQL_URL"]
-      ] as const
-      for (const [layer, variable] of cases) {
+      for (const [layer, variable] of configuredLayers) {
         const error = yield* fromEnv(layer, [["PGSQL_PASSWORD", "x"]])
         assert.isTrue(ConfigError.isConfigError(error), variable)
         assert.include(String(error), variable)
@@ -118,12 +120,7 @@ describe("connection settings", () => {
 
   it.live("an empty DATABASE_URL, MYSQL_URL or REDIS_URL is refused as empty, not as a URL with a bad password", () =>
     Effect.gen(function*() {
-      const cases = [
-        [Sql.layerPgConfig, "DATABASE_URL"],
-        [Sql.layerMysqlConfig, "MYSQL_URL"],
-        [Sql.layerMssqlConfig, "MSSQL_URL"]
-      ] as const
-      for (const [layer, variable] of cases) {
+      for (const [layer, variable] of configuredLayers) {
         const error = yield* fromEnv(layer, [[variable, ""]])
         assert.instanceOf(error, ConnectionError)
         assert.strictEqual((error as ConnectionError).reason, "InvalidUrl")
