@@ -336,7 +336,7 @@ const fieldKindsOf = <A, I>(schema: Schema.Schema<A, I>): ReadonlyMap<string, Re
 const isNames = (value: unknown): boolean => Array.isArray(value) && value.every((name) => typeof name === "string")
 
 /**
- * What is wrong with a configuration from untyped code (JSON, `as any`), if anything: read as
+ * What is wrong with a configuration from untyped code (JSON, a cast), if anything: read as
  * one, `unique: ["email"]` (a key, not a list of keys) died on `key.map`, and so did a `null`
  * configuration, table or schema.
  */
@@ -1229,7 +1229,8 @@ const repositories = (stores: Stores): RepositoriesService => ({
     Effect.flatMap(
       FiberRef.get(afterCommits),
       (pending) => pending === undefined ? effect : Effect.sync(() => void pending.push(effect))
-    )
+    ),
+  inTransaction: Effect.map(FiberRef.get(afterCommits), (pending) => pending !== undefined)
 })
 
 // ---------------------------------------------------------------------------------------------

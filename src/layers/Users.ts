@@ -63,10 +63,15 @@ export const make = Effect.gen(function*() {
       Effect.catchAll((error) => Effect.logWarning(`Users: cached copy of a user not dropped (${error._tag})`))
     )
   /**
-   * Dropped now, and again once the caller's `withTransaction` commits: a read in between finds
-   * the row as it was before the commit and caches it again, for the TTL.
+   * Dropped now, and inside the caller's `withTransaction` again once it commits: a read in
+   * between finds the row as it was before the commit and caches it again, for the TTL.
    */
-  const forget = (id: string) => Effect.zipRight(dropCached(id), repositories.afterCommit(dropCached(id)))
+  const forget = (id: string) =>
+    Effect.zipRight(
+      dropCached(id),
+      Effect.flatMap(repositories.inTransaction, (inside) =>
+        inside ? repositories.afterCommit(dropCached(id)) : Effect.void)
+    )
 
   const load = (id: string) =>
     Effect.flatMap(

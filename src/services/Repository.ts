@@ -240,6 +240,8 @@ export interface RepositoriesService {
    * a reader in between would otherwise cache again from the rows as they were before the commit.
    */
   readonly afterCommit: (effect: Effect.Effect<void>) => Effect.Effect<void>
+  /** Whether the current fiber runs inside a `withTransaction`. */
+  readonly inTransaction: Effect.Effect<boolean>
 }
 
 /**
